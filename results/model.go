@@ -1,0 +1,167 @@
+// Package results is wsbench's result model and its files: summary.json,
+// HdrHistogram .hgrm percentile distributions, .hlog interval logs and
+// timeseries.csv. It decodes everything it encodes, and renders reports.
+// It knows nothing of how the load was made.
+package results
+
+import (
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Schema identifies the summary.json format.
+const Schema = "wsbench/result/v1"
+
+// Histogram range: every latency is recorded in microseconds, from 1 µs to
+// one hour, with 3 significant digits.
+const (
+	LowestUS  = 1
+	HighestUS = 3_600_000_000
+	SigFigs   = 3
+)
+
+// Metric names. Each names a histogram (µs) and its files (<metric>.hgrm,
+// <metric>.hlog).
+const (
+	MetricConnect   = "connect"   // dial start → TCP established
+	MetricHandshake = "handshake" // dial start → 101 parsed (TCP + TLS + upgrade)
+	MetricRTT       = "rtt"       // response time: receive − intended send
+	MetricService   = "service"   // receive − actual send
+	MetricLag       = "lag"       // schedule lag: actual − intended send
+	MetricOneWay    = "oneway"    // push: receive − server's embedded send time
+	MetricDrop      = "drop"      // hold: connection open → connection ended
+)
+
+// NewHistogram returns an empty histogram with wsbench's range.
+func NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(LowestUS, HighestUS, SigFigs)
+}
+
+// Summary is summary.json: everything a reader needs to trust and compare a
+// run without the histogram files.
+type Summary struct {
+	Schema      string            `json:"schema"`
+	Tool        Tool              `json:"tool"`
+	Host        Host              `json:"host"`
+	Target      string            `json:"target"`   // what was measured: a URL, or a target name
+	Workload    string            `json:"workload"` // rtt, throughput, push, hold
+	Params      map[string]string `json:"params"`   // every load parameter, as canonical strings
+	Start       time.Time         `json:"start"`
+	End         time.Time         `json:"end"`
+	Interrupted bool              `json:"interrupted"` // stopped by Ctrl-C; results are partial
+	Connections Connections       `json:"connections"`
+	Messages    Traffic           `json:"messages"`
+	Bytes       Traffic           `json:"bytes"`
+	Rates       Rates             `json:"rates"`
+	// Failures counts failed connection attempts and broken connections by
+	// cause: refused, reset, timeout, eof, http_<status>, bad_accept,
+	// emfile, protocol_<close code>, other.
+	Failures   map[string]int64 `json:"failures"`
+	Histograms map[string]Stats `json:"histograms"` // by metric name
+	Hold       *Hold            `json:"hold,omitempty"`
+	// Backends counts connections by the backend that accepted them (the
+	// X-Wsbench-Backend response header).
+	Backends map[string]int64 `json:"backends,omitempty"`
+	Notes    []string         `json:"notes,omitempty"`
+}
+
+// Tool identifies the wsbench build that produced the run.
+type Tool struct {
+	Name      string `json:"name"`
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	GoVersion string `json:"go_version"`
+}
+
+// Host describes the machine the load generator ran on.
+type Host struct {
+	Hostname  string `json:"hostname"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUModel  string `json:"cpu_model"`
+	Cores     int    `json:"cores"`
+	Kernel    string `json:"kernel"`
+	GoVersion string `json:"go_version"`
+}
+
+// Connections counts connection attempts and their fates.
+type Connections struct {
+	Attempted int64 `json:"attempted"`
+	Opened    int64 `json:"opened"`      // handshake completed with 101
+	Failed    int64 `json:"failed"`      // attempts that never opened
+	Dropped   int64 `json:"dropped"`     // opened, then ended before the run did
+	OpenAtEnd int64 `json:"open_at_end"` // still open when the run ended
+}
+
+// Traffic counts data messages or their bytes each way.
+type Traffic struct {
+	Sent     int64 `json:"sent"`
+	Received int64 `json:"received"`
+}
+
+// Rates are per-second averages over the measurement window.
+type Rates struct {
+	WindowSec       float64 `json:"window_sec"`
+	MsgsSentPerSec  float64 `json:"msgs_sent_per_sec"`
+	MsgsRecvPerSec  float64 `json:"msgs_recv_per_sec"`
+	BytesSentPerSec float64 `json:"bytes_sent_per_sec"`
+	BytesRecvPerSec float64 `json:"bytes_recv_per_sec"`
+}
+
+// Stats summarises one histogram. Values are microseconds.
+type Stats struct {
+	Count  int64   `json:"count"`
+	Min    int64   `json:"min_us"`
+	Mean   float64 `json:"mean_us"`
+	StdDev float64 `json:"stddev_us"`
+	P50    int64   `json:"p50_us"`
+	P90    int64   `json:"p90_us"`
+	P99    int64   `json:"p99_us"`
+	P999   int64   `json:"p99_9_us"`
+	P9999  int64   `json:"p99_99_us"`
+	Max    int64   `json:"max_us"`
+}
+
+// Hold is the outcome of a hold workload: how and when connections ended.
+type Hold struct {
+	// Outcomes counts connections by how they ended: open (still open at
+	// the end), eof, reset, timeout, close_<code>.
+	Outcomes map[string]int64 `json:"outcomes"`
+	// Survival is the number of connections still open over time, one
+	// point per second and one at every change.
+	Survival []SurvivalPoint `json:"survival"`
+}
+
+// SurvivalPoint is the count of open connections at T seconds after the
+// first connection opened.
+type SurvivalPoint struct {
+	T    float64 `json:"t_sec"`
+	Open int64   `json:"open"`
+}
+
+// Interval is one row of timeseries.csv: one second of the run.
+type Interval struct {
+	T         float64 `json:"t_sec"` // end of the interval, seconds since Start
+	Open      int64   `json:"open"`  // connections open at the end of the interval
+	MsgsSent  int64   `json:"msgs_sent"`
+	MsgsRecv  int64   `json:"msgs_recv"`
+	BytesSent int64   `json:"bytes_sent"`
+	BytesRecv int64   `json:"bytes_recv"`
+	Errors    int64   `json:"errors"`
+	P50       int64   `json:"p50_us"` // of the workload's primary metric in this interval
+	P99       int64   `json:"p99_us"`
+}
+
+// Run is a complete result: the summary plus the histograms and time series
+// it was computed from.
+type Run struct {
+	Summary Summary
+	// Histograms holds each metric's whole-run histogram.
+	Histograms map[string]*hdrhistogram.Histogram
+	// Intervals holds each metric's per-second histograms, in order, with
+	// StartTimeMs/EndTimeMs set (Unix milliseconds). Merging them gives the
+	// whole-run histogram exactly.
+	Intervals map[string][]*hdrhistogram.Histogram
+	Series    []Interval
+}
