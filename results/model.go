@@ -5,6 +5,7 @@
 package results
 
 import (
+	"encoding/json"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -63,7 +64,10 @@ type Summary struct {
 	// Backends counts connections by the backend that accepted them (the
 	// X-Wsbench-Backend response header).
 	Backends map[string]int64 `json:"backends,omitempty"`
-	Notes    []string         `json:"notes,omitempty"`
+	// Hellos holds the distinct hello messages backends sent (echo's
+	// ?hello=1), which show the headers a proxy forwarded.
+	Hellos []json.RawMessage `json:"hellos,omitempty"`
+	Notes  []string          `json:"notes,omitempty"`
 }
 
 // Tool identifies the wsbench build that produced the run.
@@ -161,7 +165,9 @@ type Run struct {
 	Histograms map[string]*hdrhistogram.Histogram
 	// Intervals holds each metric's per-second histograms, in order, with
 	// StartTimeMs/EndTimeMs set (Unix milliseconds). Merging them gives the
-	// whole-run histogram exactly.
-	Intervals map[string][]*hdrhistogram.Histogram
+	// whole-run histogram exactly. They are packed (sparse) because an
+	// hour-long run keeps 3,600 of them per metric, where a dense histogram
+	// costs 184 KB each.
+	Intervals map[string][]*hdrhistogram.PackedHistogram
 	Series    []Interval
 }
