@@ -32,6 +32,9 @@ const (
 	MetricLag       = "lag"       // schedule lag: actual − intended send
 	MetricOneWay    = "oneway"    // push: receive − server's embedded send time
 	MetricDrop      = "drop"      // hold: connection open → connection ended
+	// MetricHandshakeFail times failed attempts: dial start → the failure
+	// (a 502 after proxy_connect_timeout shows up here, not in handshake).
+	MetricHandshakeFail = "handshake_fail"
 )
 
 // NewHistogram returns an empty histogram with wsbench's range.
