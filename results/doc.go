@@ -1,0 +1,33 @@
+// Package results writes and reads wsbench's result files and renders
+// reports from them.
+//
+// A run directory, as [Run.Write] leaves it:
+//
+//	summary.json     the Summary (schema wsbench/result/v1): parameters, host, counts, stats
+//	<metric>.hgrm    percentile distribution in milliseconds, the classic HdrHistogram text
+//	                 format that the HdrHistogram plotter and hdr-plot read
+//	<metric>.hlog    HdrHistogram interval log (format 1.3): one compressed histogram per
+//	                 second, tagged with the metric name; the lossless source of truth
+//	timeseries.csv   one row per second: open connections, messages, bytes, errors, p50/p99
+//
+// Latencies are recorded in microseconds in histograms made by
+// [NewHistogram] (1 µs … 1 h, 3 significant digits). The .hlog files keep
+// every count, so [Read] rebuilds each whole-run histogram exactly by merging
+// its intervals, and [Merge] combines the runs of several load-generator
+// workers without losing anything. The .hgrm and the stats in summary.json
+// are derived views and are recomputed, never merged.
+//
+// Every reader (ReadSummary, ReadHGRM, ReadHlog, ReadTimeseries) accepts
+// exactly what its writer produces, rejects anything else with an error that
+// names the line, and never panics on hostile input; fuzz targets check both.
+//
+// Typical use by a load generator:
+//
+//	run := &results.Run{Summary: sum, Histograms: whole, Intervals: perSecond, Series: rows}
+//	if err := run.Write("runs/20240101T000000Z"); err != nil { … }
+//
+// and by a reader:
+//
+//	run, err := results.Read("runs/20240101T000000Z")
+//	results.Report(os.Stdout, &run.Summary)
+package results

@@ -1,0 +1,12 @@
+package results
+
+import "golang.org/x/sys/unix"
+
+// kernelVersion is uname's system name and release, e.g. "Linux 6.8.0-45-generic".
+func kernelVersion() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
+}
