@@ -1,0 +1,78 @@
+// Package echo is wsbench's WebSocket backend: the server a proxy under test
+// forwards to. One Server serves every workload; each connection picks its
+// own by path and query, so a load generator (or a scenario) needs no
+// backend restart to change what it measures.
+//
+//	srv := echo.New(echo.Config{ID: "backend-1"})
+//	ln, _ := net.Listen("tcp", "127.0.0.1:9000")
+//	go srv.Serve(ln)
+//	...
+//	srv.Shutdown(ctx) // close 1001 to every connection, wait up to Config.Drain
+//
+// # Workloads
+//
+// The last path segment chooses the workload, so a proxy that adds a
+// prefix (/ws/push) reaches the same one:
+//
+//	/push   the server sends binary messages of size bytes, rate per second.
+//	        Each starts with a 16-byte push header (PutPushHeader): the send
+//	        time in Unix nanoseconds, taken right before the write, and a
+//	        sequence number counting from 0 on each connection. Messages the
+//	        client sends are read and discarded. ?rate=10&size=64 by default.
+//	/sink   data messages are read and discarded.
+//	other   (/echo, /, anything) every data message is sent back with its
+//	        opcode; a fragmented message comes back as one frame.
+//
+// Query options, valid on every path (anything else is refused with 400,
+// so a typo does not silently measure the wrong thing):
+//
+//	hello=1                 the first server message is a Hello (JSON text):
+//	                        backend id, peer address, request URI, Host and
+//	                        every other non-handshake request header, to check
+//	                        what a proxy forwards (X-Forwarded-For, X-Real-IP…)
+//	ping=2s                 server pings on this connection (0 disables;
+//	                        overrides Config.PingInterval)
+//	close_after=1s          the server starts a close handshake after that
+//	close_code=1001         ... with this code (default 1000)
+//	stall=200ms             the handler neither reads nor answers for stall,
+//	stall_every=1s          once per stall_every of wall-clock time; windows
+//	                        start at multiples of stall_every since the Unix
+//	                        epoch, so all connections stall in phase
+//	delay=2ms               each batch of replies leaves that much after it
+//	                        was read: a slow backend (processing is serial,
+//	                        so a connection answers at most one batch per
+//	                        delay)
+//	rate=5k, size=16KiB     /push only
+//
+// # Protocol
+//
+// The handshake runs on gobwas/ws's Upgrader: 405 for a method other than
+// GET, 400 for a missing or invalid Sec-WebSocket-Key or a missing Upgrade or
+// Connection header, 426 with "Sec-WebSocket-Version: 13" for another
+// version, 403 for an Origin outside Config.AllowedOrigins (a request
+// without Origin, a non-browser client, is let through), 431 for a request
+// head over 16 KiB. Every response carries BackendHeader. Bytes the client
+// sent right after its request (its first frames, in the same packet) are
+// kept: the upgrader's buffered reader would otherwise drop them.
+//
+// Pings are answered with pongs carrying the same payload; a close is
+// answered with the same status code (an empty close with an empty close),
+// then the server half-closes TCP and waits briefly for the client's FIN.
+// Protocol violations close with the code RFC 6455 prescribes: 1002 for an
+// unmasked or malformed frame, 1007 for invalid UTF-8 in a text message,
+// 1009 for a message over Config.MaxMessage.
+//
+// # Cost
+//
+// The server is built to stay out of the measurement. A connection reads
+// every complete frame in its buffer and sends all replies in one write(2);
+// steady state allocates nothing per message. An idle connection holds no
+// buffer: it waits for readability through syscall.RawConn and borrows a
+// pooled buffer only while bytes move (a larger one only while a large
+// message is being read), so holding many idle connections costs little
+// more than a parked goroutine and a socket.
+//
+// When the process runs out of file descriptors, Serve logs
+// "echo: too many open files (limit N): …" at most once a second and backs
+// off instead of spinning or exiting.
+package echo
