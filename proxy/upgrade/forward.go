@@ -1,0 +1,87 @@
+package upgrade
+
+import "bytes"
+
+// Forward says how AppendForward rewrites a request for the backend.
+type Forward struct {
+	// ClientIP is appended to X-Forwarded-For and sent as X-Real-IP
+	// (nginx: $proxy_add_x_forwarded_for and $remote_addr). Empty leaves
+	// both as the client sent them.
+	ClientIP string
+	// Proto is sent as X-Forwarded-Proto ("http" or "https"), replacing the
+	// client's. Empty leaves the client's.
+	Proto string
+	// Host replaces the Host header. Empty keeps the client's ($host).
+	Host string
+}
+
+// hopByHop are the headers that describe one connection, not the request
+// (RFC 9110 section 7.6.1), and are never forwarded as received.
+var hopByHop = []string{
+	"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+	"Transfer-Encoding", "Upgrade", "Proxy-Authenticate", "Proxy-Authorization",
+}
+
+// AppendForward appends to dst the request head to send the backend: the
+// request line as HTTP/1.1, the client's headers minus hop-by-hop ones (and
+// any the client listed in Connection), then Upgrade: websocket,
+// Connection: Upgrade and the X-Forwarded-* headers fw asks for.
+func AppendForward(dst []byte, req *Request, fw Forward) []byte {
+	dst = append(dst, req.Method...)
+	dst = append(dst, ' ')
+	dst = append(dst, req.Target...)
+	dst = append(dst, " HTTP/1.1\r\n"...)
+	var xff []byte
+	for _, f := range req.Fields {
+		switch {
+		case dropped(req, f.Name):
+			continue
+		case fw.ClientIP != "" && equalFold(f.Name, "X-Forwarded-For"):
+			xff = joinList(xff, f.Value)
+			continue
+		case fw.ClientIP != "" && equalFold(f.Name, "X-Real-IP"),
+			fw.Proto != "" && equalFold(f.Name, "X-Forwarded-Proto"):
+			continue
+		case fw.Host != "" && equalFold(f.Name, "Host"):
+			dst = appendField(dst, "Host", []byte(fw.Host))
+			continue
+		}
+		dst = appendField(dst, string(f.Name), f.Value)
+	}
+	dst = append(dst, "Upgrade: websocket\r\nConnection: Upgrade\r\n"...)
+	if fw.ClientIP != "" {
+		dst = appendField(dst, "X-Forwarded-For", joinList(xff, []byte(fw.ClientIP)))
+		dst = appendField(dst, "X-Real-IP", []byte(fw.ClientIP))
+	}
+	if fw.Proto != "" {
+		dst = appendField(dst, "X-Forwarded-Proto", []byte(fw.Proto))
+	}
+	return append(dst, "\r\n"...)
+}
+
+// dropped reports whether a header is hop-by-hop, by the fixed list or
+// because the client's Connection header names it.
+func dropped(req *Request, name []byte) bool {
+	for _, h := range hopByHop {
+		if equalFold(name, h) {
+			return true
+		}
+	}
+	return req.HasToken("Connection", string(name))
+}
+
+// joinList appends v to a comma-separated list, as RFC 9110 section 5.3
+// combines repeated fields.
+func joinList(list, v []byte) []byte {
+	if len(list) == 0 {
+		return append([]byte(nil), v...)
+	}
+	return append(append(list, ", "...), v...)
+}
+
+func appendField(dst []byte, name string, value []byte) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	dst = append(dst, bytes.Trim(value, " \t")...)
+	return append(dst, "\r\n"...)
+}
