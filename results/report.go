@@ -1,0 +1,279 @@
+package results
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// metricOrder is the order histograms appear in a report: the connection
+// phases, then the workload's latencies, then anything else by name.
+var metricOrder = []string{
+	MetricConnect, MetricHandshake, MetricHandshakeFail, MetricRTT, MetricService, MetricLag, MetricOneWay, MetricDrop,
+}
+
+// Report writes a readable summary of one run: what was measured and how,
+// connection counts, failures by cause, messages and bytes each way, one
+// row per histogram (count, p50, p90, p99, p99.9, max, each with its unit),
+// hold outcomes and survival, backends, hello messages and notes. An
+// interrupted run is marked as partial at the top.
+func Report(w io.Writer, s *Summary) error {
+	bw := bufio.NewWriter(w)
+	reportHeader(bw, s)
+	reportConnections(bw, s)
+	reportTraffic(bw, s)
+	reportLatency(bw, s)
+	reportHold(bw, s.Hold)
+	reportBackends(bw, s.Backends)
+	for i, h := range s.Hellos {
+		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), clipTo(string(h), 100))
+	}
+	for i, n := range s.Notes {
+		fmt.Fprintf(bw, "%-12s %s\n", label(i, "note"), n)
+	}
+	return bw.Flush()
+}
+
+// label names the first line of a list and leaves the others blank.
+func label(i int, name string) string {
+	if i == 0 {
+		return name
+	}
+	return ""
+}
+
+func reportHeader(w io.Writer, s *Summary) {
+	fmt.Fprintf(w, "wsbench %s → %s\n", orDash(s.Workload), orDash(s.Target))
+	if s.Interrupted {
+		fmt.Fprintln(w, "INTERRUPTED: the run was stopped early; these results are partial")
+	}
+	fmt.Fprintf(w, "%-12s %s, %s", "run", s.Start.UTC().Format("2006-01-02 15:04:05.000 MST"), fmtSeconds(s.End.Sub(s.Start).Seconds()))
+	if s.Rates.WindowSec > 0 {
+		fmt.Fprintf(w, " (measured over %s)", fmtSeconds(s.Rates.WindowSec))
+	}
+	fmt.Fprintln(w)
+	t := s.Tool
+	fmt.Fprintf(w, "%-12s %s %s (commit %s, %s)\n", "tool", orDash(t.Name), orDash(t.Version), orDash(t.Commit), orDash(t.GoVersion))
+	h := s.Host
+	fmt.Fprintf(w, "%-12s %s: %s/%s, %s, %d cores, %s\n", "host", orDash(h.Hostname), orDash(h.OS), orDash(h.Arch),
+		orDash(h.CPUModel), h.Cores, orDash(h.Kernel))
+	var params []string
+	for _, k := range sortedKeys(s.Params) {
+		params = append(params, k+"="+s.Params[k])
+	}
+	for i, line := range wrap(params, 88) {
+		fmt.Fprintf(w, "%-12s %s\n", label(i, "params"), line)
+	}
+}
+
+func reportConnections(w io.Writer, s *Summary) {
+	c := s.Connections
+	fmt.Fprintf(w, "\n%-12s attempted %s, opened %s, failed %s, dropped %s, open at end %s\n", "connections",
+		fmtCount(c.Attempted), fmtCount(c.Opened), fmtCount(c.Failed), fmtCount(c.Dropped), fmtCount(c.OpenAtEnd))
+	fmt.Fprintf(w, "%-12s %s\n", "failures", fmtByCount(s.Failures, "none"))
+}
+
+func reportTraffic(w io.Writer, s *Summary) {
+	fmt.Fprintf(w, "\n%-12s %26s %26s\n", "traffic", "sent", "received")
+	fmt.Fprintf(w, "%-12s %26s %26s\n", "  messages",
+		fmtCount(s.Messages.Sent)+" ("+fmtRate(s.Rates.MsgsSentPerSec)+"/s)",
+		fmtCount(s.Messages.Received)+" ("+fmtRate(s.Rates.MsgsRecvPerSec)+"/s)")
+	fmt.Fprintf(w, "%-12s %26s %26s\n", "  bytes",
+		fmtBytes(float64(s.Bytes.Sent))+" ("+fmtBytes(s.Rates.BytesSentPerSec)+"/s)",
+		fmtBytes(float64(s.Bytes.Received))+" ("+fmtBytes(s.Rates.BytesRecvPerSec)+"/s)")
+}
+
+func reportLatency(w io.Writer, s *Summary) {
+	names := slices.DeleteFunc(sortedKeys(s.Histograms), func(m string) bool { return slices.Contains(metricOrder, m) })
+	var ordered []string
+	for _, m := range metricOrder {
+		if _, ok := s.Histograms[m]; ok {
+			ordered = append(ordered, m)
+		}
+	}
+	ordered = append(ordered, names...)
+	if len(ordered) == 0 {
+		fmt.Fprintf(w, "\n%-12s no histogram has data\n", "latency")
+		return
+	}
+	fmt.Fprintf(w, "\n%-16s %10s %9s %9s %9s %9s %9s\n", "latency", "count", "p50", "p90", "p99", "p99.9", "max")
+	for _, m := range ordered {
+		st := s.Histograms[m]
+		fmt.Fprintf(w, "  %-14s %10s %9s %9s %9s %9s %9s\n", m, fmtCount(st.Count),
+			fmtMicros(st.P50), fmtMicros(st.P90), fmtMicros(st.P99), fmtMicros(st.P999), fmtMicros(st.Max))
+	}
+}
+
+func reportHold(w io.Writer, h *Hold) {
+	if h == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%-12s %s\n", "hold", fmtByCount(h.Outcomes, "no connections"))
+	if len(h.Survival) == 0 {
+		return
+	}
+	first, last := h.Survival[0], h.Survival[len(h.Survival)-1]
+	var points []string
+	for i := range 5 {
+		t := first.T + (last.T-first.T)*float64(i)/4
+		points = append(points, fmt.Sprintf("%s %s", fmtSeconds(t), fmtCount(openAt(h.Survival, t))))
+		if last.T == first.T {
+			break
+		}
+	}
+	fmt.Fprintf(w, "%-12s open at %s\n", "  survival", strings.Join(points, " · "))
+	half := fmt.Sprintf("fewer than half of the %s connections ended", fmtCount(first.Open))
+	for _, p := range h.Survival {
+		if p.Open*2 <= first.Open && first.Open > 0 {
+			half = fmt.Sprintf("half of the %s connections had ended by %s", fmtCount(first.Open), fmtSeconds(p.T))
+			break
+		}
+	}
+	fmt.Fprintf(w, "%-12s %s\n", "", half)
+}
+
+// openAt is the survival curve's value at t: its last point at or before t.
+func openAt(curve []SurvivalPoint, t float64) int64 {
+	var open int64
+	for _, p := range curve {
+		if p.T > t {
+			break
+		}
+		open = p.Open
+	}
+	return open
+}
+
+func reportBackends(w io.Writer, b map[string]int64) {
+	if len(b) == 0 {
+		return
+	}
+	var total, most int64
+	for _, n := range b {
+		total += n
+		most = max(most, n)
+	}
+	var parts []string
+	for _, name := range sortedKeys(b) {
+		parts = append(parts, fmt.Sprintf("%s %s (%.0f%%)", name, fmtCount(b[name]), 100*float64(b[name])/float64(max(total, 1))))
+	}
+	mean := float64(total) / float64(len(b))
+	fmt.Fprintf(w, "\n%-12s %s; max/mean %.2f\n", "backends", strings.Join(parts, ", "), float64(most)/math.Max(mean, 1))
+}
+
+// fmtByCount lists a count map largest first, ties by name.
+func fmtByCount(m map[string]int64, empty string) string {
+	if len(m) == 0 {
+		return empty
+	}
+	keys := sortedKeys(m)
+	slices.SortStableFunc(keys, func(a, b string) int { return int(m[b] - m[a]) })
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+" "+fmtCount(m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// fmtMicros renders a latency with its unit and three significant digits.
+func fmtMicros(us int64) string {
+	switch {
+	case us < 1000:
+		return strconv.FormatInt(us, 10) + "µs"
+	case us < 1_000_000:
+		return sig3(float64(us)/1e3) + "ms"
+	}
+	return sig3(float64(us)/1e6) + "s"
+}
+
+func fmtSeconds(s float64) string { return sig3(s) + "s" }
+
+// fmtRate renders a per-second rate with k/M multipliers.
+func fmtRate(v float64) string {
+	switch {
+	case v >= 1e6:
+		return sig3(v/1e6) + "M"
+	case v >= 1e3:
+		return sig3(v/1e3) + "k"
+	}
+	return sig3(v)
+}
+
+// fmtBytes renders a byte count with binary units.
+func fmtBytes(v float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if i == 0 {
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64) + " B"
+	}
+	return sig3(v) + " " + units[i]
+}
+
+// sig3 formats v with three significant digits (whole numbers from 100 up).
+func sig3(v float64) string {
+	switch a := math.Abs(v); {
+	case a == 0:
+		return "0"
+	case a < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case a < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// fmtCount renders n with thousands separators.
+func fmtCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func clipTo(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// wrap joins words into lines of at most width characters.
+func wrap(words []string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range words {
+		if cur != "" && len(cur)+1+len(w) > width {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}

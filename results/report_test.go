@@ -1,0 +1,94 @@
+package results
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// reportRun is the sample run, written so its stats are real, with a hold
+// section and an interruption.
+func reportSummary(t *testing.T) *Summary {
+	run := sampleRun(t)
+	run.Summary.Interrupted = true
+	run.Summary.Hold = &Hold{
+		Outcomes: map[string]int64{"open": 20, "close_1001": 25, "eof": 5},
+		Survival: []SurvivalPoint{{0, 50}, {1, 50}, {30.5, 35}, {31, 20}, {60, 20}},
+	}
+	if err := run.Write(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	return &run.Summary
+}
+
+func TestReportGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Report(&buf, reportSummary(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.golden", buf.Bytes())
+}
+
+func TestReportContents(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Report(&buf, reportSummary(t)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"wsbench rtt → ws://127.0.0.1:9000/echo",
+		"INTERRUPTED",
+		"failures     http_502 2, reset 1",
+		"hold         close_1001 25, open 20, eof 5",
+		"half of the 50 connections had ended by 31.0s",
+		"backends     echo-a 26 (52%), echo-b 24 (48%); max/mean 1.04",
+		`hello        {"id":"echo-a"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) == 7 {
+			rows[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	// rtt holds 7, 100, 200, 300 µs and 5 s: p50 200 µs, the rest the 5 s outlier.
+	if got, want := rows["rtt"], "5 200µs 5.00s 5.00s 5.00s 5.00s"; got != want {
+		t.Errorf("rtt row %q, want %q", got, want)
+	}
+	if got, want := rows["connect"], "3 95µs 120µs 120µs 120µs 120µs"; got != want {
+		t.Errorf("connect row %q, want %q", got, want)
+	}
+	if strings.Index(out, "  connect") > strings.Index(out, "  rtt") {
+		t.Errorf("connect should come before rtt:\n%s", out)
+	}
+}
+
+func TestReportEmptySummary(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Report(&buf, &Summary{Schema: Schema}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"wsbench - → -", "failures     none", "no histogram has data"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("report of an empty summary lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
+func TestFormatters(t *testing.T) {
+	cases := []struct{ got, want string }{
+		{fmtMicros(0), "0µs"}, {fmtMicros(999), "999µs"}, {fmtMicros(1_000), "1.00ms"}, {fmtMicros(12_345), "12.3ms"},
+		{fmtMicros(999_499), "999ms"}, {fmtMicros(2_000_895), "2.00s"}, {fmtMicros(3_600_000_000), "3600s"},
+		{fmtCount(0), "0"}, {fmtCount(999), "999"}, {fmtCount(1_000), "1,000"}, {fmtCount(-1_234_567), "-1,234,567"},
+		{fmtBytes(0), "0 B"}, {fmtBytes(1023), "1023 B"}, {fmtBytes(1536), "1.50 KiB"}, {fmtBytes(64 << 20), "64.0 MiB"},
+		{fmtRate(9600.4), "9.60k"}, {fmtRate(150_000), "150k"}, {fmtRate(2.5e6), "2.50M"}, {fmtRate(12), "12.0"},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
