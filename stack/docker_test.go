@@ -1,0 +1,307 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDockerBridge brings a whole topology up on a per-run network: two
+// echo backends, nginx in front of them, two loadgen workers, a crashing
+// service, a kill, resource windows, and checks nothing is left after Down.
+func TestDockerBridge(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	s, err := Up(ctx, Spec{Binary: fakeBinary(t), Log: testLog{t}})
+	t.Cleanup(func() { _ = s.Down(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID := s.RunID()
+
+	img, err := s.Image(ctx, ImageWsbench)
+	if err != nil || !strings.HasPrefix(img.Ref, imageRepo+"/wsbench:") || img.ID == "" {
+		t.Fatalf("wsbench image = %+v, %v; want %s/wsbench:<hash> with an id", img, err, imageRepo)
+	}
+
+	for _, name := range []string{"echo-1", "echo-2"} {
+		h, err := s.Start(ctx, Service{Name: name, Role: "echo", Port: 9000,
+			Args: []string{"serve", "--listen", s.Bind(name, 9000), "--id", name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Addr() != name+":9000" {
+			t.Errorf("%s Addr() = %q, want %q", name, h.Addr(), name+":9000")
+		}
+		if got := wsEcho(t, h.HostAddr()); got != name {
+			t.Errorf("backend header via %s = %q, want %q", h.HostAddr(), got, name)
+		}
+	}
+
+	t.Run("nginx", func(t *testing.T) {
+		conf := nginxConf(s, "nginx", 8080, s.Addr("echo-1", 9000), s.Addr("echo-2", 9000))
+		h, err := s.Start(ctx, Service{Name: "nginx", Image: ImageNginx, Port: 8080, Publish: true,
+			Files: map[string][]byte{NginxConf: conf}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(h.Image.Version, "nginx version: nginx/") {
+			t.Errorf("nginx version = %q, want \"nginx version: nginx/…\"", h.Image.Version)
+		}
+		w, err := s.StartWindow(ctx, "nginx", "echo-1", "echo-2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]int{}
+		for range 6 {
+			seen[wsEcho(t, h.HostAddr())]++
+		}
+		if seen["echo-1"] == 0 || seen["echo-2"] == 0 {
+			t.Errorf("round robin through nginx reached %v; want both echo-1 and echo-2", seen)
+		}
+		if err := w.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range w.Names() {
+			if w.CPU(n) <= 0 || w.End[n].Memory <= 0 {
+				t.Errorf("%s: window cpu %v, memory %d; want both > 0 after proxying 6 connections", n, w.CPU(n), w.End[n].Memory)
+			}
+		}
+	})
+
+	t.Run("loadgen", func(t *testing.T) {
+		out := t.TempDir()
+		res, err := s.RunLoadgen(ctx, Loadgen{Workers: 2, StartAt: true, OutDir: out,
+			Args: func(i int) []string {
+				return []string{"loadgen", "--url", "ws://" + s.Addr("nginx", 8080) + "/", "--messages", "20"}
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 {
+			t.Fatalf("%d worker results, want 2", len(res))
+		}
+		var starts []int64
+		for i, r := range res {
+			if r.Dir != filepath.Join(out, "loadgen-"+string(rune('0'+i))) || r.ExitCode != 0 {
+				t.Errorf("worker %d = %+v", i, r)
+			}
+			fr := readFakeResult(t, r.Dir)
+			if fr.Messages != 20 || !strings.HasPrefix(fr.Backend, "echo-") || fr.URL != "ws://nginx:8080/" {
+				t.Errorf("worker %d result = %+v; want 20 messages through ws://nginx:8080/ to an echo", i, fr)
+			}
+			starts = append(starts, fr.StartAt)
+			if b, err := os.ReadFile(r.Log); err != nil || !strings.Contains(string(b), "20 messages") {
+				t.Errorf("worker %d log = %q, %v", i, b, err)
+			}
+		}
+		if starts[0] == 0 || starts[0] != starts[1] {
+			t.Errorf("--start-at per worker = %v; want one shared instant", starts)
+		}
+		if got := leftovers(t, runID); strings.Contains(got, "loadgen") {
+			t.Errorf("loadgen containers still present after collection:\n%s", got)
+		}
+	})
+
+	t.Run("failing worker", func(t *testing.T) {
+		res, err := s.RunLoadgen(ctx, Loadgen{Name: "bad", OutDir: t.TempDir(),
+			Args: func(int) []string { return []string{"crash"} }})
+		var we *WorkerError
+		if !errors.As(err, &we) || len(res) != 1 || res[0].ExitCode != 3 {
+			t.Fatalf("RunLoadgen(crash) = %+v, %v; want exit 3 as *WorkerError", res, err)
+		}
+		if !strings.Contains(err.Error(), "crashing on purpose") {
+			t.Errorf("error %q does not quote the worker's output", err)
+		}
+	})
+
+	t.Run("crash at start", func(t *testing.T) {
+		_, err := s.Start(ctx, Service{Name: "broken", Port: 9000, Args: []string{"crash"}})
+		var se *StartError
+		if !errors.As(err, &se) || se.Reason != "exited" || !strings.Contains(se.Tail, "crashing on purpose") {
+			t.Fatalf("Start(crash) = %v; want a StartError that quotes the output", err)
+		}
+		failed, err := s.Failed(ctx)
+		if err != nil || len(failed) != 1 || failed[0] != "broken" {
+			t.Errorf("Failed() = %v, %v; want [broken]", failed, err)
+		}
+		dir := t.TempDir()
+		p, err := s.SaveLogs(ctx, "broken", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); !strings.Contains(string(b), "crashing on purpose") {
+			t.Errorf("saved log %s = %q", p, b)
+		}
+	})
+
+	t.Run("kill", func(t *testing.T) {
+		if err := s.Kill(ctx, "echo-2"); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := s.Handle("echo-2")
+		if dialOK(ctx, h.HostAddr()) {
+			t.Errorf("echo-2 still accepts connections after Kill")
+		}
+		failed, _ := s.Failed(ctx)
+		for _, f := range failed {
+			if f == "echo-2" {
+				t.Errorf("Failed() = %v lists the killed echo-2; a kill is not a failure", failed)
+			}
+		}
+		if got := wsEcho(t, s.mustHostAddr(t, "echo-1")); got != "echo-1" {
+			t.Errorf("echo-1 answered as %q after echo-2 was killed", got)
+		}
+	})
+
+	if err := s.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := leftovers(t, runID); got != "" {
+		t.Errorf("after Down, docker still lists for run %s:\n%s", runID, got)
+	}
+}
+
+func (s *Stack) mustHostAddr(t *testing.T, name string) string {
+	t.Helper()
+	h, ok := s.Handle(name)
+	if !ok {
+		t.Fatalf("no service %q", name)
+	}
+	return h.HostAddr()
+}
+
+// TestDockerImageCache: a second stack finds the images the first built.
+func TestDockerImageCache(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	var ids []string
+	for range 2 {
+		s, err := Up(ctx, Spec{Binary: fakeBinary(t), Log: testLog{t}})
+		if err != nil {
+			s.Down(ctx)
+			t.Fatal(err)
+		}
+		img, _ := s.Image(ctx, ImageWsbench)
+		ng, err := s.Image(ctx, ImageNginx)
+		s.Down(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ids) > 0 && (img.Built || ng.Built) {
+			t.Errorf("second stack rebuilt: wsbench %+v, nginx %+v", img, ng)
+		}
+		ids = append(ids, img.ID, ng.ID)
+	}
+	if ids[0] != ids[2] || ids[1] != ids[3] {
+		t.Errorf("image ids differ between stacks: %v", ids)
+	}
+}
+
+// TestDockerCancelledStart: a context cancelled while a service is being
+// started leaves nothing behind once Down ran.
+func TestDockerCancelledStart(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	s, err := Up(ctx, Spec{Binary: fakeBinary(t), Log: testLog{t}})
+	t.Cleanup(func() { _ = s.Down(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 2)
+	// "hang" never listens: Start waits for its port until cancelled.
+	for _, name := range []string{"hang-1", "hang-2"} {
+		go func() {
+			_, err := s.Start(cctx, Service{Name: name, Port: 9000, Args: []string{"hang"}})
+			errc <- err
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cancel()
+	for range 2 {
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Errorf("Start after cancel = %v; want context.Canceled", err)
+		}
+	}
+	if got := leftovers(t, s.RunID()); got == "" {
+		t.Log("cancelled before any container existed; still checking Down")
+	}
+	if err := s.Down(cctx); err != nil { // an already-cancelled ctx, as after Ctrl-C
+		t.Fatal(err)
+	}
+	if got := leftovers(t, s.RunID()); got != "" {
+		t.Errorf("after a cancelled start and Down, docker still lists:\n%s", got)
+	}
+}
+
+// TestDockerHostNetwork runs a backend and nginx in the host's network
+// namespace, on loopback addresses.
+func TestDockerHostNetwork(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	s, err := Up(ctx, Spec{Binary: fakeBinary(t), Network: NetworkHost, Log: testLog{t}})
+	t.Cleanup(func() { _ = s.Down(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.Start(ctx, Service{Name: "echo", Port: 9000, WaitLog: `listening on`,
+		Args: []string{"serve", "--listen", s.Bind("echo", 9000), "--id", "host-echo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h.Addr(), "127.") || h.Addr() != h.HostAddr() {
+		t.Errorf("host-mode Addr %q HostAddr %q; want one loopback address", h.Addr(), h.HostAddr())
+	}
+	if got := wsEcho(t, h.Addr()); got != "host-echo" {
+		t.Errorf("backend = %q, want host-echo", got)
+	}
+	conf := nginxConf(s, "nginx", 8080, s.Addr("echo", 9000))
+	ng, err := s.Start(ctx, Service{Name: "nginx", Image: ImageNginx, Port: 8080, Files: map[string][]byte{NginxConf: conf}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wsEcho(t, ng.Addr()); got != "host-echo" {
+		t.Errorf("through host-mode nginx: backend = %q, want host-echo", got)
+	}
+}
+
+// TestDockerRealWsbench builds the image of this module's ./cmd/wsbench
+// and runs it as a worker.
+func TestDockerRealWsbench(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	s, err := Up(ctx, Spec{Log: testLog{t}}) // module found from the working directory
+	t.Cleanup(func() { _ = s.Down(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	res, err := s.RunLoadgen(ctx, Loadgen{Name: "version", OutDir: out,
+		Args: func(int) []string { return []string{"version"} }})
+	if err == nil {
+		t.Fatalf("wsbench version accepted --out; want it refused (usage error)")
+	}
+	var we *WorkerError
+	if !errors.As(err, &we) || res[0].ExitCode != 2 {
+		t.Fatalf("RunLoadgen(version --out) = %+v, %v; want exit 2 from the real binary", res, err)
+	}
+	b, _ := os.ReadFile(res[0].Log)
+	if !strings.Contains(string(b), "version") {
+		t.Errorf("log = %q; want the real wsbench's usage error", b)
+	}
+}
+
+// TestNoDocker: an engine that does not answer is ErrNoDocker, with advice.
+func TestNoDocker(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no.sock"))
+	s, err := Up(context.Background(), Spec{Binary: "/bin/true"})
+	defer s.Down(context.Background())
+	if !errors.Is(err, ErrNoDocker) || !strings.Contains(err.Error(), "--runtime local") {
+		t.Fatalf("Up without docker = %v; want ErrNoDocker mentioning --runtime local", err)
+	}
+}

@@ -1,0 +1,103 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Usage is one reading of a service's resource accounting.
+type Usage struct {
+	At time.Time
+	// CPU is the total CPU time (user + system) its processes used since
+	// they started: cgroup cpuacct in a container (ns resolution), the
+	// process tree's utime+stime in the local runtime (10 ms ticks).
+	CPU time.Duration
+	// Memory is resident memory in bytes: the cgroup's usage minus its page
+	// cache in a container, the process tree's VmRSS in the local runtime.
+	Memory int64
+}
+
+// Usage reads a service's current resource accounting.
+func (s *Stack) Usage(ctx context.Context, name string) (Usage, error) {
+	h, err := s.handle(name)
+	if err != nil {
+		return Usage{}, err
+	}
+	u, err := s.be.usage(ctx, h)
+	if err != nil {
+		return Usage{}, fmt.Errorf("stack: usage of %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// Window is a measurement window over some services: their usage when it
+// started and when it stopped. The caller divides the CPU by messages or
+// handshakes and the memory growth by held connections.
+type Window struct {
+	s          *Stack
+	Start, End map[string]Usage
+}
+
+// StartWindow reads the usage of the named services (all started ones if
+// none are named) as the start of a measurement window.
+func (s *Stack) StartWindow(ctx context.Context, names ...string) (*Window, error) {
+	if len(names) == 0 {
+		s.mu.Lock()
+		for n, h := range s.handles {
+			if h.rt != nil {
+				names = append(names, n)
+			}
+		}
+		s.mu.Unlock()
+		sort.Strings(names)
+	}
+	w := &Window{s: s, Start: map[string]Usage{}, End: map[string]Usage{}}
+	for _, n := range names {
+		u, err := s.Usage(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		w.Start[n] = u
+	}
+	return w, nil
+}
+
+// Stop reads the usage again as the end of the window.
+func (w *Window) Stop(ctx context.Context) error {
+	for n := range w.Start {
+		u, err := w.s.Usage(ctx, n)
+		if err != nil {
+			return err
+		}
+		w.End[n] = u
+	}
+	return nil
+}
+
+// Names lists the services of the window, sorted.
+func (w *Window) Names() []string {
+	names := make([]string, 0, len(w.Start))
+	for n := range w.Start {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CPU is the CPU time service name used during the window.
+func (w *Window) CPU(name string) time.Duration {
+	return w.End[name].CPU - w.Start[name].CPU
+}
+
+// MemoryGrowth is how much resident memory service name gained during the
+// window (negative if it shrank).
+func (w *Window) MemoryGrowth(name string) int64 {
+	return w.End[name].Memory - w.Start[name].Memory
+}
+
+// Elapsed is the wall-clock length of the window as seen for name.
+func (w *Window) Elapsed(name string) time.Duration {
+	return w.End[name].At.Sub(w.Start[name].At)
+}
