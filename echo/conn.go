@@ -44,6 +44,7 @@ type conn struct {
 	// Reply batch, owned by the connection's goroutine.
 	wbuf      *buffer   // borrowed for one batch
 	werr      error     // first write error of the batch
+	failed    bool      // a protocol violation: closing with its code
 	replyAt   time.Time // ?delay: replies of this batch leave no earlier
 	in, inB   uint64    // data messages and payload bytes read in this batch
 	out, outB uint64    // replies appended since the last write
@@ -102,8 +103,7 @@ func (c *conn) serve() {
 	for {
 		if c.w > c.r {
 			if c.process() {
-				c.lingerClose() // close handshake done, or failed with a close code
-				c.finish()
+				c.end()
 				return
 			}
 			c.compact()
@@ -117,6 +117,19 @@ func (c *conn) serve() {
 	// within the drain time (read deadline).
 	c.s.log.Debug("connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
 	c.nc.Close()
+	c.finish()
+}
+
+// end closes the socket after a close frame went out. After a completed
+// close handshake the peer sends nothing more, so the socket is closed at
+// once, as RFC 6455 7.1.1 wants of a server. After a protocol violation
+// unread input is likely, so the close lingers.
+func (c *conn) end() {
+	if c.failed {
+		c.lingerClose()
+	} else {
+		c.nc.Close()
+	}
 	c.finish()
 }
 
@@ -263,6 +276,7 @@ func (c *conn) fail(o []byte, err error) []byte {
 	if errors.As(err, &fe) {
 		code, reason = fe.Code, fe.Reason
 	}
+	c.failed = true
 	c.s.log.Debug("closing on protocol error", "remote", c.nc.RemoteAddr().String(), "code", int(code), "err", err)
 	o = c.reserve(o, 2+125)
 	return frame.AppendClose(o, code, reason, nil)
