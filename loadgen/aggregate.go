@@ -1,0 +1,209 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/wsbench/wsbench/results"
+)
+
+// aggregator merges the recorders' seconds, in order, into whole-run
+// histograms, interval histograms and the time series, and prints progress.
+// It is the only goroutine that touches those.
+type aggregator struct {
+	in    chan *interval
+	free  chan *interval
+	n     int
+	base  time.Time
+	clk   clock
+	prim  metric // the workload's primary latency metric, for the series
+	prog  *progress
+	total [numMetrics]*hdrhistogram.Histogram
+	ivs   [numMetrics][]*hdrhistogram.PackedHistogram
+
+	pending  map[int64]*interval // merged so far, by second
+	got      map[int64]int       // recorders that delivered that second
+	finalAt  []int64             // per recorder: its last second, -1 while running
+	finals   int
+	nextEmit int64
+	series   []results.Interval
+	done     chan struct{}
+}
+
+func newAggregator(n int, clk clock, prim metric, prog *progress) *aggregator {
+	a := &aggregator{
+		in: make(chan *interval, 8*n), free: make(chan *interval, 8*n),
+		n: n, base: clk.base, clk: clk, prim: prim, prog: prog,
+		pending: map[int64]*interval{}, got: map[int64]int{},
+		finalAt: make([]int64, n), done: make(chan struct{}),
+	}
+	for i := range a.finalAt {
+		a.finalAt[i] = -1
+	}
+	for m := range a.total {
+		a.total[m] = results.NewHistogram()
+	}
+	return a
+}
+
+func (a *aggregator) run() {
+	defer close(a.done)
+	for a.finals < a.n {
+		iv := <-a.in
+		a.merge(iv)
+		if iv.final {
+			a.finalAt[iv.rec] = iv.idx
+			a.finals++
+		}
+		a.recycle(iv)
+		for a.complete(a.nextEmit) {
+			a.emit(a.nextEmit)
+			a.nextEmit++
+		}
+	}
+	for idx := a.nextEmit; len(a.pending) > 0; idx++ {
+		if _, ok := a.pending[idx]; ok {
+			a.emit(idx)
+		}
+	}
+}
+
+func (a *aggregator) recycle(iv *interval) {
+	select {
+	case a.free <- iv:
+	default:
+	}
+}
+
+func (a *aggregator) merge(iv *interval) {
+	m, ok := a.pending[iv.idx]
+	if !ok {
+		m = newInterval()
+		m.idx = iv.idx
+		a.pending[iv.idx] = m
+	}
+	for i, h := range iv.hist {
+		if h.TotalCount() > 0 {
+			m.hist[i].Merge(h)
+		}
+	}
+	m.sent += iv.sent
+	m.recv += iv.recv
+	m.bsent += iv.bsent
+	m.brecv += iv.brecv
+	m.errors += iv.errors
+	m.open += iv.open
+	m.final = m.final || iv.final
+	a.got[iv.idx]++
+}
+
+// complete reports whether every recorder still running at second idx has
+// delivered it.
+func (a *aggregator) complete(idx int64) bool {
+	if _, ok := a.pending[idx]; !ok {
+		return false
+	}
+	want := 0
+	for _, f := range a.finalAt {
+		if f < 0 || f >= idx {
+			want++
+		}
+	}
+	return a.got[idx] >= want
+}
+
+func (a *aggregator) emit(idx int64) {
+	m := a.pending[idx]
+	delete(a.pending, idx)
+	delete(a.got, idx)
+	start := a.base.Add(time.Duration(idx) * time.Second)
+	end := start.Add(time.Second)
+	if now := a.base.Add(time.Duration(a.clk.now())); m.final && now.Before(end) {
+		end = now
+	}
+	for i, h := range m.hist {
+		if h.TotalCount() == 0 {
+			continue
+		}
+		a.total[i].Merge(h)
+		p := hdrhistogram.NewPacked(results.LowestUS, results.HighestUS, results.SigFigs)
+		p.MergeFrom(h)
+		p.SetStartTimeMs(start.UnixMilli())
+		p.SetEndTimeMs(end.UnixMilli())
+		p.SetTag(metricNames[i])
+		a.ivs[i] = append(a.ivs[i], p)
+	}
+	row := results.Interval{
+		T: end.Sub(a.base).Seconds(), Open: m.open,
+		MsgsSent: m.sent, MsgsRecv: m.recv, BytesSent: m.bsent, BytesRecv: m.brecv,
+		Errors: m.errors,
+	}
+	if h := m.hist[a.prim]; h.TotalCount() > 0 {
+		row.P50, row.P99 = h.ValueAtPercentile(50), h.ValueAtPercentile(99)
+	}
+	a.series = append(a.series, row)
+	a.prog.line(row, metricNames[a.prim], end.Sub(start).Seconds())
+}
+
+// progress prints one line a second: in place on a terminal, as plain
+// lines otherwise (logs, CI).
+type progress struct {
+	w        io.Writer
+	tty      bool
+	conns    int
+	wrote    bool
+	failures func() int64
+}
+
+func (p *progress) line(r results.Interval, prim string, secs float64) {
+	if p == nil || p.w == nil {
+		return
+	}
+	if secs <= 0 {
+		secs = 1
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%5.0fs  open %d/%d  sent %s/s  recv %s/s", r.T, r.Open, p.conns,
+		compact(float64(r.MsgsSent)/secs), compact(float64(r.MsgsRecv)/secs))
+	if r.P99 > 0 {
+		fmt.Fprintf(&b, "  %s p50 %s p99 %s", prim, fmtUS(r.P50), fmtUS(r.P99))
+	}
+	fmt.Fprintf(&b, "  errors %d", r.Errors)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%s\x1b[K", b.String())
+		p.wrote = true
+		return
+	}
+	fmt.Fprintln(p.w, b.String())
+}
+
+// end finishes an in-place progress line.
+func (p *progress) end() {
+	if p != nil && p.tty && p.wrote {
+		fmt.Fprintln(p.w)
+	}
+}
+
+func compact(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func fmtUS(us int64) string {
+	switch {
+	case us >= 1e6:
+		return fmt.Sprintf("%.2fs", float64(us)/1e6)
+	case us >= 1e3:
+		return fmt.Sprintf("%.2fms", float64(us)/1e3)
+	}
+	return fmt.Sprintf("%dµs", us)
+}

@@ -1,0 +1,303 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/frame"
+)
+
+// transport is the I/O an engine gives the shared connection logic.
+type transport interface {
+	// write sends p without blocking for long; it may write part of it.
+	write(s *session, p []byte) (int, error)
+	// waitWritable asks to be told (via flush) when s can take more bytes.
+	waitWritable(s *session, on bool)
+	// release closes s's socket and forgets it.
+	release(s *session)
+	// again reports whether err means "try later" rather than failure.
+	again(err error) bool
+}
+
+// core is the connection logic both engines share: framing, the workload
+// driver, timers, and the end-of-run phases. One goroutine owns it.
+type core struct {
+	io       transport
+	all      []*session
+	timers   timerHeap
+	d        *driver
+	rec      *recorder
+	clk      clock
+	drain    int64
+	phase    phase
+	deadline int64 // end of the current phase
+	slotNext int32
+	open     int
+}
+
+func (c *core) recorder() *recorder { return c.rec }
+
+// timeout is how long the engine may sleep: until the next timer, the end
+// of the current second (to hand its interval over) or the phase deadline.
+func (c *core) timeout(now int64) int64 {
+	next := c.rec.next
+	if s := c.timers.peek(); s != nil && s.due < next {
+		next = s.due
+	}
+	if c.deadline > 0 && c.deadline < next {
+		next = c.deadline
+	}
+	return max(next-now, 0)
+}
+
+func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
+	switch m.kind {
+	case msgAdd:
+		if m.dial.cause != "" {
+			c.rec.fail(m.dial.cause)
+			c.rec.record(mHandshakeFail, m.dial.shakeNS)
+			return
+		}
+		c.rec.record(mConnect, m.dial.connectNS)
+		c.rec.record(mHandshake, m.dial.shakeNS)
+		c.rec.opened(m.dial.backend)
+		if s := add(m); s != nil {
+			c.adopted(s, m.dial.rest, now)
+		}
+	case msgStart:
+		c.start(m, now)
+	case msgStop:
+		if c.phase == phaseLoad && now < c.d.end {
+			c.d.end, c.deadline = now, now
+		}
+	}
+}
+
+func (c *core) adopted(s *session, rest []byte, now int64) {
+	s.heapIdx, s.openedAt, s.slot = -1, now, -1
+	c.all = append(c.all, s)
+	c.open++
+	if c.phase == phaseLoad {
+		c.startSession(s, now)
+	}
+	if len(rest) > 0 {
+		c.consume(s, rest, now)
+		c.flush(s, now)
+	}
+}
+
+func (c *core) start(m loopMsg, now int64) {
+	c.d.t0, c.d.end, c.d.loading = m.t0, m.end, true
+	c.phase, c.deadline = phaseLoad, m.end
+	c.slotNext = int32(m.slotBase)
+	for _, s := range c.all {
+		if !s.closed {
+			c.startSession(s, now)
+		}
+	}
+}
+
+func (c *core) startSession(s *session, now int64) {
+	s.slot = c.slotNext
+	c.slotNext++
+	c.d.begin(s, now)
+	c.timers.set(s)
+	c.flush(s, now)
+}
+
+// received handles bytes read from s, then writes what they produced.
+func (c *core) received(s *session, data []byte, now int64) {
+	c.consume(s, data, now)
+	c.flush(s, now)
+}
+
+// consume decodes every complete frame in data (after any bytes carried
+// over from the last read) and keeps the incomplete rest.
+func (c *core) consume(s *session, data []byte, now int64) {
+	b := data
+	if len(s.in) > 0 {
+		s.in = append(s.in, data...)
+		b = s.in
+	}
+	for len(b) > 0 && !s.closed {
+		msg, n, err := s.dec.Decode(b)
+		if err != nil {
+			c.protocolError(s, err, now)
+			return
+		}
+		if n == 0 {
+			break
+		}
+		b = b[n:]
+		if msg.Op == ws.OpClose {
+			c.peerClosed(s, msg.Payload, now)
+			return
+		}
+		if msg.Op != 0 {
+			c.d.message(s, msg, now)
+			c.timers.set(s)
+		}
+	}
+	if !s.closed {
+		keep(s, b)
+	}
+}
+
+// keep stores the undecoded tail of the last read. A buffer that grew
+// large is dropped once empty, so idle connections stay small.
+func keep(s *session, rest []byte) {
+	switch {
+	case len(rest) == 0 && cap(s.in) > 4096:
+		s.in = nil
+	case len(rest) == 0:
+		s.in = s.in[:0]
+	case len(s.in) > 0 && &rest[0] == &s.in[len(s.in)-len(rest)]:
+		s.in = s.in[:copy(s.in, rest)]
+	default:
+		s.in = append(s.in[:0], rest...)
+	}
+}
+
+func (c *core) protocolError(s *session, err error, now int64) {
+	code := ws.StatusProtocolError
+	var fe *frame.Error
+	if errors.As(err, &fe) {
+		code = fe.Code
+	}
+	s.out = frame.AppendClose(s.out[:0], code, "", ptr(c.d.mask()))
+	c.flush(s, now)
+	c.end(s, now, fmt.Sprintf("protocol_%d", code))
+}
+
+// peerClosed answers a close frame from the server and ends the session.
+func (c *core) peerClosed(s *session, payload []byte, now int64) {
+	if s.closing {
+		c.end(s, now, "open") // the reply to our own close at the end of the run
+		return
+	}
+	code, _ := frame.ParseClose(payload)
+	s.out = frame.AppendClose(s.out[:0], code, "", ptr(c.d.mask()))
+	c.flush(s, now)
+	c.end(s, now, fmt.Sprintf("close_%d", code))
+}
+
+func (c *core) flush(s *session, now int64) {
+	if s.closed || s.outWait || len(s.out) == 0 {
+		return
+	}
+	n, err := c.io.write(s, s.out)
+	switch {
+	case n == len(s.out):
+		s.out = s.out[:0]
+		if cap(s.out) > 64<<10 {
+			s.out = nil
+		}
+	case n > 0 || c.io.again(err):
+		s.out = s.out[:copy(s.out, s.out[max(n, 0):])]
+		c.io.waitWritable(s, true)
+	default:
+		c.end(s, now, causeOf(err))
+	}
+}
+
+// writable is called when a socket that was full can take bytes again.
+func (c *core) writable(s *session, now int64) {
+	if s.closed {
+		return
+	}
+	c.io.waitWritable(s, false)
+	c.flush(s, now)
+}
+
+func (c *core) runTimers(now int64) {
+	for {
+		s := c.timers.peek()
+		if s == nil || s.due > now {
+			return
+		}
+		c.timers.remove(s)
+		c.d.timer(s, now)
+		c.timers.set(s)
+		c.flush(s, now)
+	}
+}
+
+// end closes s; outcome says how it ended. Connections the run closes at
+// its end count as "open": they survived.
+func (c *core) end(s *session, now int64, outcome string) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.heapIdx >= 0 {
+		c.timers.remove(s)
+	}
+	c.io.release(s)
+	s.in, s.out = nil, nil
+	c.open--
+	c.d.inflight -= int64(s.inflight)
+	dropped := outcome != "open"
+	c.rec.ended(now, s.openedAt, outcome, dropped)
+	if dropped && c.d.p.kind != WorkloadHold {
+		c.rec.failures["drop_"+outcome]++
+	}
+}
+
+// advance moves through the end-of-run phases: drain the replies in
+// flight, then close every connection with a close handshake.
+func (c *core) advance(now int64) {
+	if c.phase == phaseLoad && now >= c.d.end {
+		c.d.loading, c.d.draining = false, true
+		c.phase, c.deadline = phaseDrain, now+c.drain
+	}
+	if c.phase == phaseDrain && (now >= c.deadline || c.d.inflight <= 0 || c.d.p.kind == WorkloadHold) {
+		if c.d.p.kind != WorkloadHold && c.d.inflight > 0 {
+			c.rec.failures["unanswered"] += c.d.inflight
+		}
+		c.d.draining = false // replies from now on are late: not counted
+		c.sendCloses(now)
+		c.phase, c.deadline = phaseClose, now+closeWait
+	}
+	if c.phase == phaseClose && (now >= c.deadline || c.open == 0) {
+		c.closeAll(now)
+		c.phase = phaseDone
+	}
+}
+
+func (c *core) sendCloses(now int64) {
+	for _, s := range c.all {
+		if s.closed {
+			continue
+		}
+		s.closing = true
+		s.due = 0
+		c.timers.set(s)
+		s.out = frame.AppendClose(s.out, ws.StatusNormalClosure, "", ptr(c.d.mask()))
+		c.flush(s, now)
+	}
+}
+
+func (c *core) closeAll(now int64) {
+	for _, s := range c.all {
+		c.end(s, now, "open")
+	}
+	c.all = nil
+}
+
+// causeOf names a socket error as a connection outcome.
+func causeOf(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "reset"
+	case errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, os.ErrDeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, io.EOF):
+		return "eof"
+	}
+	return "other"
+}

@@ -1,0 +1,124 @@
+package loadgen
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// goroutineEngine is the portable engine, for wss:// (TLS needs Go's
+// crypto/tls on a blocking connection) and for systems without epoll. A
+// reader goroutine per connection only reads and timestamps bytes; all the
+// protocol logic and recording stay on the engine's one goroutine, as in
+// the epoll engine, so measurements never take a lock.
+type goroutineEngine struct {
+	core
+	inbox  chan loopMsg
+	chunks chan chunk
+	conns  map[*session]net.Conn
+	done   chan struct{}
+}
+
+// chunk is what a reader goroutine read, and when.
+type chunk struct {
+	s   *session
+	b   *[]byte
+	n   int
+	err error
+	at  int64
+}
+
+// writeTimeout bounds a blocking write; a peer that stops reading for this
+// long is counted as a timeout instead of stalling every connection.
+const writeTimeout = 5 * time.Second
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+func newGoroutineEngine(_ int, d *driver, clk clock, drain int64) *goroutineEngine {
+	e := &goroutineEngine{
+		inbox:  make(chan loopMsg, 1024),
+		chunks: make(chan chunk, 1024),
+		conns:  map[*session]net.Conn{},
+		done:   make(chan struct{}),
+	}
+	e.core = core{io: e, d: d, rec: d.rec, clk: clk, drain: drain}
+	return e
+}
+
+func (e *goroutineEngine) adopt(d dialed)            { e.inbox <- loopMsg{kind: msgAdd, dial: d} }
+func (e *goroutineEngine) send(m loopMsg)            { e.inbox <- m }
+func (e *goroutineEngine) finished() <-chan struct{} { return e.done }
+
+func (e *goroutineEngine) run() {
+	defer close(e.done)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for e.phase != phaseDone {
+		t.Reset(time.Duration(e.timeout(e.clk.now())))
+		select {
+		case m := <-e.inbox:
+			e.handle(m, e.clk.now(), e.register)
+		case c := <-e.chunks:
+			e.chunk(c)
+		case <-t.C:
+		}
+		now := e.clk.now()
+		e.runTimers(now)
+		e.rec.tick(now)
+		e.advance(now)
+	}
+	e.rec.finish()
+}
+
+func (e *goroutineEngine) chunk(c chunk) {
+	defer chunkPool.Put(c.b)
+	if c.s.closed {
+		return
+	}
+	if c.n > 0 {
+		e.received(c.s, (*c.b)[:c.n], c.at)
+	}
+	if c.err != nil && !c.s.closed {
+		e.end(c.s, c.at, causeOf(c.err))
+	}
+}
+
+func (e *goroutineEngine) register(m loopMsg) *session {
+	s := &session{fd: -1}
+	e.conns[s] = m.dial.conn
+	go e.read(s, m.dial.conn)
+	return s
+}
+
+// read runs on the connection's own goroutine until the socket fails or
+// the engine closes it.
+func (e *goroutineEngine) read(s *session, c net.Conn) {
+	for {
+		b := chunkPool.Get().(*[]byte)
+		n, err := c.Read(*b)
+		select {
+		case e.chunks <- chunk{s: s, b: b, n: n, err: err, at: e.clk.now()}:
+		case <-e.done: // the engine has finished; nobody will read this
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (e *goroutineEngine) write(s *session, p []byte) (int, error) {
+	c := e.conns[s]
+	_ = c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	return c.Write(p)
+}
+
+func (e *goroutineEngine) again(error) bool            { return false }
+func (e *goroutineEngine) waitWritable(*session, bool) {}
+
+func (e *goroutineEngine) release(s *session) {
+	if c := e.conns[s]; c != nil {
+		c.Close()
+	}
+	delete(e.conns, s)
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package loadgen
+
+const epollSupported = false
+
+func newEngine(_ bool, id int, d *driver, clk clock, drain int64) (engine, error) {
+	return newGoroutineEngine(id, d, clk, drain), nil
+}

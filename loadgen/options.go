@@ -1,0 +1,217 @@
+package loadgen
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Workloads.
+const (
+	WorkloadRTT        = "rtt"
+	WorkloadThroughput = "throughput"
+	WorkloadPush       = "push"
+	WorkloadHold       = "hold"
+)
+
+// Defaults shared by the library and the CLI.
+const (
+	DefaultConns            = 50
+	DefaultRate             = 10_000
+	DefaultSize             = 64
+	DefaultWindow           = 16
+	DefaultPushRate         = 10
+	DefaultDuration         = 10 * time.Second
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultDrain            = time.Second
+	// MinRTTSize is the smallest rtt/throughput message: sequence number,
+	// intended send time and actual send time, 8 bytes each.
+	MinRTTSize = 24
+)
+
+// Options configures one load-generator run. The zero value of a field
+// means its default (see With defaults), except where noted.
+type Options struct {
+	URL         string        // ws:// or wss:// target
+	Workload    string        // rtt, throughput, push, hold
+	Conns       int           // connections to open
+	ConnectRate float64       // connections opened per second; 0 = all at once
+	Rate        float64       // rtt: messages per second over all connections
+	Size        int           // message size in bytes (payload)
+	Window      int           // throughput: messages in flight per connection
+	PushRate    float64       // push: messages per second the server sends on each connection
+	Duration    time.Duration // length of the load phase, after all connections are attempted
+	// PingInterval makes each connection send something every interval: for
+	// hold, what HoldSend says; for the other workloads, a ping.
+	PingInterval time.Duration
+	// HoldSend is what a held connection sends every PingInterval: "ping"
+	// (default) or "data" (a small binary message).
+	HoldSend         string
+	HandshakeTimeout time.Duration
+	// Drain is how long to wait for replies still in flight when the load
+	// phase ends before counting them as unanswered.
+	Drain     time.Duration
+	SourceIPs []netip.Addr // local addresses to bind, round-robin
+	Headers   []string     // extra handshake headers, "Name: value"
+	Insecure  bool         // wss: accept any certificate
+	// Engine selects the I/O engine: "auto" (epoll on Linux for ws://),
+	// "epoll", or "goroutine" (portable; also used for wss://).
+	Engine string
+	// Loops is the number of epoll event loops; 0 = GOMAXPROCS.
+	Loops int
+	// StartAt delays the start until this wall-clock time, so several
+	// load-generator processes can start together. Zero = now.
+	StartAt time.Time
+}
+
+// withDefaults returns o with zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.Workload == "" {
+		o.Workload = WorkloadRTT
+	}
+	if o.Conns == 0 {
+		o.Conns = DefaultConns
+	}
+	if o.Rate == 0 {
+		o.Rate = DefaultRate
+	}
+	if o.Size == 0 {
+		o.Size = DefaultSize
+	}
+	if o.Window == 0 {
+		o.Window = DefaultWindow
+	}
+	if o.PushRate == 0 {
+		o.PushRate = DefaultPushRate
+	}
+	if o.Duration == 0 {
+		o.Duration = DefaultDuration
+	}
+	if o.HandshakeTimeout == 0 {
+		o.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if o.Drain == 0 {
+		o.Drain = DefaultDrain
+	}
+	if o.HoldSend == "" {
+		o.HoldSend = "ping"
+	}
+	if o.Engine == "" {
+		o.Engine = "auto"
+	}
+	return o
+}
+
+// Validate reports the first invalid option, naming it.
+func (o Options) Validate() error {
+	o = o.withDefaults()
+	u, err := url.Parse(o.URL)
+	switch {
+	case o.URL == "":
+		return fmt.Errorf("loadgen: url: missing (want e.g. ws://127.0.0.1:9000/echo)")
+	case err != nil:
+		return fmt.Errorf("loadgen: url %q: %w", o.URL, err)
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		return fmt.Errorf("loadgen: url %q: scheme %q, want ws or wss", o.URL, u.Scheme)
+	case u.Host == "":
+		return fmt.Errorf("loadgen: url %q: missing host", o.URL)
+	}
+	switch o.Workload {
+	case WorkloadRTT, WorkloadThroughput, WorkloadPush, WorkloadHold:
+	default:
+		return fmt.Errorf("loadgen: workload %q: want rtt, throughput, push or hold", o.Workload)
+	}
+	if o.Conns < 0 {
+		return fmt.Errorf("loadgen: conns %d: must be positive", o.Conns)
+	}
+	if (o.Workload == WorkloadRTT || o.Workload == WorkloadThroughput) && o.Size < MinRTTSize {
+		return fmt.Errorf("loadgen: size %d: the %s workload needs at least %d bytes (sequence number and timestamps)", o.Size, o.Workload, MinRTTSize)
+	}
+	if o.Size > 64<<20 {
+		return fmt.Errorf("loadgen: size %d: larger than the 64 MiB this tool sends", o.Size)
+	}
+	if o.Window < 1 {
+		return fmt.Errorf("loadgen: window %d: must be at least 1", o.Window)
+	}
+	switch o.HoldSend {
+	case "ping", "data":
+	default:
+		return fmt.Errorf("loadgen: hold-send %q: want ping or data", o.HoldSend)
+	}
+	switch o.Engine {
+	case "auto", "epoll", "goroutine":
+	default:
+		return fmt.Errorf("loadgen: engine %q: want auto, epoll or goroutine", o.Engine)
+	}
+	for _, h := range o.Headers {
+		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
+			return fmt.Errorf("loadgen: header %q: want \"Name: value\"", h)
+		}
+	}
+	return nil
+}
+
+// target returns the URL to dial: a push workload without an explicit
+// rate gets the echo backend's push path and parameters.
+func (o Options) target() string {
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return o.URL
+	}
+	if u.Path == "" || u.Path == "/" {
+		if o.Workload == WorkloadPush {
+			u.Path = "/push"
+		} else {
+			u.Path = "/echo"
+		}
+	}
+	if o.Workload == WorkloadPush {
+		q := u.Query()
+		if q.Get("rate") == "" {
+			q.Set("rate", strconv.FormatFloat(o.PushRate, 'f', -1, 64))
+		}
+		if q.Get("size") == "" {
+			q.Set("size", strconv.Itoa(o.Size))
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Params renders every load parameter as canonical strings for the result.
+func (o Options) Params() map[string]string {
+	o = o.withDefaults()
+	p := map[string]string{
+		"url":               o.target(),
+		"workload":          o.Workload,
+		"conns":             strconv.Itoa(o.Conns),
+		"connect_rate":      strconv.FormatFloat(o.ConnectRate, 'f', -1, 64),
+		"size":              strconv.Itoa(o.Size),
+		"duration":          o.Duration.String(),
+		"handshake_timeout": o.HandshakeTimeout.String(),
+		"drain":             o.Drain.String(),
+	}
+	switch o.Workload {
+	case WorkloadRTT:
+		p["rate"] = strconv.FormatFloat(o.Rate, 'f', -1, 64)
+	case WorkloadThroughput:
+		p["window"] = strconv.Itoa(o.Window)
+	case WorkloadPush:
+		p["push_rate"] = strconv.FormatFloat(o.PushRate, 'f', -1, 64)
+	case WorkloadHold:
+		p["hold_send"] = o.HoldSend
+	}
+	if o.PingInterval > 0 {
+		p["ping_interval"] = o.PingInterval.String()
+	}
+	if len(o.SourceIPs) > 0 {
+		p["source_ips"] = strconv.Itoa(len(o.SourceIPs))
+	}
+	if len(o.Headers) > 0 {
+		p["headers"] = strings.Join(o.Headers, "; ")
+	}
+	return p
+}

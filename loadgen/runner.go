@@ -1,0 +1,332 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/wsbench/wsbench/results"
+)
+
+// engine runs connections: the epoll engine on Linux for ws://, the
+// goroutine engine elsewhere and for wss://.
+type engine interface {
+	adopt(d dialed) // take over a dialed connection (called from dialing goroutines)
+	send(m loopMsg) // phase changes from the runner
+	run()           // the engine's goroutine
+	finished() <-chan struct{}
+	recorder() *recorder
+}
+
+// Progress configures the once-a-second progress line.
+type Progress struct {
+	W   io.Writer // nil: no progress
+	TTY bool      // rewrite one line in place instead of printing lines
+}
+
+// Run opens the connections, runs the workload for o.Duration and returns
+// the results. When ctx is cancelled it stops early and returns what it
+// has, with Summary.Interrupted set.
+func Run(ctx context.Context, o Options, pr Progress) (*results.Run, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	o = o.withDefaults()
+	if err := waitUntil(ctx, o.StartAt); err != nil {
+		return nil, fmt.Errorf("loadgen: interrupted before the start time: %w", err)
+	}
+	r, err := newRunner(o, pr)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx)
+}
+
+type runner struct {
+	o       Options
+	clk     clock
+	start   time.Time
+	plan    *plan
+	dialer  *dialer
+	engines []engine
+	agg     *aggregator
+	prog    *progress
+	opened  []atomic.Int64 // per engine
+	tried   int
+	t0, end int64
+	intr    bool
+}
+
+func newRunner(o Options, pr Progress) (*runner, error) {
+	r := &runner{o: o, clk: clock{base: time.Now()}, dialer: newDialer(o)}
+	r.start = r.clk.base
+	r.plan = &plan{
+		kind: o.Workload, size: o.Size, window: o.Window,
+		sched:     rttSchedule{n: max(o.Conns, 1), rate: o.Rate},
+		pingEvery: int64(o.PingInterval), holdData: o.HoldSend == "data",
+		pad: make([]byte, o.Size), clock: r.clk,
+	}
+	n := r.engineCount()
+	r.prog = &progress{w: pr.W, tty: pr.TTY, conns: o.Conns}
+	r.agg = newAggregator(n, r.clk, primaryMetric(o.Workload), r.prog)
+	r.opened = make([]atomic.Int64, n)
+	useEpoll, err := r.useEpoll()
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		rec := newRecorder(i, r.agg.in, r.agg.free)
+		d := newDriver(r.plan, rec, uint64(time.Now().UnixNano())+uint64(i)*0x9e3779b97f4a7c15)
+		e, err := newEngine(useEpoll, i, d, r.clk, int64(o.Drain))
+		if err != nil {
+			return nil, err
+		}
+		r.engines = append(r.engines, e)
+	}
+	return r, nil
+}
+
+func (r *runner) engineCount() int {
+	n := r.o.Loops
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(n, r.o.Conns))
+}
+
+func (r *runner) useEpoll() (bool, error) {
+	u, _ := url.Parse(r.o.URL)
+	tls := u.Scheme == "wss"
+	switch r.o.Engine {
+	case "epoll":
+		if tls || !epollSupported {
+			return false, fmt.Errorf("loadgen: engine epoll: needs Linux and a ws:// url (got %s on %s)", u.Scheme, runtime.GOOS)
+		}
+		return true, nil
+	case "goroutine":
+		return false, nil
+	}
+	return epollSupported && !tls, nil
+}
+
+func primaryMetric(workload string) metric {
+	switch workload {
+	case WorkloadThroughput:
+		return mService
+	case WorkloadPush:
+		return mOneWay
+	case WorkloadHold:
+		return mDrop
+	}
+	return mRTT
+}
+
+func (r *runner) run(ctx context.Context) (*results.Run, error) {
+	go r.agg.run()
+	for _, e := range r.engines {
+		go e.run()
+	}
+	r.connect(ctx)
+	if r.o.Workload == WorkloadHold {
+		// Steady state: return what the dialing goroutines used to the OS,
+		// so memory per held connection is what holding costs.
+		debug.FreeOSMemory()
+	}
+	r.t0 = r.clk.now()
+	r.end = r.t0 + int64(r.o.Duration)
+	if ctx.Err() != nil {
+		r.end, r.intr = r.t0, true
+	}
+	// The rate is spread over the connections that opened; the plan is
+	// shared read-only once the engines start, so fix it first.
+	total := int64(0)
+	for i := range r.opened {
+		total += r.opened[i].Load()
+	}
+	r.plan.sched.n = int(max(total, 1))
+	base := 0
+	for i, e := range r.engines {
+		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base})
+		base += int(r.opened[i].Load())
+	}
+	r.wait(ctx)
+	<-r.agg.done
+	r.prog.end()
+	return r.result(), nil
+}
+
+// connect opens the connections on the open-model schedule: attempt k
+// starts at k/ConnectRate whatever happened to the earlier ones.
+func (r *runner) connect(ctx context.Context) {
+	var wg sync.WaitGroup
+	for k := 0; k < r.o.Conns; k++ {
+		if err := waitUntil(ctx, r.start.Add(connectAt(k, r.o.ConnectRate))); err != nil {
+			break
+		}
+		r.tried++
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			d := r.dialer.dial(ctx, k)
+			i := k % len(r.engines)
+			if d.cause == "" {
+				r.opened[i].Add(1)
+			}
+			r.engines[i].adopt(d)
+		}(k)
+	}
+	wg.Wait()
+}
+
+func (r *runner) wait(ctx context.Context) {
+	var all sync.WaitGroup
+	for _, e := range r.engines {
+		all.Add(1)
+		go func() { <-e.finished(); all.Done() }()
+	}
+	finished := make(chan struct{})
+	go func() { all.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		r.intr = true
+		for _, e := range r.engines {
+			e.send(loopMsg{kind: msgStop})
+		}
+		<-finished
+	}
+}
+
+func waitUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// result assembles the run from the aggregator and the recorders. The
+// engines have finished, so their recorders are safe to read.
+func (r *runner) result() *results.Run {
+	s := results.Summary{
+		Schema: results.Schema, Target: r.o.target(), Workload: r.o.Workload,
+		Params: r.o.Params(), Start: r.start, End: time.Now(), Interrupted: r.intr,
+		Failures: map[string]int64{}, Histograms: map[string]results.Stats{},
+	}
+	s.Connections.Attempted = int64(r.tried)
+	outcomes := map[string]int64{}
+	backends := map[string]int64{}
+	var drops []int64
+	for _, e := range r.engines {
+		rec := e.recorder()
+		addCounts(&s.Connections, rec.counts)
+		mergeCounts(s.Failures, rec.failures)
+		mergeCounts(outcomes, rec.outcomes)
+		mergeCounts(backends, rec.backends)
+		drops = append(drops, rec.drops...)
+		for _, h := range rec.hellos {
+			s.Hellos = appendHello(s.Hellos, h)
+		}
+	}
+	s.Connections.OpenAtEnd = outcomes["open"]
+	if len(backends) > 0 {
+		s.Backends = backends
+	}
+	run := &results.Run{Summary: s, Histograms: map[string]*hdrHist{}, Intervals: map[string][]*hdrPacked{}, Series: r.agg.series}
+	for m, h := range r.agg.total {
+		if h.TotalCount() > 0 {
+			run.Histograms[metricNames[m]] = h
+			run.Intervals[metricNames[m]] = r.agg.ivs[m]
+			run.Summary.Histograms[metricNames[m]] = results.Summarize(h)
+		}
+	}
+	r.traffic(&run.Summary)
+	if r.o.Workload == WorkloadHold {
+		run.Summary.Hold = &results.Hold{Outcomes: outcomes, Survival: survival(r.agg.series, drops, s.Connections.Opened)}
+	}
+	return run
+}
+
+// traffic sums the series and turns it into rates over the load window.
+func (r *runner) traffic(s *results.Summary) {
+	for _, row := range r.agg.series {
+		s.Messages.Sent += row.MsgsSent
+		s.Messages.Received += row.MsgsRecv
+		s.Bytes.Sent += row.BytesSent
+		s.Bytes.Received += row.BytesRecv
+	}
+	win := float64(r.end-r.t0) / 1e9
+	if win <= 0 {
+		return
+	}
+	s.Rates = results.Rates{
+		WindowSec:       win,
+		MsgsSentPerSec:  float64(s.Messages.Sent) / win,
+		MsgsRecvPerSec:  float64(s.Messages.Received) / win,
+		BytesSentPerSec: float64(s.Bytes.Sent) / win,
+		BytesRecvPerSec: float64(s.Bytes.Received) / win,
+	}
+}
+
+// survival lists open connections over time: the per-second series plus a
+// point at every drop, relative to the run's start.
+func survival(series []results.Interval, drops []int64, opened int64) []results.SurvivalPoint {
+	pts := make([]results.SurvivalPoint, 0, len(series)+len(drops)+1)
+	for _, row := range series {
+		pts = append(pts, results.SurvivalPoint{T: row.T, Open: row.Open})
+	}
+	sort.Slice(drops, func(i, j int) bool { return drops[i] < drops[j] })
+	const maxPoints = 2000
+	step := max(1, len(drops)/maxPoints)
+	for i := step - 1; i < len(drops); i += step {
+		pts = append(pts, results.SurvivalPoint{T: float64(drops[i]) / 1e9, Open: opened - int64(i+1)})
+	}
+	sort.SliceStable(pts, func(i, j int) bool { return pts[i].T < pts[j].T })
+	return pts
+}
+
+func addCounts(dst *results.Connections, c results.Connections) {
+	dst.Opened += c.Opened
+	dst.Failed += c.Failed
+	dst.Dropped += c.Dropped
+}
+
+func mergeCounts(dst, src map[string]int64) {
+	for k, v := range src {
+		dst[k] += v
+	}
+}
+
+func appendHello(hs []json.RawMessage, h []byte) []json.RawMessage {
+	for _, x := range hs {
+		if string(x) == string(h) {
+			return hs
+		}
+	}
+	if len(hs) >= maxHellos || !json.Valid(h) {
+		return hs
+	}
+	return append(hs, json.RawMessage(h))
+}
+
+type (
+	hdrHist   = hdrhistogram.Histogram
+	hdrPacked = hdrhistogram.PackedHistogram
+)

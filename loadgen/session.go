@@ -1,0 +1,237 @@
+package loadgen
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/frame"
+)
+
+// session is one connection's protocol and workload state. It does no I/O:
+// the engine that owns it feeds it bytes and timer expiries and writes out
+// what it appends to out. It is kept small because hold runs keep tens of
+// thousands of them.
+type session struct {
+	fd       int32 // epoll engine only
+	slot     int32 // position in the rate schedule
+	heapIdx  int32 // position in the timer heap, -1 if absent
+	inflight int32 // messages sent and not yet answered
+	k        int64 // rtt: index of the next message in the schedule
+	seq      uint64
+	openedAt int64 // monotonic ns
+	due      int64 // next timer, monotonic ns; 0 = none
+	dec      frame.Decoder
+	in       []byte // bytes of an incomplete frame carried to the next read
+	out      []byte // bytes waiting to be written
+	closing  bool   // we sent a close frame
+	closed   bool
+	outWait  bool // waiting for the socket to become writable
+}
+
+// maxHellos bounds the distinct hello messages kept for the summary.
+const maxHellos = 8
+
+// driver runs a workload over the sessions of one engine goroutine. All
+// its methods run on that goroutine, so it records without locks.
+type driver struct {
+	p   *plan
+	rec *recorder
+	rng uint64 // xorshift state for masking keys
+
+	loading  bool  // between t0 and end
+	t0, end  int64 // load phase, monotonic ns
+	draining bool  // after end: no new sends
+	inflight int64 // messages sent and not yet answered, all sessions
+}
+
+// plan is a run's workload, shared read-only by every driver.
+type plan struct {
+	kind      string
+	size      int
+	window    int
+	sched     rttSchedule
+	pingEvery int64
+	holdData  bool
+	pad       []byte // zeros to fill messages up to size
+	clock     clock
+}
+
+// clock reads monotonic nanoseconds since the run's base.
+type clock struct{ base time.Time }
+
+func (c clock) now() int64 { return int64(time.Since(c.base)) }
+
+func newDriver(p *plan, rec *recorder, seed uint64) *driver {
+	return &driver{p: p, rec: rec, rng: seed | 1}
+}
+
+func (d *driver) mask() [4]byte {
+	d.rng ^= d.rng << 13
+	d.rng ^= d.rng >> 7
+	d.rng ^= d.rng << 17
+	var m [4]byte
+	binary.LittleEndian.PutUint32(m[:], uint32(d.rng))
+	return m
+}
+
+// begin starts the load phase on s.
+func (d *driver) begin(s *session, now int64) {
+	switch d.p.kind {
+	case WorkloadRTT:
+		s.k = 0
+		s.due = d.t0 + d.p.sched.at(int(s.slot), 0)
+	case WorkloadThroughput:
+		for i := 0; i < d.p.window; i++ {
+			d.sendMessage(s, now, now)
+		}
+	case WorkloadHold:
+		if d.p.pingEvery > 0 {
+			// Stagger the first ping over one interval so pings don't burst.
+			s.due = now + d.p.pingEvery*int64(s.slot%1000)/1000 + 1
+		}
+	}
+}
+
+// timer runs when s.due has passed.
+func (d *driver) timer(s *session, now int64) {
+	s.due = 0
+	if d.draining || s.closing {
+		return
+	}
+	switch d.p.kind {
+	case WorkloadRTT:
+		d.sendDue(s, now)
+	case WorkloadHold:
+		if d.p.holdData {
+			d.sendMessage(s, now, now)
+		} else {
+			s.out = frame.AppendFrame(s.out, ws.OpPing, nil, ptr(d.mask()))
+		}
+		s.due = now + d.p.pingEvery
+	}
+}
+
+// sendDue sends s's next scheduled rtt message if nothing is in flight;
+// otherwise the reply will send it. A late message keeps its intended time,
+// so a stall shows up as response time (no coordinated omission).
+func (d *driver) sendDue(s *session, now int64) {
+	if s.inflight > 0 {
+		return
+	}
+	intended := d.t0 + d.p.sched.at(int(s.slot), s.k)
+	if intended >= d.end {
+		return
+	}
+	if intended > now {
+		s.due = intended
+		return
+	}
+	s.k++
+	d.sendMessage(s, intended, now)
+}
+
+// sendMessage appends one masked binary message carrying its sequence
+// number, intended and actual send times.
+func (d *driver) sendMessage(s *session, intended, actual int64) {
+	size := d.p.size
+	m := d.mask()
+	s.out = frame.AppendHeader(s.out, ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: m, Length: int64(size)})
+	start := len(s.out)
+	if size >= MinRTTSize {
+		s.out = binary.BigEndian.AppendUint64(s.out, s.seq)
+		s.out = binary.BigEndian.AppendUint64(s.out, uint64(intended))
+		s.out = binary.BigEndian.AppendUint64(s.out, uint64(actual))
+		s.out = append(s.out, d.p.pad[:size-MinRTTSize]...)
+	} else {
+		s.out = append(s.out, d.p.pad[:size]...)
+	}
+	ws.Cipher(s.out[start:], m, 0)
+	s.seq++
+	s.inflight++
+	d.inflight++
+	if d.loading {
+		d.rec.cur.sent++
+		d.rec.cur.bsent += int64(size)
+	}
+}
+
+// message handles one complete message or control frame. It returns false
+// when the connection must be closed now.
+func (d *driver) message(s *session, msg frame.Message, now int64) bool {
+	switch msg.Op {
+	case ws.OpPing:
+		s.out = frame.AppendFrame(s.out, ws.OpPong, msg.Payload, ptr(d.mask()))
+	case ws.OpPong:
+	case ws.OpText:
+		if !d.hello(msg.Payload) {
+			d.data(s, msg.Payload, now)
+		}
+	case ws.OpBinary:
+		d.data(s, msg.Payload, now)
+	}
+	return true
+}
+
+// hello keeps a backend's hello message; it reports whether p was one.
+func (d *driver) hello(p []byte) bool {
+	if !bytes.HasPrefix(p, []byte(`{"backend"`)) {
+		return false
+	}
+	for _, h := range d.rec.hellos {
+		if bytes.Equal(h, p) {
+			return true
+		}
+	}
+	if len(d.rec.hellos) < maxHellos {
+		d.rec.hellos = append(d.rec.hellos, append([]byte(nil), p...))
+	}
+	return true
+}
+
+func (d *driver) data(s *session, p []byte, now int64) {
+	if s.inflight > 0 {
+		s.inflight--
+		d.inflight--
+	}
+	if !d.loading && !d.draining {
+		return // before the load phase: not measured
+	}
+	d.rec.cur.recv++
+	d.rec.cur.brecv += int64(len(p))
+	switch d.p.kind {
+	case WorkloadRTT:
+		d.rttReply(s, p, now)
+	case WorkloadThroughput:
+		if len(p) >= MinRTTSize {
+			d.rec.record(mService, now-int64(binary.BigEndian.Uint64(p[16:24])))
+		}
+		if !d.draining && now < d.end {
+			d.sendMessage(s, now, now)
+		}
+	case WorkloadPush:
+		if sent, _, ok := echo.ParsePushHeader(p); ok {
+			d.rec.record(mOneWay, time.Now().UnixNano()-sent)
+		}
+	}
+}
+
+func (d *driver) rttReply(s *session, p []byte, now int64) {
+	if len(p) < MinRTTSize {
+		d.rec.failures["bad_echo"]++
+		return
+	}
+	intended := int64(binary.BigEndian.Uint64(p[8:16]))
+	actual := int64(binary.BigEndian.Uint64(p[16:24]))
+	d.rec.record(mRTT, now-intended)
+	d.rec.record(mService, now-actual)
+	d.rec.record(mLag, actual-intended)
+	if !d.draining {
+		d.sendDue(s, now)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
