@@ -39,6 +39,10 @@ const (
 	MaxPushRate     = 1_000_000
 )
 
+// maxWait bounds stall_every and delay: longer pauses are a typo, and would
+// keep a connection's handler asleep past any drain.
+const maxWait = time.Minute
+
 // options is one connection's behaviour, parsed from its request URI.
 type options struct {
 	workload   Workload
@@ -126,6 +130,8 @@ func (o *options) check(seen map[string]bool, maxMessage int64) error {
 		return fmt.Errorf("echo: query parameters stall and stall_every go together, got only one")
 	case seen["stall"] && (o.stall <= 0 || o.stall >= o.stallEvery):
 		return fmt.Errorf("echo: query parameter stall=%s: want above 0 and below stall_every=%s", o.stall, o.stallEvery)
+	case o.stallEvery > maxWait || o.delay > maxWait:
+		return fmt.Errorf("echo: query parameters stall_every=%s, delay=%s: want at most %s", o.stallEvery, o.delay, maxWait)
 	}
 	if o.workload != WorkloadPush {
 		return nil
