@@ -167,7 +167,7 @@ func (p *progress) line(r results.Interval, prim string, secs float64) {
 		secs = 1
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%5.0fs  open %d/%d  sent %s/s  recv %s/s", r.T, r.Open, p.conns,
+	fmt.Fprintf(&b, "%6.1fs  open %d/%d  sent %s/s  recv %s/s", r.T, r.Open, p.conns,
 		compact(float64(r.MsgsSent)/secs), compact(float64(r.MsgsRecv)/secs))
 	if r.P99 > 0 {
 		fmt.Fprintf(&b, "  %s p50 %s p99 %s", prim, fmtUS(r.P50), fmtUS(r.P99))

@@ -154,6 +154,9 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 		total += r.opened[i].Load()
 	}
 	r.plan.sched.n = int(max(total, 1))
+	if total == 0 {
+		r.end = r.t0 // nothing to measure: don't wait out the duration
+	}
 	base := 0
 	for i, e := range r.engines {
 		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base})
