@@ -10,3 +10,12 @@ func kernelVersion() string {
 	}
 	return unix.ByteSliceToString(u.Sysname[:]) + " " + unix.ByteSliceToString(u.Release[:])
 }
+
+// openFileLimit is the soft limit on open files (RLIMIT_NOFILE), or -1.
+func openFileLimit() int64 {
+	var l unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil {
+		return -1
+	}
+	return int64(l.Cur)
+}

@@ -2,11 +2,13 @@ package results
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -35,7 +37,7 @@ func (r *Run) Write(dir string) error {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("results: %w", err)
+		return fileError(err)
 	}
 	baseMs := r.baseMs()
 	for _, m := range sortedKeys(r.Histograms) {
@@ -160,13 +162,23 @@ func writeFile(path string, write func(io.Writer) error) error {
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("results: %w", err)
+		return fileError(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("results: %w", err)
+		return fileError(err)
 	}
 	return nil
+}
+
+// fileError prefixes err, and says so plainly when the process is out of
+// file descriptors: a load generator holding thousands of connections may
+// be when it writes its results.
+func fileError(err error) error {
+	if errors.Is(err, syscall.EMFILE) {
+		return fmt.Errorf("results: too many open files (limit %d): %w", openFileLimit(), err)
+	}
+	return fmt.Errorf("results: %w", err)
 }
 
 // Read reads a run directory written by Write. Each whole-run histogram is
@@ -186,13 +198,16 @@ func Read(dir string) (*Run, error) {
 	for _, m := range sortedKeys(s.Histograms) {
 		path := filepath.Join(dir, m+".hlog")
 		if err := r.readMetric(m, path); err != nil {
+			if errors.Is(err, syscall.EMFILE) {
+				return nil, fileError(err)
+			}
 			return nil, fmt.Errorf("results: %s: %w", path, err)
 		}
 	}
 	path := filepath.Join(dir, TimeseriesFile)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("results: %w", err)
+		return nil, fileError(err)
 	}
 	defer f.Close()
 	if r.Series, err = ReadTimeseries(f); err != nil {
