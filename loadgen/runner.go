@@ -65,6 +65,7 @@ type runner struct {
 	tried   int
 	t0, end int64
 	intr    bool
+	self    [2]selfUsage // at the start and the end of the load phase
 }
 
 func newRunner(o Options, pr Progress) (*runner, error) {
@@ -158,14 +159,30 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 		r.end = r.t0 // nothing to measure: don't wait out the duration
 	}
 	base := 0
+	r.self[0] = readSelf()
 	for i, e := range r.engines {
 		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base})
 		base += int(r.opened[i].Load())
 	}
+	stopSelf := r.sampleSelfAtEnd(ctx)
 	r.wait(ctx)
+	stopSelf()
 	<-r.agg.done
 	r.prog.end()
 	return r.result(), nil
+}
+
+// sampleSelfAtEnd reads the process's usage when the load phase ends (or
+// when it is interrupted, whichever is first). The returned func waits for
+// the reading.
+func (r *runner) sampleSelfAtEnd(ctx context.Context) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = waitUntil(ctx, r.start.Add(time.Duration(r.end)))
+		r.self[1] = readSelf()
+	}()
+	return func() { <-done }
 }
 
 // connect opens the connections on the open-model schedule: attempt k
@@ -261,6 +278,8 @@ func (r *runner) result() *results.Run {
 		}
 	}
 	r.traffic(&run.Summary)
+	msgs := max(run.Summary.Messages.Sent, run.Summary.Messages.Received)
+	run.Summary.Self = selfReport(r.self[0], r.self[1], msgs, r.openAtEnd())
 	if r.o.Workload == WorkloadHold {
 		run.Summary.Hold = &results.Hold{Outcomes: outcomes, Survival: survival(r.agg.series, drops, s.Connections.Opened)}
 	}
@@ -303,6 +322,19 @@ func survival(series []results.Interval, drops []int64, opened int64) []results.
 	}
 	sort.SliceStable(pts, func(i, j int) bool { return pts[i].T < pts[j].T })
 	return pts
+}
+
+// openAtEnd is the number of connections open when the load phase ended,
+// from the time series.
+func (r *runner) openAtEnd() int64 {
+	endSec := float64(r.end) / 1e9
+	var open int64
+	for _, row := range r.agg.series {
+		if row.T <= endSec+1e-9 {
+			open = row.Open
+		}
+	}
+	return open
 }
 
 func addCounts(dst *results.Connections, c results.Connections) {

@@ -70,7 +70,10 @@ type Summary struct {
 	// Hellos holds the distinct hello messages backends sent (echo's
 	// ?hello=1), which show the headers a proxy forwarded.
 	Hellos []json.RawMessage `json:"hellos,omitempty"`
-	Notes  []string          `json:"notes,omitempty"`
+	// Self is the load generator's own resource use, so a reader can tell
+	// whether the tool, not the target, was the bottleneck.
+	Self  *Self    `json:"self,omitempty"`
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Tool identifies the wsbench build that produced the run.
@@ -90,6 +93,19 @@ type Host struct {
 	Cores     int    `json:"cores"`
 	Kernel    string `json:"kernel"`
 	GoVersion string `json:"go_version"`
+}
+
+// Self is what the load generator itself used during the load phase.
+type Self struct {
+	CPUUserSec float64 `json:"cpu_user_sec"`
+	CPUSysSec  float64 `json:"cpu_sys_sec"`
+	// CPUPerMsgUS is user+sys CPU per data message sent or received,
+	// whichever is larger.
+	CPUPerMsgUS float64 `json:"cpu_per_msg_us"`
+	RSSBytes    int64   `json:"rss_bytes"` // resident memory at the end of the load phase
+	// RSSPerConnBytes is RSSBytes over the connections open then (hold
+	// runs: the cost of holding a connection).
+	RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`
 }
 
 // Connections counts connection attempts and their fates.
