@@ -338,8 +338,7 @@ func (b *dockerBackend) start(ctx context.Context, svc *Service, h *Handle) erro
 	}
 	ctr, err := testcontainers.Run(ctx, h.Image.Ref, opts...)
 	if ctr != nil {
-		h.ID = ctr.GetContainerID()
-		h.rt = &dockerService{ctr: ctr}
+		h.setRuntime(ctr.GetContainerID(), &dockerService{ctr: ctr})
 	}
 	if err != nil {
 		return fmt.Errorf("stack: start %q: %w", svc.Name, err)
@@ -354,10 +353,22 @@ func (b *dockerBackend) start(ctx context.Context, svc *Service, h *Handle) erro
 
 // fillHostAddr finds where this process reaches a bridge-mode service:
 // its published port, else its address on the run's network (reachable
-// when the engine runs on this host, as on Linux).
+// when the engine runs on this host, as on Linux). Readiness always probes
+// the network address: docker-proxy accepts on a published port before
+// the service listens.
 func (b *dockerBackend) fillHostAddr(ctx context.Context, svc *Service, h *Handle) error {
-	ctr := h.rt.(*dockerService).ctr
+	ins, err := b.cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		return fmt.Errorf("stack: inspect %q: %w", svc.Name, err)
+	}
+	if ins.Container.NetworkSettings != nil {
+		if es, ok := ins.Container.NetworkSettings.Networks[b.nw.Name]; ok && es.IPAddress.IsValid() {
+			h.probe = net.JoinHostPort(es.IPAddress.String(), fmt.Sprint(svc.Port))
+		}
+	}
+	h.hostAddr = h.probe
 	if svc.Publish {
+		ctr := h.runtime().(*dockerService).ctr
 		host, err := ctr.Host(ctx)
 		if err != nil {
 			return fmt.Errorf("stack: %q: host: %w", svc.Name, err)
@@ -367,16 +378,6 @@ func (b *dockerBackend) fillHostAddr(ctx context.Context, svc *Service, h *Handl
 			return fmt.Errorf("stack: %q: published port: %w", svc.Name, err)
 		}
 		h.hostAddr = net.JoinHostPort(host, p.Port())
-		return nil
-	}
-	ins, err := b.cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
-	if err != nil {
-		return fmt.Errorf("stack: inspect %q: %w", svc.Name, err)
-	}
-	if ins.Container.NetworkSettings != nil {
-		if es, ok := ins.Container.NetworkSettings.Networks[b.nw.Name]; ok && es.IPAddress.IsValid() {
-			h.hostAddr = net.JoinHostPort(es.IPAddress.String(), fmt.Sprint(svc.Port))
-		}
 	}
 	return nil
 }

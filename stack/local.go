@@ -102,8 +102,7 @@ func (b *localBackend) start(ctx context.Context, svc *Service, h *Handle) error
 	if err != nil {
 		return fmt.Errorf("stack: start %q: %w", svc.Name, err)
 	}
-	h.rt = p
-	h.ID = fmt.Sprintf("pid %d", p.cmd.Process.Pid)
+	h.setRuntime(fmt.Sprintf("pid %d", p.cmd.Process.Pid), p)
 	return waitReady(ctx, svc, h, b)
 }
 
@@ -188,7 +187,7 @@ func setFileLimit(pid, n int) error {
 
 func (b *localBackend) exited(_ context.Context, h *Handle) (bool, error) {
 	select {
-	case <-h.rt.(*process).done:
+	case <-h.runtime().(*process).done:
 		return true, nil
 	default:
 		return false, nil
@@ -196,7 +195,7 @@ func (b *localBackend) exited(_ context.Context, h *Handle) (bool, error) {
 }
 
 func (b *localBackend) kill(_ context.Context, h *Handle) error {
-	p := h.rt.(*process)
+	p := h.runtime().(*process)
 	killGroup(p, syscall.SIGKILL)
 	<-p.done
 	return nil
@@ -216,11 +215,11 @@ func killGroup(p *process, sig syscall.Signal) {
 }
 
 func (b *localBackend) logs(_ context.Context, h *Handle) ([]byte, error) {
-	return os.ReadFile(h.rt.(*process).log)
+	return os.ReadFile(h.runtime().(*process).log)
 }
 
 func (b *localBackend) usage(_ context.Context, h *Handle) (Usage, error) {
-	p := h.rt.(*process)
+	p := h.runtime().(*process)
 	select {
 	case <-p.done:
 		return Usage{At: time.Now()}, nil // like a stopped container: nothing running

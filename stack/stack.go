@@ -40,10 +40,23 @@ type Handle struct {
 
 	addr     string // host:port as other services dial it
 	hostAddr string // host:port as this process dials it, "" if none
+	probe    string // host:port the readiness check dials (never docker-proxy)
 
 	mu     sync.Mutex
 	killed bool // by Kill: its death is expected
 	rt     any  // runtime state: *dockerService or *process
+}
+
+func (h *Handle) setRuntime(id string, rt any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ID, h.rt = id, rt
+}
+
+func (h *Handle) runtime() any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rt
 }
 
 // Addr is host:port at which other services (and loadgen workers) reach
@@ -220,7 +233,7 @@ func (s *Stack) Start(ctx context.Context, svc Service) (*Handle, error) {
 	if svc.Port > 0 {
 		h.addr = s.Addr(svc.Name, svc.Port)
 		if s.onLoopback() {
-			h.hostAddr = h.addr
+			h.hostAddr, h.probe = h.addr, h.addr
 		}
 	}
 	if err := s.be.start(ctx, &svc, h); err != nil {
@@ -239,7 +252,7 @@ func (s *Stack) Handle(name string) (*Handle, bool) {
 
 func (s *Stack) handle(name string) (*Handle, error) {
 	h, ok := s.Handle(name)
-	if !ok || h.rt == nil {
+	if !ok || h.runtime() == nil {
 		return nil, fmt.Errorf("stack: no running service %q", name)
 	}
 	return h, nil
@@ -279,7 +292,7 @@ func (s *Stack) Failed(ctx context.Context) ([]string, error) {
 		if killed {
 			continue
 		}
-		if h.rt == nil { // never got started: that is a failure too
+		if h.runtime() == nil { // never got started: that is a failure too
 			failed = append(failed, h.Name)
 			continue
 		}

@@ -46,7 +46,7 @@ func (s *Stack) StartWindow(ctx context.Context, names ...string) (*Window, erro
 	if len(names) == 0 {
 		s.mu.Lock()
 		for n, h := range s.handles {
-			if h.rt != nil {
+			if h.runtime() != nil {
 				names = append(names, n)
 			}
 		}

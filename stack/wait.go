@@ -41,7 +41,7 @@ func waitReady(ctx context.Context, svc *Service, h *Handle, be backend) error {
 			if out, err := be.logs(ctx, h); err == nil && re.Match(out) {
 				return nil
 			}
-		} else if h.hostAddr != "" && dialOK(ctx, h.hostAddr) {
+		} else if h.probe != "" && dialOK(ctx, h.probe) {
 			return nil
 		}
 		dead, err := be.exited(ctx, h)
