@@ -17,9 +17,11 @@
 // workers without losing anything. The .hgrm and the stats in summary.json
 // are derived views and are recomputed, never merged.
 //
-// Every reader (ReadSummary, ReadHGRM, ReadHlog, ReadTimeseries) accepts
-// exactly what its writer produces, rejects anything else with an error that
-// names the line, and never panics on hostile input; fuzz targets check both.
+// Every reader (ReadSummary, ReadHGRM, ReadHlog, ReadTimeseries) reads what
+// its writer produces (ReadHGRM and ReadHlog also read HdrHistogram's own
+// Java and Go output), rejects anything else with an error that names the
+// file or line, and never panics on hostile input; fuzz targets check that,
+// and that whatever is accepted survives a write and a second read.
 //
 // Typical use by a load generator:
 //
