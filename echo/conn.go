@@ -75,7 +75,7 @@ func (c *conn) handshake() bool {
 	}
 	c.opts = h.opts
 	if ahead := h.readAhead(); len(ahead) > 0 {
-		c.rbuf = getBuffer(len(ahead))
+		c.rbuf = c.borrow(len(ahead))
 		c.w = copy(c.rbuf.b, ahead)
 	}
 	if c.opts.hello {
@@ -143,7 +143,7 @@ func (c *conn) fill() error {
 		return c.readErr
 	}
 	if c.rbuf == nil {
-		c.rbuf = getBuffer(minBuffer)
+		c.rbuf = c.borrow(minBuffer)
 	}
 	n, err := c.nc.Read(c.rbuf.b[c.w:])
 	c.w += n
@@ -156,7 +156,7 @@ func (c *conn) fill() error {
 // makes the runtime wait for readability and call it again.
 func (c *conn) rawRead(fd uintptr) bool {
 	if c.rbuf == nil {
-		c.rbuf = getBuffer(minBuffer)
+		c.rbuf = c.borrow(minBuffer)
 	}
 	for {
 		n, err := unix.Read(int(fd), c.rbuf.b[c.w:])
@@ -179,8 +179,19 @@ func (c *conn) rawRead(fd uintptr) bool {
 	}
 }
 
+// borrow and giveBack count the buffers connections hold (Stats.Buffers).
+func (c *conn) borrow(n int) *buffer {
+	c.s.st.buffers.Add(1)
+	return getBuffer(n)
+}
+
+func (c *conn) giveBack(b *buffer) {
+	c.s.st.buffers.Add(-1)
+	putBuffer(b)
+}
+
 func (c *conn) releaseRead() {
-	putBuffer(c.rbuf)
+	c.giveBack(c.rbuf)
 	c.rbuf, c.r, c.w = nil, 0, 0
 }
 
@@ -200,9 +211,9 @@ func (c *conn) compact() {
 	}
 	need := max(c.dec.Pending(), c.w+1) // room for at least one more byte
 	if need > len(c.rbuf.b) {
-		nb := getBuffer(need)
+		nb := c.borrow(need)
 		copy(nb.b, c.rbuf.b[:c.w])
-		putBuffer(c.rbuf)
+		c.giveBack(c.rbuf)
 		c.rbuf = nb
 	}
 }
@@ -216,7 +227,7 @@ func (c *conn) process() (closing bool) {
 	if c.opts.delay > 0 {
 		c.replyAt = time.Now().Add(c.opts.delay)
 	}
-	c.wbuf = getBuffer(minBuffer)
+	c.wbuf = c.borrow(minBuffer)
 	o := c.wbuf.b[:0]
 	for !closing && c.werr == nil {
 		msg, n, err := c.dec.Decode(c.rbuf.b[c.r:c.w])
@@ -231,7 +242,7 @@ func (c *conn) process() (closing bool) {
 		o, closing = c.handle(o, msg)
 	}
 	c.flush(o, closing)
-	putBuffer(c.wbuf)
+	c.giveBack(c.wbuf)
 	c.wbuf = nil
 	c.s.st.msgsIn.Add(c.in)
 	c.s.st.bytesIn.Add(c.inB)
@@ -290,8 +301,8 @@ func (c *conn) reserve(o []byte, need int) []byte {
 	}
 	c.flush(o, false)
 	if need > len(c.wbuf.b) {
-		putBuffer(c.wbuf)
-		c.wbuf = getBuffer(need)
+		c.giveBack(c.wbuf)
+		c.wbuf = c.borrow(need)
 	}
 	return c.wbuf.b[:0]
 }

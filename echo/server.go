@@ -48,10 +48,11 @@ type Stats struct {
 	MessagesOut uint64         // data messages sent: echoes and pushes
 	BytesIn     uint64         // payload bytes of MessagesIn
 	BytesOut    uint64         // payload bytes of MessagesOut
+	Buffers     int64          // read and write buffers held now; idle connections hold none
 }
 
 type counters struct {
-	open                               atomic.Int64
+	open, buffers                      atomic.Int64
 	handshakes, aborted                atomic.Uint64
 	msgsIn, msgsOut, bytesIn, bytesOut atomic.Uint64
 	lastFDLog                          atomic.Int64 // Unix ns of the last "too many open files" line
@@ -345,6 +346,7 @@ func (s *Server) closeAll() int {
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Open:        s.st.open.Load(),
+		Buffers:     s.st.buffers.Load(),
 		Handshakes:  s.st.handshakes.Load(),
 		Aborted:     s.st.aborted.Load(),
 		MessagesIn:  s.st.msgsIn.Load(),
