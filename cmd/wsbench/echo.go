@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/units"
+)
+
+// echoOptions are the flags of `wsbench echo`.
+type echoOptions struct {
+	listen         string
+	id             string
+	maxMessage     units.Size
+	pingInterval   units.Duration
+	allowedOrigins []string
+	drain          units.Duration
+	logLevel       string
+}
+
+func init() {
+	register(&command{
+		name:    "echo",
+		summary: "Run the WebSocket echo/push/sink backend that proxies under test forward to",
+		order:   10,
+		usage:   "[flags]",
+		example: `  # An echo backend on port 9000, named for the balance report:
+  wsbench echo --listen :9000 --id backend-1
+
+  # Only browsers from this origin may connect (others get 403):
+  wsbench echo --allowed-origin https://app.example --allowed-origin https://admin.example
+
+  # Clients choose the workload per connection by path and query:
+  #   ws://host:9000/echo                    every message back (any other path too)
+  #   ws://host:9000/push?rate=1k&size=256   256-byte timestamped messages, 1000/s
+  #   ws://host:9000/sink                    read and discard
+  #   ?hello=1                     first message: JSON with the backend id, peer
+  #                                address and request headers the backend received
+  #   ?ping=2s                     server pings on this connection (0: none)
+  #   ?close_after=1s&close_code=1001        server closes after 1s with 1001
+  #   ?stall=200ms&stall_every=1s  stop answering 200ms each second (all in phase)
+  #   ?delay=2ms                   answer each batch 2ms late (a slow backend)`,
+		flags: func(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
+			o := echoOptions{
+				maxMessage: echo.DefaultMaxMessage,
+				drain:      units.Duration(echo.DefaultDrain),
+			}
+			fs.StringVar(&o.listen, "listen", ":9000", "TCP address to listen on")
+			fs.StringVar(&o.id, "id", "", "backend id sent in the "+echo.BackendHeader+" header and hello messages (default: the host name)")
+			fs.Var(&o.maxMessage, "max-message", "largest message accepted; bigger ones are closed with 1009")
+			fs.Var(&o.pingInterval, "ping-interval", "send a ping on every connection this often (0: never; ?ping= overrides)")
+			fs.StringArrayVar(&o.allowedOrigins, "allowed-origin", nil, "allow only this Origin (repeatable); others get 403, requests without Origin pass")
+			fs.Var(&o.drain, "drain", "on SIGTERM, how long to wait for connections to answer close 1001")
+			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+			return func(ctx context.Context, args []string, e *env) error {
+				if len(args) > 0 {
+					return usagef("echo takes no arguments, got %q", args)
+				}
+				return runEcho(ctx, o, e)
+			}
+		},
+	})
+}
+
+func runEcho(ctx context.Context, o echoOptions, e *env) error {
+	level, err := parseLogLevel(o.logLevel)
+	if err != nil {
+		return err
+	}
+	if o.maxMessage <= 0 {
+		return usagef("--max-message %s: want above 0", o.maxMessage)
+	}
+	if o.id != "" && strings.ContainsFunc(o.id, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return usagef("--id %q: want printable ASCII without spaces (it is sent as a header value)", o.id)
+	}
+	srv := echo.New(echo.Config{
+		ID:             o.id,
+		MaxMessage:     int64(o.maxMessage),
+		PingInterval:   time.Duration(o.pingInterval),
+		AllowedOrigins: o.allowedOrigins,
+		Drain:          time.Duration(o.drain),
+		Logger:         slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+	})
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		if echo.IsFDLimit(err) {
+			return fmt.Errorf("too many open files (limit %d): %w", echo.FDLimit(), err)
+		}
+		return fmt.Errorf("--listen %s: %w", o.listen, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	// The container stack waits for this exact line (wait.ForLog): keep its
+	// text stable.
+	fmt.Fprintf(e.stdout, "wsbench echo: listening on %s as %s\n", ln.Addr(), srv.ID())
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintf(e.stderr, "wsbench echo: shutting down, draining connections for up to %s\n", time.Duration(o.drain))
+	if err := srv.Shutdown(context.Background()); err != nil {
+		return err
+	}
+	if err := <-served; err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	st := srv.Stats()
+	fmt.Fprintf(e.stderr, "wsbench echo: stopped after %d handshakes, %d messages in, %d out\n", st.Handshakes, st.MessagesIn, st.MessagesOut)
+	return nil
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, usagef("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
