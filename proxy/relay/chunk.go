@@ -1,0 +1,184 @@
+package relay
+
+import (
+	"errors"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// chunk is the bytes in transit in one direction: read from the source and
+// not yet written to the destination. They sit in a borrowed buffer (copy
+// path) or a borrowed pipe (splice path); both go back to their pool as soon
+// as the chunk is empty, so an idle direction holds neither.
+type chunk struct {
+	buf      []byte // copy: bytes buf[off:end] are pending
+	off, end int
+	pipe     *pipe // splice: inPipe bytes are pending in it
+	inPipe   int
+}
+
+func (c *chunk) pending() int { return c.end - c.off + c.inPipe }
+
+// mover fills and drains chunks on raw non-blocking descriptors.
+type mover struct {
+	splice bool
+	size   int        // buffer size
+	bufs   *sync.Pool // *[]byte of the configured buffer size
+	pipes  *pipePool
+	// onPipeErr is told once per failure to get a pipe (the file limit, most
+	// likely); the chunk then goes through a buffer instead.
+	onPipeErr func(error)
+}
+
+func newMover(cfg *Config, pipes *pipePool) mover {
+	size := cfg.BufferSize
+	return mover{
+		splice: !cfg.Copy,
+		size:   size,
+		bufs:   &sync.Pool{New: func() any { b := make([]byte, size); return &b }},
+		pipes:  pipes,
+	}
+}
+
+// want is how many bytes one fill asks for: a short read below this means
+// the socket was drained.
+func (m *mover) want() int {
+	if m.splice {
+		return pipeSize
+	}
+	return m.size
+}
+
+// fill reads the next bytes from fd into an empty chunk. It returns 0, nil
+// at end of stream and unix.EAGAIN when nothing is there; in both cases and
+// on error the chunk holds nothing borrowed afterwards.
+func (m *mover) fill(c *chunk, fd int) (int, error) {
+	if m.splice && c.buf == nil {
+		if c.pipe == nil {
+			p, err := m.pipes.get()
+			if err != nil {
+				if m.onPipeErr != nil {
+					m.onPipeErr(err)
+				}
+				return m.fillBuf(c, fd)
+			}
+			c.pipe = p
+		}
+		n, err := retry(func() (int, error) { return spliceIn(fd, c.pipe) })
+		if n > 0 {
+			c.inPipe += n
+			return n, nil
+		}
+		m.release(c)
+		return 0, err
+	}
+	return m.fillBuf(c, fd)
+}
+
+func (m *mover) fillBuf(c *chunk, fd int) (int, error) {
+	if c.buf == nil {
+		c.buf = *m.bufs.Get().(*[]byte)
+	}
+	n, err := retry(func() (int, error) { return unix.Read(fd, c.buf) })
+	if n > 0 {
+		c.off, c.end = 0, n
+		return n, nil
+	}
+	m.release(c)
+	return 0, err
+}
+
+// drain writes pending bytes to fd once; unix.EAGAIN means fd is full.
+// An emptied chunk returns what it borrowed.
+func (m *mover) drain(c *chunk, fd int) (int, error) {
+	var n int
+	var err error
+	if c.pipe != nil {
+		n, err = retry(func() (int, error) { return spliceOut(c.pipe, fd, c.inPipe) })
+		if n > 0 {
+			c.inPipe -= n
+		}
+	} else {
+		n, err = retry(func() (int, error) { return unix.Write(fd, c.buf[c.off:c.end]) })
+		if n > 0 {
+			c.off += n
+		}
+	}
+	if c.pending() == 0 {
+		m.release(c)
+	}
+	return max(n, 0), err
+}
+
+// release returns what the chunk borrowed. A pipe still holding bytes (a
+// tunnel that ended mid-chunk) is closed rather than pooled.
+func (m *mover) release(c *chunk) {
+	if c.buf != nil {
+		b := c.buf[:cap(c.buf)]
+		m.bufs.Put(&b)
+		c.buf, c.off, c.end = nil, 0, 0
+	}
+	if c.pipe != nil {
+		if c.inPipe > 0 {
+			c.pipe.close()
+		} else {
+			m.pipes.put(c.pipe)
+		}
+		c.pipe, c.inPipe = nil, 0
+	}
+}
+
+// retry repeats a system call interrupted by a signal (the Go runtime's
+// preemption signal can land on any thread).
+func retry(f func() (int, error)) (int, error) {
+	for {
+		n, err := f()
+		if !errors.Is(err, unix.EINTR) {
+			return n, err
+		}
+	}
+}
+
+// pipePool keeps a few idle pipes. Pipes are file descriptors, so the pool
+// is small and explicit (a sync.Pool would drop them to the garbage
+// collector without closing them).
+type pipePool struct {
+	mu   sync.Mutex
+	idle []*pipe
+	max  int
+}
+
+func (pp *pipePool) get() (*pipe, error) {
+	pp.mu.Lock()
+	if n := len(pp.idle); n > 0 {
+		p := pp.idle[n-1]
+		pp.idle = pp.idle[:n-1]
+		pp.mu.Unlock()
+		return p, nil
+	}
+	pp.mu.Unlock()
+	return newPipe()
+}
+
+func (pp *pipePool) put(p *pipe) {
+	pp.mu.Lock()
+	if len(pp.idle) < pp.max {
+		pp.idle = append(pp.idle, p)
+		p = nil
+	}
+	pp.mu.Unlock()
+	if p != nil {
+		p.close()
+	}
+}
+
+func (pp *pipePool) closeIdle() {
+	pp.mu.Lock()
+	idle := pp.idle
+	pp.idle = nil
+	pp.mu.Unlock()
+	for _, p := range idle {
+		p.close()
+	}
+}

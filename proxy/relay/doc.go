@@ -1,0 +1,50 @@
+// Package relay moves bytes both ways between an upgraded client connection
+// and its backend connection, for many tunnels at once, with nginx's
+// timeouts.
+//
+// After the proxy has answered the handshake, it hands both connections to
+// Start together with the bytes it has already read ahead on either side
+// (the backend's 101, and a first frame the client sent in the same packet
+// as its request); those are written first. From then on the Relay owns
+// the connections and calls Tunnel.Done once, with the byte counts and why
+// the tunnel ended:
+//
+//	r, _ := relay.New(relay.Config{ReadTimeout: 60 * time.Second})
+//	r.Start(relay.Tunnel{Client: c, Backend: b, ToClient: resp, ToBackend: ahead,
+//		Done: func(res relay.Result) { log.Println(res.End, res.Up, res.Down) }})
+//
+// # Zero copy, and nothing held while idle
+//
+// Bytes move with splice(2) through a pipe (Config.Copy switches to a
+// userspace copy through BufferSize buffers, like nginx's proxy_buffer_size).
+// Pipes and buffers are borrowed from small pools only while a chunk is in
+// flight: an idle tunnel holds neither. With the Epoll engine (Linux's
+// default) it holds no goroutine either: Start duplicates both sockets'
+// descriptors and closes the net.Conns, so Go's netpoller forgets them, and a
+// few pollers each wait in epoll_wait for all their tunnels and relay inline.
+// An idle tunnel is then its two sockets and a struct of a few hundred
+// bytes. If the file limit leaves no descriptor to duplicate into, the tunnel
+// is relayed by the Goroutines engine instead (two goroutines parked in Go's
+// netpoller, also borrowing pipes and buffers only while bytes move), and
+// the Relay logs that once.
+//
+// # Timeouts
+//
+// Named and defined like nginx's for upgraded connections:
+//   - ReadTimeout: no bytes read for this long ends the tunnel. Mode Either
+//     (the default, "nginx") counts bytes from either side, as nginx's
+//     upgraded handler re-arms proxy_read_timeout on every event; Mode
+//     Upstream counts only the backend's.
+//   - SendTimeout: a write that makes no progress for this long (the peer
+//     stopped reading and its window is full) ends the tunnel.
+//   - MaxLifetime: an absolute limit, like Caddy's stream_timeout.
+//
+// They hold on the splice path and the copy path alike, because both move
+// bounded chunks through the same loop: a chunk never waits in a blocking
+// call, and one timer per tunnel (a heap entry, re-checked lazily: activity
+// only stores a timestamp) covers all three.
+//
+// A half-close is passed on (shutdown(SHUT_WR) on the other side); the
+// tunnel ends when both sides have finished sending, or at the first error
+// in either direction.
+package relay

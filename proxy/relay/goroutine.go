@@ -1,0 +1,260 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// goEngine relays each tunnel with two goroutines parked in Go's netpoller.
+// Waiting goes through syscall.RawConn, so a parked direction holds no
+// buffer and no pipe: they are borrowed only once the socket is readable.
+// It is the portable engine, and the Epoll engine's fallback when it cannot
+// take a tunnel's descriptors (at the file limit).
+type goEngine struct {
+	cfg            *Config
+	mv             mover
+	open, up, down atomic.Int64
+
+	mu      sync.Mutex
+	tunnels map[*goTunnel]struct{}
+}
+
+func newGoEngine(cfg *Config) *goEngine {
+	e := &goEngine{cfg: cfg, tunnels: map[*goTunnel]struct{}{}}
+	e.mv = newMover(cfg, &pipePool{max: 16})
+	return e
+}
+
+type goTunnel struct {
+	e     *goEngine
+	conn  [2]net.Conn
+	raw   [2]syscall.RawConn
+	start time.Time
+	last  [2]atomic.Int64 // ns after start of the last bytes read from each side
+	bytes [2]int64        // each written only by its direction's goroutine
+	done  func(Result)
+	timer *time.Timer // MaxLifetime
+
+	mu      sync.Mutex
+	ended   bool
+	end     End
+	err     error
+	running atomic.Int32
+}
+
+func (e *goEngine) start(t Tunnel) {
+	g := &goTunnel{e: e, conn: [2]net.Conn{t.Client, t.Backend}, start: time.Now(), done: t.Done}
+	for i, c := range g.conn {
+		sc, ok := c.(syscall.Conn)
+		var err error
+		if ok {
+			g.raw[i], err = sc.SyscallConn()
+		}
+		if !ok || err != nil {
+			t.Client.Close()
+			t.Backend.Close()
+			t.Done(Result{End: EndReset, Err: fmt.Errorf("relay: %s connection %T has no file descriptor to relay", sideName[i], c)})
+			return
+		}
+	}
+	e.open.Add(1)
+	e.mu.Lock()
+	e.tunnels[g] = struct{}{}
+	e.mu.Unlock()
+	if e.cfg.MaxLifetime > 0 {
+		g.timer = time.AfterFunc(e.cfg.MaxLifetime, func() { g.finish(EndLifetime, nil) })
+	}
+	g.running.Store(2)
+	go g.pipe(0)
+	go g.pipe(1)
+}
+
+func (e *goEngine) closeAll() {
+	e.mu.Lock()
+	all := make([]*goTunnel, 0, len(e.tunnels))
+	for g := range e.tunnels {
+		all = append(all, g)
+	}
+	e.mu.Unlock()
+	for _, g := range all {
+		g.finish(EndShutdown, nil)
+	}
+}
+
+// finish ends the tunnel for the first reason given; closing both
+// connections wakes the goroutine still waiting.
+func (g *goTunnel) finish(end End, err error) {
+	g.mu.Lock()
+	first := !g.ended
+	if first {
+		g.ended, g.end, g.err = true, end, err
+	}
+	g.mu.Unlock()
+	if first {
+		g.conn[0].Close()
+		g.conn[1].Close()
+	}
+}
+
+func (g *goTunnel) isEnded() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ended
+}
+
+// exit runs as each direction's goroutine returns; the last one reports.
+func (g *goTunnel) exit() {
+	if g.running.Add(-1) > 0 {
+		return
+	}
+	g.finish(EndClosed, nil) // both directions saw EOF: a clean end
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	e := g.e
+	e.mu.Lock()
+	delete(e.tunnels, g)
+	e.mu.Unlock()
+	e.open.Add(-1)
+	g.done(Result{Up: g.bytes[0], Down: g.bytes[1], End: g.end, Err: g.err, Duration: time.Since(g.start)})
+}
+
+// pipe relays from side src to the other side until EOF, error or a timeout.
+func (g *goTunnel) pipe(src int) {
+	defer g.exit()
+	dst := 1 - src
+	var c chunk
+	defer g.e.mv.release(&c)
+	cfg := g.e.cfg
+	g.conn[src].SetReadDeadline(g.start.Add(cfg.ReadTimeout))
+	for {
+		n, err := g.read(&c, src)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if g.idleExpired() {
+				g.finish(EndReadTimeout, nil)
+				return
+			}
+			continue // the other direction moved bytes; idleExpired re-armed us
+		}
+		if err != nil {
+			g.finish(EndReset, ioErr(src, "read", err))
+			return
+		}
+		if n == 0 {
+			g.closeWrite(dst)
+			return
+		}
+		g.last[src].Store(int64(time.Since(g.start)))
+		g.bytes[src] += int64(n)
+		g.count(src, n)
+		if cfg.InjectDelay > 0 {
+			time.Sleep(cfg.InjectDelay)
+		}
+		if err := g.write(&c, dst); err != nil {
+			end := EndReset
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				end, err = EndSendTimeout, nil
+			}
+			g.finish(end, err)
+			return
+		}
+	}
+}
+
+func (g *goTunnel) count(src, n int) {
+	if src == 0 {
+		g.e.up.Add(int64(n))
+	} else {
+		g.e.down.Add(int64(n))
+	}
+}
+
+// read waits until src is readable, then fills c.
+func (g *goTunnel) read(c *chunk, src int) (int, error) {
+	var n int
+	var ferr error
+	err := g.raw[src].Read(func(fd uintptr) bool {
+		n, ferr = g.e.mv.fill(c, int(fd))
+		return !errors.Is(ferr, unix.EAGAIN)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, ferr
+}
+
+// write drains c into dst. The first attempt goes straight to the socket;
+// only a write that would block arms the send timeout and waits.
+func (g *goTunnel) write(c *chunk, dst int) error {
+	var werr error
+	drain := func(fd uintptr) bool {
+		for c.pending() > 0 {
+			if _, werr = g.e.mv.drain(c, int(fd)); werr != nil {
+				return !errors.Is(werr, unix.EAGAIN)
+			}
+		}
+		return true
+	}
+	if err := g.raw[dst].Control(func(fd uintptr) { drain(fd) }); err != nil {
+		return err
+	}
+	if c.pending() == 0 || (werr != nil && !errors.Is(werr, unix.EAGAIN)) {
+		return wrapWrite(dst, werr)
+	}
+	g.conn[dst].SetWriteDeadline(time.Now().Add(g.e.cfg.SendTimeout))
+	err := g.raw[dst].Write(drain)
+	g.conn[dst].SetWriteDeadline(time.Time{})
+	if err != nil {
+		return err
+	}
+	return wrapWrite(dst, werr)
+}
+
+func wrapWrite(dst int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return ioErr(dst, "write", err)
+}
+
+// idleExpired reports whether the read timeout has passed since the last
+// bytes that count (either side, or the backend's in Upstream mode). If not,
+// it moves this direction's read deadline to when it would.
+func (g *goTunnel) idleExpired() bool {
+	if g.isEnded() {
+		return true
+	}
+	cfg := g.e.cfg
+	last := g.last[1].Load()
+	if cfg.Mode == Either {
+		last = max(last, g.last[0].Load())
+	}
+	deadline := g.start.Add(time.Duration(last) + cfg.ReadTimeout)
+	if !time.Now().Before(deadline) {
+		return true
+	}
+	for _, c := range g.conn {
+		c.SetReadDeadline(deadline)
+	}
+	return false
+}
+
+// closeWrite passes a half-close on: the source finished sending, so the
+// destination gets a FIN; the other direction goes on.
+func (g *goTunnel) closeWrite(dst int) {
+	if cw, ok := g.conn[dst].(interface{ CloseWrite() error }); ok {
+		if err := cw.CloseWrite(); err != nil && !g.isEnded() {
+			g.finish(EndReset, ioErr(dst, "shutdown", err))
+		}
+		return
+	}
+	g.finish(EndClosed, nil)
+}
