@@ -225,3 +225,28 @@ func TestReadHlogEmpty(t *testing.T) {
 		}
 	}
 }
+
+// Dense histograms write the same lines as packed ones with the same data.
+func TestWriteHlogDense(t *testing.T) {
+	packed := threeSeconds(t)
+	dense := make([]*hdrhistogram.Histogram, len(packed))
+	for i, p := range packed {
+		dense[i] = NewHistogram()
+		if dropped := p.MergeInto(dense[i]); dropped != 0 {
+			t.Fatal(dropped)
+		}
+		dense[i].SetTag(p.Tag())
+		dense[i].SetStartTimeMs(p.StartTimeMs())
+		dense[i].SetEndTimeMs(p.EndTimeMs())
+	}
+	var a, b bytes.Buffer
+	if err := WriteHlog(&a, t0, packed); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHlog(&b, t0, dense); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("dense log differs from packed:\n%s\n%s", b.String(), a.String())
+	}
+}
