@@ -116,14 +116,19 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 	}
 }
 
-// An idle connection must not hold a read buffer (32 KiB) or a write
-// buffer: the bound is generous (goroutine, socket, structs) but far below
-// one buffer.
+// A regression guard on the whole cost of an idle connection (goroutine,
+// socket, structs): about 7 KiB here, 48 KiB under the race detector, whose
+// shadow memory dominates. TestIdleConnsHoldNoBuffers checks the buffers
+// directly: untouched buffer pages barely show in RSS.
 func TestIdleConnMemory(t *testing.T) {
+	limit := 16.0
+	if raceEnabled {
+		limit = 96
+	}
 	kib := idleConnKiB(t, 1000, "/echo")
 	t.Logf("%.1f KiB per idle connection (server RSS)", kib)
-	if kib > 16 {
-		t.Errorf("%.1f KiB per idle connection, want at most 16 (no buffers held while idle)", kib)
+	if kib > limit {
+		t.Errorf("%.1f KiB per idle connection, want at most %.0f", kib, limit)
 	}
 }
 
