@@ -40,7 +40,7 @@ func TestReportContents(t *testing.T) {
 		"INTERRUPTED",
 		"failures     http_502 2, reset 1",
 		"hold         close_1001 25, open 20, eof 5",
-		"half of the 50 connections had ended by 31.0s",
+		"half of the 50 connections had dropped by 31.0s",
 		"backends     echo-a 26 (52%), echo-b 24 (48%); max/mean 1.04",
 		`hello        {"id":"echo-a"`,
 	} {
@@ -63,6 +63,22 @@ func TestReportContents(t *testing.T) {
 	}
 	if strings.Index(out, "  connect") > strings.Index(out, "  rtt") {
 		t.Errorf("connect should come before rtt:\n%s", out)
+	}
+}
+
+// A load generator closes the connections still open at the end itself;
+// that is not a drop.
+func TestReportHoldStillOpen(t *testing.T) {
+	s := &Summary{Hold: &Hold{
+		Outcomes: map[string]int64{"open": 18, "eof": 2},
+		Survival: []SurvivalPoint{{0, 20}, {1, 18}, {2, 0}},
+	}}
+	var buf bytes.Buffer
+	if err := Report(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if want := "fewer than half of the 20 connections dropped (18 open at the end)"; !strings.Contains(buf.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, buf.String())
 	}
 }
 
