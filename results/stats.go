@@ -27,15 +27,18 @@ func Summarize(h *hdrhistogram.Histogram) Stats {
 }
 
 // PrimaryMetric names the histogram whose per-second p50 and p99 fill the
-// P50/P99 columns of a workload's timeseries.csv: rtt for rtt and
-// throughput, oneway for push, handshake for hold (nothing else is timed
-// while connections idle). Unknown workloads give rtt.
+// P50/P99 columns of a workload's timeseries.csv, as the load generator
+// chooses it: service time for throughput (nothing is scheduled, so it is
+// the latency), oneway for push, drop (time to drop) for hold, and rtt for
+// rtt and anything else.
 func PrimaryMetric(workload string) string {
 	switch workload {
+	case "throughput":
+		return MetricService
 	case "push":
 		return MetricOneWay
 	case "hold":
-		return MetricHandshake
+		return MetricDrop
 	default:
 		return MetricRTT
 	}
