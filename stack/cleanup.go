@@ -64,3 +64,25 @@ func removeLabelled(ctx context.Context, cli client.APIClient, runID string) (in
 }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// RemoveImages removes the images the stack built (wsbench-local/*) that no
+// container uses, and reports how many it removed: each source change makes
+// a new wsbench image, and they add up. Images in use are left alone.
+func RemoveImages(ctx context.Context) (int, error) {
+	cli, err := dockerClient(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cli.Close()
+	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("label", "wsbench.image")})
+	if err != nil {
+		return 0, fmt.Errorf("stack: list images: %w", err)
+	}
+	n := 0
+	for _, img := range list.Items {
+		if _, err := cli.ImageRemove(ctx, img.ID, client.ImageRemoveOptions{PruneChildren: true}); err == nil {
+			n++
+		}
+	}
+	return n, nil
+}

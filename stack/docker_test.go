@@ -22,6 +22,9 @@ func TestDockerBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	runID := s.RunID()
+	if _, err := s.be.(*dockerBackend).cli.ImageInspect(ctx, ryukImage); err != nil && os.Getenv("TESTCONTAINERS_RYUK_DISABLED") != "true" {
+		t.Errorf("ryuk image %s missing but TESTCONTAINERS_RYUK_DISABLED=%q; want \"true\"", ryukImage, os.Getenv("TESTCONTAINERS_RYUK_DISABLED"))
+	}
 
 	img, err := s.Image(ctx, ImageWsbench)
 	if err != nil || !strings.HasPrefix(img.Ref, imageRepo+"/wsbench:") || img.ID == "" {
@@ -119,6 +122,31 @@ func TestDockerBridge(t *testing.T) {
 		}
 	})
 
+	t.Run("interrupted worker", func(t *testing.T) {
+		// A worker that never ends, interrupted as by Ctrl-C: it is stopped
+		// (SIGTERM, then SIGKILL after 10 s), its output collected, its
+		// container removed.
+		ictx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		res, err := s.RunLoadgen(ictx, Loadgen{Name: "hang", OutDir: t.TempDir(),
+			Args: func(int) []string { return []string{"hang"} }})
+		var we *WorkerError
+		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &we) || len(res) != 1 {
+			t.Fatalf("RunLoadgen(hang) interrupted = %+v, %v; want the deadline and the worker's exit", res, err)
+		}
+		t.Logf("interrupted after %v: %v", time.Since(start), err)
+		if d := time.Since(start); d < 2*time.Second || d > 30*time.Second {
+			t.Errorf("interrupted RunLoadgen took %v; want it to stop within the 10 s grace period", d)
+		}
+		if _, err := os.Stat(res[0].Log); err != nil {
+			t.Errorf("no log of the interrupted worker: %v", err)
+		}
+		if got := leftovers(t, runID); strings.Contains(got, "hang") {
+			t.Errorf("interrupted worker's container still present:\n%s", got)
+		}
+	})
+
 	t.Run("crash at start", func(t *testing.T) {
 		_, err := s.Start(ctx, Service{Name: "broken", Port: 9000, Args: []string{"crash"}})
 		var se *StartError
@@ -202,40 +230,43 @@ func TestDockerImageCache(t *testing.T) {
 	}
 }
 
-// TestDockerCancelledStart: a context cancelled while a service is being
-// started leaves nothing behind once Down ran.
+// TestDockerCancelledStart: a context cancelled while services are being
+// created, started or awaited leaves nothing behind once Down ran.
 func TestDockerCancelledStart(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
-	s, err := Up(ctx, Spec{Binary: fakeBinary(t), Log: testLog{t}})
-	t.Cleanup(func() { _ = s.Down(ctx) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cctx, cancel := context.WithCancel(ctx)
-	errc := make(chan error, 2)
-	// "hang" never listens: Start waits for its port until cancelled.
-	for _, name := range []string{"hang-1", "hang-2"} {
-		go func() {
-			_, err := s.Start(cctx, Service{Name: name, Port: 9000, Args: []string{"hang"}})
-			errc <- err
-		}()
-	}
-	time.Sleep(1500 * time.Millisecond)
-	cancel()
-	for range 2 {
-		if err := <-errc; !errors.Is(err, context.Canceled) {
-			t.Errorf("Start after cancel = %v; want context.Canceled", err)
-		}
-	}
-	if got := leftovers(t, s.RunID()); got == "" {
-		t.Log("cancelled before any container existed; still checking Down")
-	}
-	if err := s.Down(cctx); err != nil { // an already-cancelled ctx, as after Ctrl-C
-		t.Fatal(err)
-	}
-	if got := leftovers(t, s.RunID()); got != "" {
-		t.Errorf("after a cancelled start and Down, docker still lists:\n%s", got)
+	for _, after := range []time.Duration{50 * time.Millisecond, 400 * time.Millisecond, 1500 * time.Millisecond} {
+		t.Run(after.String(), func(t *testing.T) {
+			s, err := Up(ctx, Spec{Binary: fakeBinary(t), Log: testLog{t}})
+			t.Cleanup(func() { _ = s.Down(ctx) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			cctx, cancel := context.WithCancel(ctx)
+			errc := make(chan error, 2)
+			// "hang" never listens: Start waits for its port until cancelled.
+			for _, name := range []string{"hang-1", "hang-2"} {
+				go func() {
+					_, err := s.Start(cctx, Service{Name: name, Port: 9000, Args: []string{"hang"}})
+					errc <- err
+				}()
+			}
+			time.Sleep(after)
+			cancel()
+			for range 2 {
+				err := <-errc
+				t.Logf("cancelled Start: %v", err)
+				if !errors.Is(err, context.Canceled) {
+					t.Errorf("Start after cancel = %v; want context.Canceled", err)
+				}
+			}
+			if err := s.Down(cctx); err != nil { // an already-cancelled ctx, as after Ctrl-C
+				t.Fatal(err)
+			}
+			if got := leftovers(t, s.RunID()); got != "" {
+				t.Errorf("after a cancelled start and Down, docker still lists:\n%s", got)
+			}
+		})
 	}
 }
 
@@ -267,6 +298,14 @@ func TestDockerHostNetwork(t *testing.T) {
 	}
 	if got := wsEcho(t, ng.Addr()); got != "host-echo" {
 		t.Errorf("through host-mode nginx: backend = %q, want host-echo", got)
+	}
+	// nginx resolves upstream names at start: an unknown one is fatal, and
+	// the error quotes nginx's own message.
+	bad := nginxConf(s, "nginx-bad", 8081, "no-such-backend:9000")
+	_, err = s.Start(ctx, Service{Name: "nginx-bad", Image: ImageNginx, Port: 8081, Files: map[string][]byte{NginxConf: bad}})
+	var se *StartError
+	if !errors.As(err, &se) || !strings.Contains(se.Tail, "host not found in upstream") {
+		t.Errorf("nginx with an unknown upstream: %v; want a StartError quoting nginx's emerg", err)
 	}
 }
 

@@ -78,19 +78,24 @@ func (s *Stack) RunLoadgen(ctx context.Context, lg Loadgen) ([]WorkerResult, err
 			return res, fmt.Errorf("stack: loadgen worker %s: %w", res[i].Name, err)
 		}
 	}
-	var we WorkerError
+	var we *WorkerError
 	for _, r := range res {
 		if r.ExitCode != 0 {
+			if we == nil {
+				we = &WorkerError{}
+			}
 			we.Failed = append(we.Failed, r)
 			b, _ := os.ReadFile(r.Log)
 			we.Tails = append(we.Tails, tail(b, 3))
 		}
 	}
-	if len(we.Failed) > 0 {
-		return res, &we
-	}
-	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("stack: loadgen: %w", err)
+	switch {
+	case ctx.Err() != nil && we != nil:
+		return res, fmt.Errorf("stack: loadgen interrupted (%w): %w", ctx.Err(), we)
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("stack: loadgen interrupted: %w", ctx.Err())
+	case we != nil:
+		return res, we
 	}
 	return res, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -97,6 +98,14 @@ func TestLocal(t *testing.T) {
 	// and the tree's are counted; CPU ticks are 10 ms, so only >= 0 holds.
 	if w.End["nginx"].Memory <= 0 || w.CPU("nginx") < 0 {
 		t.Errorf("nginx window: memory %d, cpu %v; want memory > 0", w.End["nginx"].Memory, w.CPU("nginx"))
+	}
+
+	ictx, cancel := context.WithTimeout(ctx, time.Second)
+	res, err = s.RunLoadgen(ictx, Loadgen{Name: "hang", OutDir: t.TempDir(),
+		Args: func(int) []string { return []string{"hang"} }})
+	cancel()
+	if err == nil || len(res) != 1 || res[0].ExitCode == 0 {
+		t.Errorf("interrupted RunLoadgen(hang) = %+v, %v; want an error and a non-zero exit", res, err)
 	}
 
 	if err := s.Kill(ctx, "echo-2"); err != nil {

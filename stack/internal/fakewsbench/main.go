@@ -35,7 +35,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fakewsbench: crashing on purpose")
 		os.Exit(3)
 	case "hang":
-		select {}
+		fmt.Println("fakewsbench: hanging")
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "version":
 		fmt.Println("fakewsbench test binary")
 	default:

@@ -1,0 +1,72 @@
+// Package stack brings a wsbench topology up and down: echo backends,
+// proxies under test (the reference proxy, nginx) and load-generator
+// workers, as containers under testcontainers-go (the default) or as local
+// processes. It knows nothing of metrics: it starts things, reports what
+// they cost (CPU time and memory over a window), collects the result
+// directories the load generators write, and removes everything again.
+//
+// # A run
+//
+//	s, err := stack.Up(ctx, stack.Spec{})  // docker, one bridge network per run
+//	defer s.Down(ctx)                      // always, even when Up failed
+//	s.Start(ctx, stack.Service{Name: "echo-1", Port: 9000,
+//		Args: []string{"echo", "--listen", s.Bind("echo-1", 9000), "--id", "echo-1"}})
+//	conf := render(s.Addr("echo-1", 9000))  // nginx.conf naming the backend
+//	s.Start(ctx, stack.Service{Name: "nginx", Image: stack.ImageNginx, Port: 8080,
+//		Files: map[string][]byte{stack.NginxConf: conf}})
+//	w, _ := s.StartWindow(ctx, "nginx")
+//	res, err := s.RunLoadgen(ctx, stack.Loadgen{Workers: 2, OutDir: dir, StartAt: true,
+//		Args: func(i int) []string { return []string{"loadgen", "--url", "ws://" + s.Addr("nginx", 8080) + "/", …} }})
+//	w.Stop(ctx)                             // w.CPU("nginx"), w.MemoryGrowth("nginx")
+//
+// Start services in dependency order: nginx resolves upstream names when
+// it starts, so its backends must exist first.
+//
+// # Addresses
+//
+// Addr(name, port) is where other services reach a service; Bind(name,
+// port) is what it listens on. Both are known before the service starts,
+// so configurations can be rendered first. On the per-run bridge network
+// Addr is the alias ("echo-1:9000") and Bind is 0.0.0.0:port; the load
+// generators run on the same network, so no published port (docker-proxy)
+// is in the measured path. In host network mode and in the local runtime
+// every service gets its own loopback address in a /24 chosen per run
+// (127.200-249.x.N), so all can use the same port. Handle.HostAddr is
+// where this process reaches a service, for checks.
+//
+// # Images
+//
+// Nothing is pulled: the engine may have no registry. The wsbench image is
+// FROM scratch with a static build of the current source (CGO_ENABLED=0,
+// -trimpath), the nginx image FROM scratch with the host's nginx, the
+// libraries ldd lists, mime.types, passwd/group entries and writable
+// /tmp, /var/lib/nginx, /var/log/nginx — unless Spec.NginxImage names an
+// image that is present or can be pulled. Both are tagged
+// wsbench-local/<kind>:<hash of the build context>, so a second run with
+// the same binary finds them and builds nothing. Image records the ids and
+// `nginx -v`. nginx runs as `nginx -e stderr -g 'daemon off;' -c
+// /etc/nginx/nginx.conf`: the configuration must not set daemon, and
+// should put pid and every *_temp_path under /tmp (Stack.Path of it in
+// the local runtime).
+//
+// # Cleanup
+//
+// Every container and network is labelled wsbench.run=<run id>. Down
+// removes by label, so it also finds what a cancelled Start half-made, and
+// runs to completion even with a cancelled context (after Ctrl-C).
+// Cleanup(ctx, "") is the safety net after a crash. testcontainers'
+// reaper (Ryuk) needs an image that a registry-less engine lacks, so when
+// it is missing the stack sets TESTCONTAINERS_RYUK_DISABLED=true (read
+// once, before the first testcontainers call) and, inside a container
+// (/.dockerenv), TESTCONTAINERS_HOST_OVERRIDE=localhost. The engine's API
+// version is negotiated: Docker 20.10 (API 1.41) works as is. Local
+// processes die with the harness (PDEATHSIG) and Down kills their groups.
+//
+// # Costs and limits
+//
+// Usage is cgroup accounting from the Docker stats API (CPU in ns; memory
+// = usage minus page cache) or, locally, /proc of the process tree (CPU in
+// 10 ms ticks; RSS). Every service gets RLIMIT_NOFILE = Spec.FileLimit
+// (20,000, the hard limit here): load beyond one process's files is split
+// over Loadgen.Workers.
+package stack
