@@ -69,7 +69,7 @@ func (c *conn) handshake() bool {
 		var he *HandshakeError
 		errors.As(err, &he)
 		c.s.reject(he.Status)
-		c.s.log.Debug("handshake failed", "remote", c.nc.RemoteAddr().String(), "err", err)
+		c.s.log.Debug("handshake failed", "remote", c.nc.RemoteAddr(), "err", err)
 		c.lingerClose()
 		return false
 	}
@@ -115,7 +115,7 @@ func (c *conn) serve() {
 	}
 	// The peer went away without a close handshake, or did not answer ours
 	// within the drain time (read deadline).
-	c.s.log.Debug("connection ended", "remote", c.nc.RemoteAddr().String(), "err", err)
+	c.s.log.Debug("connection ended", "remote", c.nc.RemoteAddr(), "err", err)
 	c.nc.Close()
 	c.finish()
 }
@@ -288,7 +288,7 @@ func (c *conn) fail(o []byte, err error) []byte {
 		code, reason = fe.Code, fe.Reason
 	}
 	c.failed = true
-	c.s.log.Debug("closing on protocol error", "remote", c.nc.RemoteAddr().String(), "code", int(code), "err", err)
+	c.s.log.Debug("closing on protocol error", "remote", c.nc.RemoteAddr(), "code", int(code), "err", err)
 	o = c.reserve(o, 2+125)
 	return frame.AppendClose(o, code, reason, nil)
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/frame"
 )
@@ -15,9 +17,16 @@ import (
 // serveBytes feeds data to ServeConn over a pipe as one client would, reads
 // and discards whatever the server answers, then hangs up. The server must
 // neither panic nor hang.
-func serveBytes(t *testing.T, data []byte) {
+//
+// With socket set, the connection is a Unix socket pair, which the server
+// reads through syscall.RawConn like TCP; otherwise a net.Pipe, which takes
+// its blocking-read path.
+func serveBytes(t *testing.T, data []byte, socket bool) {
 	srv := New(Config{HandshakeTimeout: time.Second, Drain: 100 * time.Millisecond, MaxMessage: 1 << 16})
 	client, server := net.Pipe()
+	if socket {
+		client, server = socketPair(t)
+	}
 	done := make(chan struct{})
 	go func() {
 		srv.ServeConn(server)
@@ -32,6 +41,23 @@ func serveBytes(t *testing.T, data []byte) {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("ServeConn still running 10s after the client hung up; input %q", data)
 	}
+}
+
+func socketPair(t *testing.T) (net.Conn, net.Conn) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns [2]net.Conn
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		conns[i], err = net.FileConn(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return conns[0], conns[1]
 }
 
 // sleepy reports whether a request asks the server to pause (stall, delay):
@@ -72,7 +98,7 @@ func FuzzServeConn(f *testing.F) {
 		if sleepy(data) {
 			t.Skip()
 		}
-		serveBytes(t, data)
+		serveBytes(t, data, false)
 	})
 }
 
@@ -84,7 +110,7 @@ func FuzzFrames(f *testing.F) {
 	f.Add(uint8(3), []byte{0x88, 0x81, 1, 2, 3, 4, 5})
 	paths := []string{"/echo", "/sink", "/push?size=16&rate=100k", "/echo?hello=1&close_after=5ms"}
 	f.Fuzz(func(t *testing.T, path uint8, frames []byte) {
-		serveBytes(t, append([]byte(request(paths[int(path)%len(paths)])), frames...))
+		serveBytes(t, append([]byte(request(paths[int(path)%len(paths)])), frames...), true)
 	})
 }
 

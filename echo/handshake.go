@@ -180,7 +180,7 @@ func (h *handshake) writeError(status int, body string) {
 func (h *handshake) hello() []byte {
 	b, err := json.Marshal(Hello{
 		Backend: h.s.id,
-		Remote:  h.nc.RemoteAddr().String(),
+		Remote:  addrString(h.nc.RemoteAddr()),
 		Path:    h.uri,
 		Host:    h.host,
 		Headers: h.headers,
@@ -189,6 +189,14 @@ func (h *handshake) hello() []byte {
 		panic("echo: marshal hello: " + err.Error())
 	}
 	return b
+}
+
+// addrString tolerates connections without a peer address (a socketpair).
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
 
 // nextLine returns the line starting at off without its "\n" or "\r\n", the
