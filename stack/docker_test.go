@@ -309,30 +309,11 @@ func TestDockerHostNetwork(t *testing.T) {
 	}
 }
 
-// TestDockerRealWsbench builds the image of this module's ./cmd/wsbench
-// and runs it as a worker.
+// TestDockerRealWsbench measures nginx with the real wsbench image built
+// from this module: see realTopology.
 func TestDockerRealWsbench(t *testing.T) {
 	needDocker(t)
-	ctx := context.Background()
-	s, err := Up(ctx, Spec{Log: testLog{t}}) // module found from the working directory
-	t.Cleanup(func() { _ = s.Down(ctx) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	res, err := s.RunLoadgen(ctx, Loadgen{Name: "version", OutDir: out,
-		Args: func(int) []string { return []string{"version"} }})
-	if err == nil {
-		t.Fatalf("wsbench version accepted --out; want it refused (usage error)")
-	}
-	var we *WorkerError
-	if !errors.As(err, &we) || res[0].ExitCode != 2 {
-		t.Fatalf("RunLoadgen(version --out) = %+v, %v; want exit 2 from the real binary", res, err)
-	}
-	b, _ := os.ReadFile(res[0].Log)
-	if !strings.Contains(string(b), "version") {
-		t.Errorf("log = %q; want the real wsbench's usage error", b)
-	}
+	realTopology(t, Spec{Log: testLog{t}}) // module found from the working directory
 }
 
 // TestNoDocker: an engine that does not answer is ErrNoDocker, with advice.

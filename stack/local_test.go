@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -134,24 +133,13 @@ func TestLocal(t *testing.T) {
 	}
 }
 
-// TestLocalBuildsBinary: with no Binary, the local runtime builds this
-// module's wsbench once and runs it.
-func TestLocalBuildsBinary(t *testing.T) {
+// TestLocalRealWsbench runs the real topology as local processes.
+func TestLocalRealWsbench(t *testing.T) {
+	if _, err := nginxBinary(""); err != nil {
+		t.Skipf("local runtime test needs nginx: %v", err)
+	}
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go tool")
+		t.Skip("no go tool to build wsbench")
 	}
-	ctx := context.Background()
-	s, err := Up(ctx, Spec{Runtime: RuntimeLocal})
-	t.Cleanup(func() { _ = s.Down(ctx) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, _ := s.Image(ctx, ImageWsbench)
-	if !img.Built || !strings.HasPrefix(img.ID, "sha256:") || filepath.Base(img.Ref) != "wsbench" {
-		t.Errorf("local wsbench = %+v; want a built binary with its sha256", img)
-	}
-	out, err := exec.Command(img.Ref, "version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "wsbench ") {
-		t.Errorf("built binary: version = %q, %v", out, err)
-	}
+	realTopology(t, Spec{Runtime: RuntimeLocal, Log: testLog{t}})
 }
