@@ -82,6 +82,9 @@ func (c *conn) handshake() bool {
 		msg := h.hello()
 		if _, err := c.nc.Write(frame.AppendFrame(nil, ws.OpText, msg, nil)); err != nil {
 			c.nc.Close()
+			if c.rbuf != nil {
+				c.releaseRead()
+			}
 			return false
 		}
 	}
