@@ -44,9 +44,6 @@ func newAggregator(n int, clk clock, prim metric, prog *progress) *aggregator {
 	for i := range a.finalAt {
 		a.finalAt[i] = -1
 	}
-	for m := range a.total {
-		a.total[m] = results.NewHistogram()
-	}
 	return a
 }
 
@@ -87,8 +84,8 @@ func (a *aggregator) merge(iv *interval) {
 		a.pending[iv.idx] = m
 	}
 	for i, h := range iv.hist {
-		if h.TotalCount() > 0 {
-			m.hist[i].Merge(h)
+		if h != nil && h.TotalCount() > 0 {
+			m.histogram(metric(i)).Merge(h)
 		}
 	}
 	m.sent += iv.sent
@@ -126,8 +123,11 @@ func (a *aggregator) emit(idx int64) {
 		end = now
 	}
 	for i, h := range m.hist {
-		if h.TotalCount() == 0 {
+		if h == nil || h.TotalCount() == 0 {
 			continue
+		}
+		if a.total[i] == nil {
+			a.total[i] = results.NewHistogram()
 		}
 		a.total[i].Merge(h)
 		p := hdrhistogram.NewPacked(results.LowestUS, results.HighestUS, results.SigFigs)
@@ -142,7 +142,7 @@ func (a *aggregator) emit(idx int64) {
 		MsgsSent: m.sent, MsgsRecv: m.recv, BytesSent: m.bsent, BytesRecv: m.brecv,
 		Errors: m.errors,
 	}
-	if h := m.hist[a.prim]; h.TotalCount() > 0 {
+	if h := m.hist[a.prim]; h != nil && h.TotalCount() > 0 {
 		row.P50, row.P99 = h.ValueAtPercentile(50), h.ValueAtPercentile(99)
 	}
 	a.series = append(a.series, row)

@@ -38,6 +38,20 @@ type core struct {
 	deadline int64 // end of the current phase
 	slotNext int32
 	open     int
+	slab     []session // sessions are carved from blocks; see newSession
+}
+
+// newSession allocates from a block of sessions. Connections are set up
+// among the dialing goroutines' garbage; allocated one by one, each session
+// would pin a mostly empty heap span after the dial storm, which showed as
+// ~3 KiB of resident memory per held connection instead of ~0.2.
+func (c *core) newSession() *session {
+	if len(c.slab) == 0 {
+		c.slab = make([]session, 256)
+	}
+	s := &c.slab[0]
+	c.slab = c.slab[1:]
+	return s
 }
 
 func (c *core) recorder() *recorder { return c.rec }
@@ -71,6 +85,9 @@ func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 		}
 	case msgStart:
 		c.start(m, now)
+		if m.ack != nil {
+			m.ack <- struct{}{}
+		}
 	case msgStop:
 		if c.phase == phaseLoad && now < c.d.end {
 			c.d.end, c.deadline = now, now

@@ -84,7 +84,8 @@ func (e *goroutineEngine) chunk(c chunk) {
 }
 
 func (e *goroutineEngine) register(m loopMsg) *session {
-	s := &session{fd: -1}
+	s := e.newSession()
+	s.fd = -1
 	e.conns[s] = m.dial.conn
 	go e.read(s, m.dial.conn)
 	return s

@@ -130,7 +130,8 @@ func (l *epollLoop) register(m loopMsg) *session {
 	for m.fd >= len(l.byFD) {
 		l.byFD = append(l.byFD, make([]*session, len(l.byFD)+64)...)
 	}
-	s := &session{fd: int32(m.fd)}
+	s := l.newSession()
+	s.fd = int32(m.fd)
 	l.byFD[m.fd] = s
 	return s
 }

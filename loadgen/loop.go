@@ -15,6 +15,7 @@ type loopMsg struct {
 	fd       int   // msgAdd, epoll engine: the connection's own descriptor
 	t0, end  int64 // msgStart: load phase, monotonic ns
 	slotBase int   // msgStart: first schedule slot of this loop's connections
+	ack      chan<- struct{} // msgStart: told once the engine has started
 }
 
 // Phases of an engine goroutine after the connect phase.

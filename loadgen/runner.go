@@ -120,14 +120,13 @@ func (r *runner) useEpoll() (bool, error) {
 	return epollSupported && !tls, nil
 }
 
+// primaryMetric is the workload's headline latency, as results defines it.
 func primaryMetric(workload string) metric {
-	switch workload {
-	case WorkloadThroughput:
-		return mService
-	case WorkloadPush:
-		return mOneWay
-	case WorkloadHold:
-		return mDrop
+	name := results.PrimaryMetric(workload)
+	for m, n := range metricNames {
+		if n == name {
+			return metric(m)
+		}
 	}
 	return mRTT
 }
@@ -138,11 +137,6 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 		go e.run()
 	}
 	r.connect(ctx)
-	if r.o.Workload == WorkloadHold {
-		// Steady state: return what the dialing goroutines used to the OS,
-		// so memory per held connection is what holding costs.
-		debug.FreeOSMemory()
-	}
 	r.t0 = r.clk.now()
 	r.end = r.t0 + int64(r.o.Duration)
 	if ctx.Err() != nil {
@@ -160,9 +154,22 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	}
 	base := 0
 	r.self[0] = readSelf()
+	started := make(chan struct{}, len(r.engines))
 	for i, e := range r.engines {
-		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base})
+		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base, ack: started})
 		base += int(r.opened[i].Load())
+	}
+	for range r.engines {
+		<-started
+	}
+	if r.o.Workload == WorkloadHold {
+		// Steady state: the engines have taken every connection over, so
+		// the dialing garbage can go back to the OS and memory per held
+		// connection is what holding costs. Two collections: the first
+		// only moves sync.Pool contents (the handshakes' 4 KiB readers, as
+		// many as there were concurrent dials) to the victim cache.
+		runtime.GC()
+		debug.FreeOSMemory()
 	}
 	stopSelf := r.sampleSelfAtEnd(ctx)
 	r.wait(ctx)
@@ -271,7 +278,7 @@ func (r *runner) result() *results.Run {
 	}
 	run := &results.Run{Summary: s, Histograms: map[string]*hdrHist{}, Intervals: map[string][]*hdrPacked{}, Series: r.agg.series}
 	for m, h := range r.agg.total {
-		if h.TotalCount() > 0 {
+		if h != nil && h.TotalCount() > 0 {
 			run.Histograms[metricNames[m]] = h
 			run.Intervals[metricNames[m]] = r.agg.ivs[m]
 			run.Summary.Histograms[metricNames[m]] = results.Summarize(h)
@@ -281,7 +288,7 @@ func (r *runner) result() *results.Run {
 	msgs := max(run.Summary.Messages.Sent, run.Summary.Messages.Received)
 	run.Summary.Self = selfReport(r.self[0], r.self[1], msgs, r.openAtEnd())
 	if r.o.Workload == WorkloadHold {
-		run.Summary.Hold = &results.Hold{Outcomes: outcomes, Survival: survival(r.agg.series, drops, s.Connections.Opened)}
+		run.Summary.Hold = &results.Hold{Outcomes: outcomes, Survival: survival(r.agg.series, drops, s.Connections.Opened, r.end, s.Connections.OpenAtEnd)}
 	}
 	return run
 }
@@ -307,19 +314,24 @@ func (r *runner) traffic(s *results.Summary) {
 	}
 }
 
-// survival lists open connections over time: the per-second series plus a
-// point at every drop, relative to the run's start.
-func survival(series []results.Interval, drops []int64, opened int64) []results.SurvivalPoint {
+// survival lists open connections over the run until the load phase
+// ended (after that the load generator closes them itself): the
+// per-second series, a point at every drop (at most 2,000), and the end.
+func survival(series []results.Interval, drops []int64, opened int64, endNS int64, openAtEnd int64) []results.SurvivalPoint {
+	endSec := float64(endNS) / 1e9
 	pts := make([]results.SurvivalPoint, 0, len(series)+len(drops)+1)
 	for _, row := range series {
-		pts = append(pts, results.SurvivalPoint{T: row.T, Open: row.Open})
+		if row.T < endSec {
+			pts = append(pts, results.SurvivalPoint{T: row.T, Open: row.Open})
+		}
 	}
 	sort.Slice(drops, func(i, j int) bool { return drops[i] < drops[j] })
 	const maxPoints = 2000
 	step := max(1, len(drops)/maxPoints)
-	for i := step - 1; i < len(drops); i += step {
+	for i := step - 1; i < len(drops) && drops[i] <= endNS; i += step {
 		pts = append(pts, results.SurvivalPoint{T: float64(drops[i]) / 1e9, Open: opened - int64(i+1)})
 	}
+	pts = append(pts, results.SurvivalPoint{T: endSec, Open: openAtEnd})
 	sort.SliceStable(pts, func(i, j int) bool { return pts[i].T < pts[j].T })
 	return pts
 }
