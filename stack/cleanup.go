@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -26,14 +27,23 @@ func Cleanup(ctx context.Context, runID string) (containers, networks int, err e
 // removeLabelled force-removes containers, then networks, labelled with
 // run id runID ("" = any run id).
 func removeLabelled(ctx context.Context, cli client.APIClient, runID string) (int, int, error) {
+	nc, errC := removeContainers(ctx, cli, runID)
+	nn, errN := removeNetworks(ctx, cli, runID)
+	return nc, nn, errors.Join(errC, errN)
+}
+
+func runFilter(runID string) client.Filters {
 	label := LabelRun
 	if runID != "" {
 		label += "=" + runID
 	}
-	f := client.Filters{}.Add("label", label)
-	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	return client.Filters{}.Add("label", label)
+}
+
+func removeContainers(ctx context.Context, cli client.APIClient, runID string) (int, error) {
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: runFilter(runID)})
 	if err != nil {
-		return 0, 0, fmt.Errorf("stack: cleanup: list containers: %w", err)
+		return 0, fmt.Errorf("stack: cleanup: list containers: %w", err)
 	}
 	var (
 		mu   sync.Mutex
@@ -51,16 +61,52 @@ func removeLabelled(ctx context.Context, cli client.APIClient, runID string) (in
 		})
 	}
 	wg.Wait()
-	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	return len(list.Items), errors.Join(errs...)
+}
+
+func removeNetworks(ctx context.Context, cli client.APIClient, runID string) (int, error) {
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: runFilter(runID)})
 	if err != nil {
-		return len(list.Items), 0, errors.Join(append(errs, fmt.Errorf("stack: cleanup: list networks: %w", err))...)
+		return 0, fmt.Errorf("stack: cleanup: list networks: %w", err)
 	}
+	var errs []error
 	for _, n := range nets.Items {
 		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("stack: cleanup: remove network %s: %w", n.Name, err))
 		}
 	}
-	return len(list.Items), len(nets.Items), errors.Join(errs...)
+	return len(nets.Items), errors.Join(errs...)
+}
+
+// removeLate waits for containers whose create request was cancelled in
+// flight: the engine finishes such a create after the client gave up, so
+// a label listing right away misses them. Each name is polled until it
+// appears (and is removed) or the grace period ends.
+func removeLate(ctx context.Context, cli client.APIClient, names []string, grace time.Duration) error {
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for _, name := range names {
+		wg.Go(func() {
+			deadline := time.Now().Add(grace)
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				if _, err := cli.ContainerInspect(ctx, name, client.ContainerInspectOptions{}); err == nil {
+					_, err := cli.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+					if err != nil && !isNotFound(err) {
+						mu.Lock()
+						errs = append(errs, fmt.Errorf("stack: cleanup: remove container %s: %w", name, err))
+						mu.Unlock()
+					}
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

@@ -85,6 +85,10 @@ type dockerBackend struct {
 
 	imgMu sync.Mutex
 	imgs  map[string]Image
+
+	lateMu  sync.Mutex
+	late    []string // containers whose create was cancelled in flight
+	lateNet bool     // the network's create was cancelled in flight
 }
 
 // dockerService is a container's runtime state.
@@ -107,6 +111,7 @@ func newDocker(ctx context.Context, spec *Spec) (*dockerBackend, error) {
 		b.nw, err = network.New(ctx, network.WithDriver("bridge"),
 			network.WithLabels(map[string]string{LabelRun: spec.RunID}))
 		if err != nil {
+			b.lateNet = ctx.Err() != nil // the engine may still create it
 			return b, fmt.Errorf("stack: create network: %w", err)
 		}
 	}
@@ -272,9 +277,10 @@ func (b *dockerBackend) userNginx(ctx context.Context, ref string) (Image, error
 
 // oneShot runs a short-lived container to completion and returns its output.
 func (b *dockerBackend) oneShot(ctx context.Context, ref string, entrypoint, cmd []string) ([]byte, int, error) {
-	ctr, err := testcontainers.Run(ctx, ref, testcontainers.WithLogger(b.log),
+	ctr, err := b.run(ctx, ref, "probe-nginx", []testcontainers.ContainerCustomizer{testcontainers.WithLogger(b.log),
+		testcontainers.WithName(b.containerName("probe-nginx")),
 		testcontainers.WithEntrypoint(entrypoint...), testcontainers.WithCmd(cmd...),
-		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelService: "probe", LabelRole: "probe"}))
+		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelService: "probe-nginx", LabelRole: "probe"})})
 	if ctr != nil {
 		defer b.remove(context.WithoutCancel(ctx), ctr.GetContainerID())
 	}
@@ -289,12 +295,29 @@ func (b *dockerBackend) oneShot(ctx context.Context, ref string, entrypoint, cmd
 	return out, code, err
 }
 
+// run starts a container through testcontainers. When ctx is cancelled
+// before a container handle comes back, the engine may still create it:
+// its name is kept for Down to wait for.
+func (b *dockerBackend) run(ctx context.Context, ref, name string, opts []testcontainers.ContainerCustomizer) (*testcontainers.DockerContainer, error) {
+	ctr, err := testcontainers.Run(ctx, ref, opts...)
+	if ctr == nil && err != nil && ctx.Err() != nil {
+		b.lateMu.Lock()
+		b.late = append(b.late, b.containerName(name))
+		b.lateMu.Unlock()
+	}
+	return ctr, err
+}
+
+func (b *dockerBackend) containerName(name string) string {
+	return "wsbench-" + b.spec.RunID + "-" + name
+}
+
 // containerOptions are the options every container of the stack gets:
 // labels, name, network (alias = name) or host mode, cpuset, file limit.
 func (b *dockerBackend) containerOptions(name, role string) []testcontainers.ContainerCustomizer {
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(b.log),
-		testcontainers.WithName("wsbench-" + b.spec.RunID + "-" + name),
+		testcontainers.WithName(b.containerName(name)),
 		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelService: name, LabelRole: role}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.CpusetCpus = b.spec.CPUSet[role]
@@ -336,7 +359,7 @@ func (b *dockerBackend) start(ctx context.Context, svc *Service, h *Handle) erro
 	if svc.Publish && svc.Port > 0 && b.nw != nil {
 		opts = append(opts, testcontainers.WithExposedPorts(fmt.Sprintf("%d/tcp", svc.Port)))
 	}
-	ctr, err := testcontainers.Run(ctx, h.Image.Ref, opts...)
+	ctr, err := b.run(ctx, h.Image.Ref, svc.Name, opts)
 	if ctr != nil {
 		h.setRuntime(ctr.GetContainerID(), &dockerService{ctr: ctr})
 	}
@@ -468,7 +491,7 @@ func (b *dockerBackend) runWorker(ctx context.Context, lg *Loadgen, name string,
 	if len(lg.Files) > 0 {
 		opts = append(opts, filesOption(lg.Files))
 	}
-	ctr, err := testcontainers.Run(ctx, b.imgs[ImageWsbench].Ref, opts...)
+	ctr, err := b.run(ctx, b.imgs[ImageWsbench].Ref, name, opts)
 	if ctr != nil {
 		defer b.remove(context.WithoutCancel(ctx), ctr.GetContainerID())
 	}
@@ -524,7 +547,24 @@ func (b *dockerBackend) remove(ctx context.Context, id string) {
 func (b *dockerBackend) down(ctx context.Context) error {
 	var errs []error
 	if b.cli != nil {
-		_, _, err := removeLabelled(ctx, b.cli, b.spec.RunID)
+		_, err := removeContainers(ctx, b.cli, b.spec.RunID)
+		errs = append(errs, err)
+		b.lateMu.Lock()
+		late := b.late
+		b.lateMu.Unlock()
+		if len(late) > 0 {
+			errs = append(errs, removeLate(ctx, b.cli, late, 3*time.Second))
+			_, err = removeContainers(ctx, b.cli, b.spec.RunID)
+			errs = append(errs, err)
+		}
+		_, err = removeNetworks(ctx, b.cli, b.spec.RunID)
+		for deadline := time.Now().Add(3 * time.Second); b.lateNet && err == nil && time.Now().Before(deadline); {
+			var n int
+			if n, err = removeNetworks(ctx, b.cli, b.spec.RunID); n > 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		errs = append(errs, err)
 		b.cli.Close()
 	}
