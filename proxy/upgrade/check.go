@@ -8,15 +8,17 @@ import (
 
 // Check reports whether req is a WebSocket opening handshake a proxy may
 // forward (RFC 6455 section 4.2.1). The answers:
-//   - 426 with Upgrade and Sec-WebSocket-Version: 13 when it is not an
-//     upgrade to websocket at all (plain HTTP), or asks for another version;
+//   - 426 with "Upgrade: websocket" and "Sec-WebSocket-Version: 13" when it
+//     is not an upgrade to websocket at all (plain HTTP), or asks for another
+//     version (the answer's Connection header must then list "upgrade",
+//     RFC 9110 section 7.8);
 //   - 405 with Allow: GET for an upgrade with another method;
 //   - 400 for an upgrade that is malformed (HTTP/1.0, no Host, a bad
 //     Sec-WebSocket-Key, a body).
 func Check(req *Request) *Error {
 	if !req.HasToken("Upgrade", "websocket") || !req.HasToken("Connection", "upgrade") {
 		e := errorf(http.StatusUpgradeRequired, "not a WebSocket upgrade: want Upgrade: websocket and Connection: Upgrade")
-		e.Header = []string{"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"}
+		e.Header = []string{"Upgrade: websocket", "Sec-WebSocket-Version: 13"}
 		return e
 	}
 	if string(req.Method) != http.MethodGet {

@@ -48,5 +48,5 @@ func ExampleCheck() {
 	e := upgrade.Check(&req)
 	fmt.Println(e.Status, e.Header)
 	// Output:
-	// 426 [Upgrade: websocket Connection: Upgrade Sec-WebSocket-Version: 13]
+	// 426 [Upgrade: websocket Sec-WebSocket-Version: 13]
 }

@@ -1,0 +1,50 @@
+package proxy
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// reserveFD keeps one descriptor open for the moment the process hits its
+// file limit: closing it lets accept take the waiting client so it can be
+// told 503 instead of hanging in the backlog.
+type reserveFD struct {
+	mu sync.Mutex
+	fd int
+	ok bool
+}
+
+func (r *reserveFD) open() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ok {
+		return
+	}
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	r.fd, r.ok = fd, err == nil
+}
+
+// release closes the reserve; false if there was none.
+func (r *reserveFD) release() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.ok {
+		return false
+	}
+	unix.Close(r.fd)
+	r.ok = false
+	return true
+}
+
+func (r *reserveFD) close() { r.release() }
+
+// limitErr explains EMFILE and ENFILE with the limit that was hit.
+func limitErr(err error) error {
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil {
+		return fmt.Errorf("too many open files: %w", err)
+	}
+	return fmt.Errorf("too many open files (limit %d): %w", rl.Cur, err)
+}
