@@ -270,6 +270,30 @@ func TestDockerCancelledStart(t *testing.T) {
 	}
 }
 
+// TestDockerCancelledUp: cancellation anywhere in Up (binary hash, image
+// lookup, network create) leaves nothing once Down ran.
+func TestDockerCancelledUp(t *testing.T) {
+	needDocker(t)
+	bin := fakeBinary(t)
+	for _, after := range []time.Duration{5 * time.Millisecond, 20 * time.Millisecond, 60 * time.Millisecond} {
+		t.Run(after.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), after)
+			defer cancel()
+			s, err := Up(ctx, Spec{Binary: bin, Log: testLog{t}})
+			t.Logf("Up: %v", err)
+			<-ctx.Done()
+			if err := s.Down(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s != nil {
+				if got := leftovers(t, s.RunID()); got != "" {
+					t.Errorf("after a cancelled Up and Down, docker still lists:\n%s", got)
+				}
+			}
+		})
+	}
+}
+
 // TestDockerHostNetwork runs a backend and nginx in the host's network
 // namespace, on loopback addresses.
 func TestDockerHostNetwork(t *testing.T) {
