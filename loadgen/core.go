@@ -34,6 +34,7 @@ type core struct {
 	rec      *recorder
 	clk      clock
 	drain    int64
+	slack    int64 // timer slack, ns: see Options.TimerSlack
 	phase    phase
 	deadline int64 // end of the current phase
 	slotNext int32
@@ -56,12 +57,13 @@ func (c *core) newSession() *session {
 
 func (c *core) recorder() *recorder { return c.rec }
 
-// timeout is how long the engine may sleep: until the next timer, the end
-// of the current second (to hand its interval over) or the phase deadline.
+// timeout is how long the engine may sleep: until the next timer (plus
+// the slack, so timers due close together fire in one wake-up), the end of
+// the current second (to hand its interval over) or the phase deadline.
 func (c *core) timeout(now int64) int64 {
 	next := c.rec.next
-	if s := c.timers.peek(); s != nil && s.due < next {
-		next = s.due
+	if s := c.timers.peek(); s != nil && s.due+c.slack < next {
+		next = s.due + c.slack
 	}
 	if c.deadline > 0 && c.deadline < next {
 		next = c.deadline

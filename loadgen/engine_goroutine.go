@@ -34,14 +34,14 @@ const writeTimeout = 5 * time.Second
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-func newGoroutineEngine(_ int, d *driver, clk clock, drain int64) *goroutineEngine {
+func newGoroutineEngine(_ int, d *driver, clk clock, drain, slack int64) *goroutineEngine {
 	e := &goroutineEngine{
 		inbox:  make(chan loopMsg, 1024),
 		chunks: make(chan chunk, 1024),
 		conns:  map[*session]net.Conn{},
 		done:   make(chan struct{}),
 	}
-	e.core = core{io: e, d: d, rec: d.rec, clk: clk, drain: drain}
+	e.core = core{io: e, d: d, rec: d.rec, clk: clk, drain: drain, slack: slack}
 	return e
 }
 

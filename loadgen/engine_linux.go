@@ -5,6 +5,7 @@ package loadgen
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"syscall"
 	"unsafe"
 
@@ -29,7 +30,7 @@ type epollLoop struct {
 	done   chan struct{}
 }
 
-func newEpollLoop(id int, d *driver, clk clock, drain int64) (*epollLoop, error) {
+func newEpollLoop(id int, d *driver, clk clock, drain, slack int64) (*epollLoop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: epoll: %w", err)
@@ -52,7 +53,7 @@ func newEpollLoop(id int, d *driver, clk clock, drain int64) (*epollLoop, error)
 		events: make([]unix.EpollEvent, 256),
 		done:   make(chan struct{}),
 	}
-	l.core = core{io: l, d: d, rec: d.rec, clk: clk, drain: drain}
+	l.core = core{io: l, d: d, rec: d.rec, clk: clk, drain: drain, slack: slack}
 	return l, nil
 }
 
@@ -66,6 +67,12 @@ func (l *epollLoop) send(m loopMsg) {
 func (l *epollLoop) finished() <-chan struct{} { return l.done }
 
 func (l *epollLoop) run() {
+	// The kernel adds its own timer slack (50µs by default) to every
+	// sleep; the loop's thread asks for none, so Options.TimerSlack is the
+	// only one and a timer set 0 fires within microseconds.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
 	defer close(l.done)
 	defer unix.Close(l.epfd)
 	defer unix.Close(l.efd)
@@ -255,11 +262,11 @@ func writeFD(fd int, p []byte) (int, error) {
 
 const epollSupported = true
 
-func newEngine(epoll bool, id int, d *driver, clk clock, drain int64) (engine, error) {
+func newEngine(epoll bool, id int, d *driver, clk clock, drain, slack int64) (engine, error) {
 	if !epoll {
-		return newGoroutineEngine(id, d, clk, drain), nil
+		return newGoroutineEngine(id, d, clk, drain, slack), nil
 	}
-	return newEpollLoop(id, d, clk, drain)
+	return newEpollLoop(id, d, clk, drain, slack)
 }
 
 // adopt runs on the dialing goroutine, so taking the descriptor out of

@@ -12,9 +12,9 @@ const (
 type loopMsg struct {
 	kind     loopMsgKind
 	dial     dialed
-	fd       int   // msgAdd, epoll engine: the connection's own descriptor
-	t0, end  int64 // msgStart: load phase, monotonic ns
-	slotBase int   // msgStart: first schedule slot of this loop's connections
+	fd       int             // msgAdd, epoll engine: the connection's own descriptor
+	t0, end  int64           // msgStart: load phase, monotonic ns
+	slotBase int             // msgStart: first schedule slot of this loop's connections
 	ack      chan<- struct{} // msgStart: told once the engine has started
 }
 

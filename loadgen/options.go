@@ -27,6 +27,7 @@ const (
 	DefaultDuration         = 10 * time.Second
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultDrain            = time.Second
+	DefaultTimerSlack       = 250 * time.Microsecond
 	// MinRTTSize is the smallest rtt/throughput message: sequence number,
 	// intended send time and actual send time, 8 bytes each.
 	MinRTTSize = 24
@@ -62,6 +63,13 @@ type Options struct {
 	Engine string
 	// Loops is the number of epoll event loops; 0 = GOMAXPROCS.
 	Loops int
+	// TimerSlack lets a timer fire up to this late so that sends due close
+	// together leave in one wake-up: at 10k msgs/s, 250µs cuts the load
+	// generator's CPU per message by about a third. Response time is
+	// measured from the intended send time, so the wait is counted, never
+	// hidden (the lag histogram shows it). Negative means exact timers;
+	// zero means DefaultTimerSlack.
+	TimerSlack time.Duration
 	// StartAt delays the start until this wall-clock time, so several
 	// load-generator processes can start together. Zero = now.
 	StartAt time.Time
@@ -101,6 +109,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Engine == "" {
 		o.Engine = "auto"
+	}
+	if o.TimerSlack == 0 {
+		o.TimerSlack = DefaultTimerSlack
 	}
 	return o
 }
@@ -197,6 +208,7 @@ func (o Options) Params() map[string]string {
 	switch o.Workload {
 	case WorkloadRTT:
 		p["rate"] = strconv.FormatFloat(o.Rate, 'f', -1, 64)
+		p["timer_slack"] = max(o.TimerSlack, 0).String()
 	case WorkloadThroughput:
 		p["window"] = strconv.Itoa(o.Window)
 	case WorkloadPush:

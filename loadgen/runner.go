@@ -88,7 +88,7 @@ func newRunner(o Options, pr Progress) (*runner, error) {
 	for i := 0; i < n; i++ {
 		rec := newRecorder(i, r.agg.in, r.agg.free)
 		d := newDriver(r.plan, rec, uint64(time.Now().UnixNano())+uint64(i)*0x9e3779b97f4a7c15)
-		e, err := newEngine(useEpoll, i, d, r.clk, int64(o.Drain))
+		e, err := newEngine(useEpoll, i, d, r.clk, int64(o.Drain), int64(max(o.TimerSlack, 0)))
 		if err != nil {
 			return nil, err
 		}

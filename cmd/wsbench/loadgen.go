@@ -55,7 +55,7 @@ type loadgenFlagValues struct {
 	connectRate, rate, pushRate                            units.Rate
 	size                                                   units.Size
 	window, loops                                          int
-	duration, ping, hsTimeout, drain                       units.Duration
+	duration, ping, hsTimeout, drain, slack                units.Duration
 	headers                                                []string
 	insecure, quiet                                        bool
 }
@@ -65,7 +65,7 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 		conns: loadgen.DefaultConns, rate: loadgen.DefaultRate, pushRate: loadgen.DefaultPushRate,
 		size: loadgen.DefaultSize, window: loadgen.DefaultWindow,
 		duration: units.Duration(loadgen.DefaultDuration), hsTimeout: units.Duration(loadgen.DefaultHandshakeTimeout),
-		drain: units.Duration(loadgen.DefaultDrain),
+		drain: units.Duration(loadgen.DefaultDrain), slack: units.Duration(loadgen.DefaultTimerSlack),
 	}
 	fs.StringVar(&v.url, "url", "", "target `URL`, ws:// or wss:// (required); path defaults to /echo, or /push for push")
 	fs.StringVar(&v.workload, "workload", loadgen.WorkloadRTT, "rtt | throughput | push | hold")
@@ -83,6 +83,7 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	fs.StringVar(&v.sources, "source-ips", "", "bind connections round-robin to these local `ADDRS` (list or range a.b.c.d-a.b.c.e)")
 	fs.StringArrayVar(&v.headers, "header", nil, "extra handshake header \"Name: value\" (repeatable), e.g. Origin")
 	fs.BoolVar(&v.insecure, "insecure", false, "wss: accept any server certificate (self-signed test setups)")
+	fs.Var(&v.slack, "timer-slack", "rtt: let sends due this close together leave in one wake-up (less CPU; the wait is measured, see lag); 0 = exact")
 	fs.StringVar(&v.engine, "engine", "auto", "I/O engine: auto | epoll (Linux, ws://) | goroutine (portable, wss://)")
 	fs.IntVar(&v.loops, "loops", 0, "event loops (0 = one per CPU)")
 	fs.StringVar(&v.startAt, "start-at", "", "start at this wall-clock `TIME` (Unix ms or RFC 3339), to start several load generators together")
@@ -109,7 +110,10 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 		Rate: float64(v.rate), Size: int(v.size), Window: v.window, PushRate: float64(v.pushRate),
 		Duration: time.Duration(v.duration), PingInterval: time.Duration(v.ping), HoldSend: v.holdSend,
 		HandshakeTimeout: time.Duration(v.hsTimeout), Drain: time.Duration(v.drain), Headers: v.headers,
-		Insecure: v.insecure, Engine: v.engine, Loops: v.loops,
+		Insecure: v.insecure, Engine: v.engine, Loops: v.loops, TimerSlack: time.Duration(v.slack),
+	}
+	if v.slack == 0 {
+		o.TimerSlack = -1 // exact timers
 	}
 	if v.conns == 0 {
 		return o, fmt.Errorf("invalid argument \"0\" for \"--conns\" flag: want at least 1 connection")
