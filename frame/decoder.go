@@ -9,6 +9,9 @@ import (
 // DefaultMaxMessage is the message size limit of a zero Decoder.
 const DefaultMaxMessage = 16 << 20
 
+// keepFragCap is the largest reassembly buffer kept between messages.
+const keepFragCap = 64 << 10
+
 // Message is one complete data message or one control frame. Payload points
 // into the buffer given to Decode (already unmasked) or into the Decoder's
 // reassembly buffer; it is valid until the next call to Decode.
@@ -54,6 +57,9 @@ func (d *Decoder) limit() int64 {
 func (d *Decoder) Decode(b []byte) (msg Message, n int, err error) {
 	if d.done {
 		d.frag, d.done = d.frag[:0], false
+		if cap(d.frag) > keepFragCap {
+			d.frag = nil // one large fragmented message must not pin memory for the connection's life
+		}
 	}
 	h, hn, err := ParseHeader(b)
 	if err != nil || hn == 0 {

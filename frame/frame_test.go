@@ -250,3 +250,17 @@ func BenchmarkAppendFrame(b *testing.B) {
 		dst = AppendFrame(dst[:0], ws.OpBinary, payload, &testMask)
 	}
 }
+
+func TestDecoderReleasesLargeReassemblyBuffer(t *testing.T) {
+	d := Decoder{Server: true}
+	big := append(clientFrame(false, ws.OpBinary, make([]byte, 100<<10)), clientFrame(true, ws.OpContinuation, []byte("x"))...)
+	if _, err := decodeAll(&d, big); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := decodeAll(&d, clientFrame(true, ws.OpBinary, []byte("small"))); err != nil {
+		t.Fatal(err)
+	}
+	if cap(d.frag) != 0 {
+		t.Fatalf("reassembly buffer of %d bytes kept after a large message", cap(d.frag))
+	}
+}

@@ -138,8 +138,8 @@ type Duration time.Duration
 func ParseDuration(s string) (Duration, error) {
 	t := strings.TrimSpace(s)
 	if f, err := strconv.ParseFloat(t, 64); err == nil {
-		if f < 0 {
-			return 0, fmt.Errorf("duration %q: must not be negative", s)
+		if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/float64(time.Second) {
+			return 0, fmt.Errorf("duration %q: want a non-negative number of seconds, or e.g. 500ms, 10s", s)
 		}
 		return Duration(f * float64(time.Second)), nil
 	}

@@ -77,7 +77,7 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"soon", "-3s", "-1"} {
+	for _, bad := range []string{"soon", "-3s", "-1", "NaN", "Inf", "-Inf", "1e300"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) succeeded, want error", bad)
 		}
