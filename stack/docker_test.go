@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/moby/client"
 )
 
 // TestDockerBridge brings a whole topology up on a per-run network: two
@@ -230,6 +233,53 @@ func TestDockerImageCache(t *testing.T) {
 	}
 }
 
+// TestDockerNginxImage: a user's nginx image is used when present (its
+// `nginx -v` recorded); a missing one that cannot be pulled falls back to
+// the image built from the host's nginx.
+func TestDockerNginxImage(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	var built Image
+	for _, tc := range []struct{ name, image string }{
+		{"missing", "wsbench-test/no-such-nginx:1"},
+		{"present", "wsbench-test/user-nginx:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "present" {
+				// Stand in for a user's nginx:stable: the built image under
+				// another name.
+				if out, err := exec.Command("docker", "tag", built.ID, tc.image).CombinedOutput(); err != nil {
+					t.Fatalf("docker tag: %v: %s", err, out)
+				}
+				t.Cleanup(func() { exec.Command("docker", "rmi", tc.image).Run() })
+			}
+			s, err := Up(ctx, Spec{Binary: fakeBinary(t), NginxImage: tc.image, Log: testLog{t}})
+			t.Cleanup(func() { _ = s.Down(ctx) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := s.Image(ctx, ImageNginx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(img.Version, "nginx version: nginx/") {
+				t.Errorf("version = %q", img.Version)
+			}
+			switch tc.name {
+			case "missing":
+				if !strings.HasPrefix(img.Ref, imageRepo+"/nginx:") {
+					t.Errorf("fallback image = %q; want %s/nginx:<hash>", img.Ref, imageRepo)
+				}
+				built = img
+			case "present":
+				if img.Ref != tc.image || img.ID != built.ID {
+					t.Errorf("user image = %+v; want %s with id %s", img, tc.image, built.ID)
+				}
+			}
+		})
+	}
+}
+
 // TestDockerCancelledStart: a context cancelled while services are being
 // created, started or awaited leaves nothing behind once Down ran.
 func TestDockerCancelledStart(t *testing.T) {
@@ -299,7 +349,8 @@ func TestDockerCancelledUp(t *testing.T) {
 func TestDockerHostNetwork(t *testing.T) {
 	needDocker(t)
 	ctx := context.Background()
-	s, err := Up(ctx, Spec{Binary: fakeBinary(t), Network: NetworkHost, Log: testLog{t}})
+	s, err := Up(ctx, Spec{Binary: fakeBinary(t), Network: NetworkHost, Log: testLog{t},
+		CPUSet: map[string]string{"echo": "1"}, FileLimit: 4096})
 	t.Cleanup(func() { _ = s.Down(ctx) })
 	if err != nil {
 		t.Fatal(err)
@@ -308,6 +359,16 @@ func TestDockerHostNetwork(t *testing.T) {
 		Args: []string{"serve", "--listen", s.Bind("echo", 9000), "--id", "host-echo"}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	ins, err := s.be.(*dockerBackend).cli.ContainerInspect(ctx, h.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := ins.Container.HostConfig
+	if hc.CpusetCpus != "1" || string(hc.NetworkMode) != "host" || len(hc.Ulimits) != 1 ||
+		hc.Ulimits[0].Name != "nofile" || hc.Ulimits[0].Hard != 4096 {
+		t.Errorf("host config: cpuset %q, network %q, ulimits %v; want cpuset 1 (role echo), host, nofile 4096",
+			hc.CpusetCpus, hc.NetworkMode, hc.Ulimits)
 	}
 	if !strings.HasPrefix(h.Addr(), "127.") || h.Addr() != h.HostAddr() {
 		t.Errorf("host-mode Addr %q HostAddr %q; want one loopback address", h.Addr(), h.HostAddr())
