@@ -43,9 +43,12 @@ var prepareOnce sync.Once
 //     (/.dockerenv), where testcontainers would otherwise dial the bridge
 //     gateway for port checks and time out after 60 s.
 //
-// Values the user set are kept.
+// Values the user set are kept. testcontainers' process-wide default logger
+// (used where no logger can be passed, e.g. network creation) is silenced:
+// each stack passes its own Spec.Log wherever testcontainers accepts one.
 func prepareTestcontainers(ctx context.Context, cli client.APIClient) {
 	prepareOnce.Do(func() {
+		tclog.SetDefault(tclog.NewNoopLogger())
 		if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
 			if _, err := cli.ImageInspect(ctx, ryukImage); err != nil {
 				os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
