@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -81,6 +82,12 @@ func wsbenchBinary(ctx context.Context, spec *Spec, dir string) (string, error) 
 			return "", fmt.Errorf("stack: module root: %w", err)
 		}
 		if mod, err = findModuleRoot(wd); err != nil {
+			// Outside the source tree: an installed static wsbench can
+			// deploy itself.
+			if exe, xerr := os.Executable(); xerr == nil && isStaticELF(exe) && filepath.Base(exe) == "wsbench" {
+				fmt.Fprintf(spec.Log, "stack: no wsbench source here; using the running binary %s\n", exe)
+				return exe, nil
+			}
 			return "", err
 		}
 	}
@@ -133,4 +140,20 @@ func nginxVersion(ctx context.Context, bin string) (string, error) {
 		return "", fmt.Errorf("stack: %s -v: %w: %s", bin, err, tail(b, 2))
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// isStaticELF reports whether p is an ELF executable with no program
+// interpreter, i.e. one that runs in a scratch image.
+func isStaticELF(p string) bool {
+	f, err := elf.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	for _, prog := range f.Progs {
+		if prog.Type == elf.PT_INTERP {
+			return false
+		}
+	}
+	return true
 }

@@ -440,3 +440,15 @@ func TestAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestIsStaticELF(t *testing.T) {
+	if !isStaticELF(fakeBinary(t)) {
+		t.Errorf("CGO_ENABLED=0 build reported dynamic")
+	}
+	if _, err := os.Stat("/bin/ls"); err == nil && isStaticELF("/bin/ls") {
+		t.Errorf("/bin/ls reported static")
+	}
+	if isStaticELF("/etc/passwd") {
+		t.Errorf("a text file reported as a static ELF")
+	}
+}
