@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,9 @@ type echoOptions struct {
 	allowedOrigins []string
 	drain          units.Duration
 	logLevel       string
+	tlsCert        string
+	tlsKey         string
+	blackhole      bool
 }
 
 func init() {
@@ -47,7 +51,13 @@ func init() {
   #   ?ping=2s                     server pings on this connection (0: none)
   #   ?close_after=1s&close_code=1001        server closes after 1s with 1001
   #   ?stall=200ms&stall_every=1s  stop answering 200ms each second (all in phase)
-  #   ?delay=2ms                   answer each batch 2ms late (a slow backend)`,
+  #   ?delay=2ms                   answer each batch 2ms late (a slow backend)
+
+  # wss:// with a certificate (e.g. one made for a test run):
+  wsbench echo --listen :9443 --tls-cert cert.pem --tls-key key.pem
+
+  # A port that never completes a TCP connect, to test a proxy's connect timeout:
+  wsbench echo --listen :9000 --blackhole`,
 		flags: func(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 			o := echoOptions{
 				maxMessage: echo.DefaultMaxMessage,
@@ -60,6 +70,9 @@ func init() {
 			fs.StringArrayVar(&o.allowedOrigins, "allowed-origin", nil, "allow only this Origin (repeatable); others get 403, requests without Origin pass")
 			fs.Var(&o.drain, "drain", "on SIGTERM, how long to wait for connections to answer close 1001")
 			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+			fs.StringVar(&o.tlsCert, "tls-cert", "", "serve wss:// with this PEM certificate `FILE` (needs --tls-key)")
+			fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
+			fs.BoolVar(&o.blackhole, "blackhole", false, "never complete a TCP connect on --listen (SYNs are dropped): a backend that is down")
 			return func(ctx context.Context, args []string, e *env) error {
 				if len(args) > 0 {
 					return usagef("echo takes no arguments, got %q", args)
@@ -89,12 +102,12 @@ func runEcho(ctx context.Context, o echoOptions, e *env) error {
 		Drain:          time.Duration(o.drain),
 		Logger:         slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
 	})
-	ln, err := net.Listen("tcp", o.listen)
+	if o.blackhole {
+		return runBlackhole(ctx, o.listen, e)
+	}
+	ln, err := listenEcho(o)
 	if err != nil {
-		if echo.IsFDLimit(err) {
-			return fmt.Errorf("too many open files (limit %d): %w", echo.FDLimit(), err)
-		}
-		return fmt.Errorf("--listen %s: %w", o.listen, err)
+		return err
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -124,4 +137,44 @@ func parseLogLevel(s string) (slog.Level, error) {
 		return l, usagef("--log-level %q: want debug, info, warn or error", s)
 	}
 	return l, nil
+}
+
+// listenEcho opens the listener, with TLS when a certificate is given.
+func listenEcho(o echoOptions) (net.Listener, error) {
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, usagef("--tls-cert and --tls-key go together")
+	}
+	var cfg *tls.Config
+	if o.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return nil, usagef("--tls-cert %s / --tls-key %s: %v", o.tlsCert, o.tlsKey, err)
+		}
+		cfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		if echo.IsFDLimit(err) {
+			return nil, fmt.Errorf("too many open files (limit %d): %w", echo.FDLimit(), err)
+		}
+		return nil, fmt.Errorf("--listen %s: %w", o.listen, err)
+	}
+	if cfg != nil {
+		ln = tls.NewListener(ln, cfg)
+	}
+	return ln, nil
+}
+
+// runBlackhole holds a port that drops every connection attempt until ctx
+// ends.
+func runBlackhole(ctx context.Context, addr string, e *env) error {
+	b, err := echo.ListenBlackhole(addr)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	// Same stable line as a real backend: the stack waits for it.
+	fmt.Fprintf(e.stdout, "wsbench echo: listening on %s as blackhole\n", b.Addr())
+	<-ctx.Done()
+	return nil
 }
