@@ -171,8 +171,15 @@ func TestDockerBridge(t *testing.T) {
 	})
 
 	t.Run("kill", func(t *testing.T) {
+		w, err := s.StartWindow(ctx, "echo-1", "echo-2")
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Kill(ctx, "echo-2"); err != nil {
 			t.Fatal(err)
+		}
+		if err := w.Stop(ctx); err != nil || w.Ended("echo-2") || !w.Ended("echo-1") {
+			t.Errorf("window over a kill: %v, ended echo-1 %v echo-2 %v; want only echo-1 ended", err, w.Ended("echo-1"), w.Ended("echo-2"))
 		}
 		h, _ := s.Handle("echo-2")
 		if dialOK(ctx, h.HostAddr()) {

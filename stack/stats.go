@@ -64,9 +64,18 @@ func (s *Stack) StartWindow(ctx context.Context, names ...string) (*Window, erro
 	return w, nil
 }
 
-// Stop reads the usage again as the end of the window.
+// Stop reads the usage again as the end of the window. A service that
+// exited meanwhile (killed, crashed) has no end reading: its accounting
+// died with it, and Ended reports false for it.
 func (w *Window) Stop(ctx context.Context) error {
 	for n := range w.Start {
+		h, err := w.s.handle(n)
+		if err != nil {
+			return err
+		}
+		if dead, err := w.s.be.exited(ctx, h); err == nil && dead {
+			continue
+		}
 		u, err := w.s.Usage(ctx, n)
 		if err != nil {
 			return err
@@ -86,14 +95,27 @@ func (w *Window) Names() []string {
 	return names
 }
 
-// CPU is the CPU time service name used during the window.
+// Ended reports whether service name has both readings: false when it
+// exited during the window, or Stop was not called.
+func (w *Window) Ended(name string) bool {
+	_, ok := w.End[name]
+	return ok
+}
+
+// CPU is the CPU time service name used during the window (0 unless Ended).
 func (w *Window) CPU(name string) time.Duration {
+	if !w.Ended(name) {
+		return 0
+	}
 	return w.End[name].CPU - w.Start[name].CPU
 }
 
 // MemoryGrowth is how much resident memory service name gained during the
-// window (negative if it shrank).
+// window, negative if it shrank (0 unless Ended).
 func (w *Window) MemoryGrowth(name string) int64 {
+	if !w.Ended(name) {
+		return 0
+	}
 	return w.End[name].Memory - w.Start[name].Memory
 }
 
