@@ -315,6 +315,14 @@ func (b *dockerBackend) containerName(name string) string {
 	return "wsbench-" + b.spec.RunID + "-" + name
 }
 
+// explain turns the engine's obscure refusal of a file limit into advice.
+func (b *dockerBackend) explain(err error) error {
+	if strings.Contains(err.Error(), "rlimit type 7") { // RLIMIT_NOFILE
+		return fmt.Errorf("the engine refused a file limit (nofile) of %d: its own hard limit is lower (20,000 on this machine class); lower Spec.FileLimit or split load over more workers: %w", b.spec.FileLimit, err)
+	}
+	return err
+}
+
 // containerOptions are the options every container of the stack gets:
 // labels, name, network (alias = name) or host mode, cpuset, file limit.
 func (b *dockerBackend) containerOptions(name, role string) []testcontainers.ContainerCustomizer {
@@ -367,7 +375,7 @@ func (b *dockerBackend) start(ctx context.Context, svc *Service, h *Handle) erro
 		h.setRuntime(ctr.GetContainerID(), &dockerService{ctr: ctr})
 	}
 	if err != nil {
-		return fmt.Errorf("stack: start %q: %w", svc.Name, err)
+		return fmt.Errorf("stack: start %q: %w", svc.Name, b.explain(err))
 	}
 	if b.nw != nil && svc.Port > 0 {
 		if err := b.fillHostAddr(ctx, svc, h); err != nil {
@@ -499,7 +507,7 @@ func (b *dockerBackend) runWorker(ctx context.Context, lg *Loadgen, name string,
 		defer b.remove(context.WithoutCancel(ctx), ctr.GetContainerID())
 	}
 	if err != nil {
-		return 0, err
+		return 0, b.explain(err)
 	}
 	id := ctr.GetContainerID()
 	code, err := b.waitExit(ctx, id)

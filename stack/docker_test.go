@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -406,6 +407,29 @@ func TestDockerHostNetwork(t *testing.T) {
 func TestDockerRealWsbench(t *testing.T) {
 	needDocker(t)
 	realTopology(t, Spec{Log: testLog{t}}) // module found from the working directory
+}
+
+// TestDockerFileLimitRefused: a file limit above the engine's own is
+// refused with advice, not runc's "rlimit type 7".
+func TestDockerFileLimitRefused(t *testing.T) {
+	needDocker(t)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Max > 1<<20 {
+		t.Skip("the engine's file limit is not known to be low here")
+	}
+	ctx := context.Background()
+	s, err := Up(ctx, Spec{Binary: fakeBinary(t), FileLimit: int(lim.Max) + 10000, Log: testLog{t}})
+	t.Cleanup(func() { _ = s.Down(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Start(ctx, Service{Name: "echo", Port: 9000, Args: []string{"serve", "--listen", s.Bind("echo", 9000)}})
+	if err == nil {
+		t.Skip("this engine accepts a file limit above ours")
+	}
+	if !strings.Contains(err.Error(), "refused a file limit (nofile)") {
+		t.Errorf("Start with too high a file limit: %v; want advice naming the file limit", err)
+	}
 }
 
 // TestNoDocker: an engine that does not answer is ErrNoDocker, with advice.

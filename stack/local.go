@@ -177,7 +177,12 @@ func setFileLimit(pid, n int) error {
 	lim := unix.Rlimit{Cur: uint64(n), Max: uint64(n)}
 	var cur unix.Rlimit
 	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, nil, &cur); err == nil && cur.Max < lim.Max {
-		lim = unix.Rlimit{Cur: cur.Max, Max: cur.Max} // cannot raise above our own hard limit
+		// Raising a hard limit needs privileges we may lack: refuse
+		// clearly rather than run with fewer files than asked.
+		if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
+			return fmt.Errorf("file limit %d for pid %d: the hard limit is %d (%w); lower the file limit or split load over more workers", n, pid, cur.Max, err)
+		}
+		return nil
 	}
 	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
 		return fmt.Errorf("file limit %d for pid %d: %w", n, pid, err)
