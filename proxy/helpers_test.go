@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +59,7 @@ func upstreams(bs ...*backend) []Upstream {
 
 // testLogger sends the proxy's log lines to the test log.
 func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(tlogWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 type tlogWriter struct{ t testing.TB }
@@ -371,12 +370,4 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("%s: not within 15s", what)
-}
-
-func fdCount(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatalf("counting descriptors: %v", err)
-	}
-	return len(ents)
 }
