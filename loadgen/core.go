@@ -40,7 +40,11 @@ type core struct {
 	slotNext int32
 	open     int
 	slab     []session // sessions are carved from blocks; see newSession
+	// redial, when set, reopens a dropped connection in its slot.
+	redial func(slot int32, k int64)
 }
+
+func (c *core) setRedial(f func(slot int32, k int64)) { c.redial = f }
 
 // newSession allocates from a block of sessions. Connections are set up
 // among the dialing goroutines' garbage; allocated one by one, each session
@@ -74,16 +78,10 @@ func (c *core) timeout(now int64) int64 {
 func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 	switch m.kind {
 	case msgAdd:
-		if m.dial.cause != "" {
-			c.rec.fail(m.dial.cause)
-			c.rec.record(mHandshakeFail, m.dial.shakeNS)
-			return
-		}
-		c.rec.record(mConnect, m.dial.connectNS)
-		c.rec.record(mHandshake, m.dial.shakeNS)
-		c.rec.opened(m.dial.backend)
-		if s := add(m); s != nil {
-			c.adopted(s, m.dial.rest, now)
+		if c.recordDial(m.dial) {
+			if s := add(m); s != nil {
+				c.adopted(s, m.dial, now)
+			}
 		}
 	case msgStart:
 		c.start(m, now)
@@ -97,15 +95,42 @@ func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 	}
 }
 
-func (c *core) adopted(s *session, rest []byte, now int64) {
+// recordDial records an attempt's outcome; it reports whether a
+// connection came of it. Reconnections are kept apart from the first
+// attempts so handshake.* describes the initial connection storm.
+func (c *core) recordDial(d dialed) bool {
+	switch {
+	case d.cause != "" && d.reconnect:
+		c.rec.failures["reconnect_"+d.cause]++
+		c.rec.cur.errors++
+	case d.cause != "":
+		c.rec.fail(d.cause)
+	case d.reconnect:
+		c.rec.record(mReconnect, d.shakeNS)
+		c.rec.reconnected(d.backend)
+		return true
+	default:
+		c.rec.record(mConnect, d.connectNS)
+		c.rec.record(mHandshake, d.shakeNS)
+		c.rec.opened(d.backend)
+		return true
+	}
+	c.rec.record(mHandshakeFail, d.shakeNS)
+	return false
+}
+
+func (c *core) adopted(s *session, d dialed, now int64) {
 	s.heapIdx, s.openedAt, s.slot = -1, now, -1
+	if d.reconnect {
+		s.slot, s.k = d.slot, d.k
+	}
 	c.all = append(c.all, s)
 	c.open++
 	if c.phase == phaseLoad {
 		c.startSession(s, now)
 	}
-	if len(rest) > 0 {
-		c.consume(s, rest, now)
+	if len(d.rest) > 0 {
+		c.consume(s, d.rest, now)
 		c.flush(s, now)
 	}
 }
@@ -122,8 +147,10 @@ func (c *core) start(m loopMsg, now int64) {
 }
 
 func (c *core) startSession(s *session, now int64) {
-	s.slot = c.slotNext
-	c.slotNext++
+	if s.slot < 0 {
+		s.slot = c.slotNext
+		c.slotNext++
+	}
 	c.d.begin(s, now)
 	c.timers.set(s)
 	c.flush(s, now)
@@ -264,6 +291,9 @@ func (c *core) end(s *session, now int64, outcome string) {
 	c.rec.ended(now, s.openedAt, outcome, dropped)
 	if dropped && c.d.p.kind != WorkloadHold {
 		c.rec.failures["drop_"+outcome]++
+	}
+	if dropped && c.redial != nil && c.phase == phaseLoad && now < c.d.end {
+		c.redial(s.slot, s.k)
 	}
 }
 

@@ -33,6 +33,11 @@ type dialed struct {
 	backend   string
 	cause     string // failure cause; "" on success
 	err       error
+	// A reconnection takes over a dropped connection's place in the rate
+	// schedule: its slot and next message index.
+	reconnect bool
+	slot      int32
+	k         int64
 }
 
 // dialer opens WebSocket connections the way every workload needs them.
@@ -42,6 +47,7 @@ type dialer struct {
 	header  http.Header
 	tls     *tls.Config
 	sources []netip.Addr
+	rcvbuf  int // SO_RCVBUF before connect; 0 = the kernel's
 }
 
 func newDialer(o Options) *dialer {
@@ -56,7 +62,17 @@ func newDialer(o Options) *dialer {
 		header:  h,
 		tls:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // opt-in, for self-signed test certificates
 		sources: o.SourceIPs,
+		rcvbuf:  noReadRcvBuf(o.NoRead),
 	}
+}
+
+// noReadRcvBuf shrinks the receive window of connections that never read,
+// so a server's writes block after kilobytes instead of megabytes.
+func noReadRcvBuf(noRead bool) int {
+	if noRead {
+		return 4096
+	}
+	return 0
 }
 
 // dial opens connection idx and performs the handshake. Timings start when
@@ -64,7 +80,7 @@ func newDialer(o Options) *dialer {
 func (d *dialer) dial(ctx context.Context, idx int) dialed {
 	res := dialed{idx: idx}
 	start := time.Now()
-	nd := net.Dialer{Timeout: d.timeout, Control: bindNoPort}
+	nd := net.Dialer{Timeout: d.timeout, Control: d.control}
 	if len(d.sources) > 0 {
 		nd.LocalAddr = &net.TCPAddr{IP: d.sources[idx%len(d.sources)].AsSlice()}
 	}
@@ -108,17 +124,20 @@ func readAhead(br *bufio.Reader) []byte {
 	return rest
 }
 
-// bindNoPort lets many connections share a source address without
-// reserving an ephemeral port at bind time (IP_BIND_ADDRESS_NO_PORT): the
-// port is picked at connect, per destination, so one address serves far
-// more than 28k connections spread over destinations.
-func bindNoPort(network, _ string, c syscall.RawConn) error {
+// control runs on each socket before connect. IP_BIND_ADDRESS_NO_PORT lets
+// many connections share a source address without reserving an ephemeral
+// port at bind time: the port is picked at connect, per destination, so one
+// address serves far more than 28k connections spread over destinations.
+func (d *dialer) control(network, _ string, c syscall.RawConn) error {
 	if !strings.HasPrefix(network, "tcp") {
 		return nil
 	}
 	var serr error
 	err := c.Control(func(fd uintptr) {
 		serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		if serr == nil && d.rcvbuf > 0 {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, d.rcvbuf)
+		}
 	})
 	if err != nil {
 		return err

@@ -45,8 +45,20 @@ func newGoroutineEngine(_ int, d *driver, clk clock, drain, slack int64) *gorout
 	return e
 }
 
-func (e *goroutineEngine) adopt(d dialed)            { e.inbox <- loopMsg{kind: msgAdd, dial: d} }
-func (e *goroutineEngine) send(m loopMsg)            { e.inbox <- m }
+func (e *goroutineEngine) adopt(d dialed) { e.send(loopMsg{kind: msgAdd, dial: d}) }
+
+// send queues m; once the engine has finished (a late reconnection), the
+// connection in m is closed instead.
+func (e *goroutineEngine) send(m loopMsg) {
+	select {
+	case e.inbox <- m:
+	case <-e.done:
+		if m.dial.conn != nil {
+			m.dial.conn.Close()
+		}
+	}
+}
+
 func (e *goroutineEngine) finished() <-chan struct{} { return e.done }
 
 func (e *goroutineEngine) run() {

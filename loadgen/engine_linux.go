@@ -28,9 +28,12 @@ type epollLoop struct {
 	events []unix.EpollEvent
 	byFD   []*session
 	done   chan struct{}
+	// watch is what every connection is watched for: readable, or only
+	// the peer's FIN/RST for connections that never read (Options.NoRead).
+	watch uint32
 }
 
-func newEpollLoop(id int, d *driver, clk clock, drain, slack int64) (*epollLoop, error) {
+func newEpollLoop(id int, d *driver, clk clock, drain, slack int64, noRead bool) (*epollLoop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: epoll: %w", err)
@@ -52,14 +55,26 @@ func newEpollLoop(id int, d *driver, clk clock, drain, slack int64) (*epollLoop,
 		buf:    make([]byte, readBufSize),
 		events: make([]unix.EpollEvent, 256),
 		done:   make(chan struct{}),
+		watch:  unix.EPOLLIN,
+	}
+	if noRead {
+		l.watch = unix.EPOLLRDHUP
 	}
 	l.core = core{io: l, d: d, rec: d.rec, clk: clk, drain: drain, slack: slack}
 	return l, nil
 }
 
-// send queues m for the loop and wakes it.
+// send queues m for the loop and wakes it. Once the loop has finished (a
+// late reconnection), the connection in m is closed instead.
 func (l *epollLoop) send(m loopMsg) {
-	l.inbox <- m
+	select {
+	case l.inbox <- m:
+	case <-l.done:
+		if m.kind == msgAdd && m.dial.cause == "" {
+			unix.Close(m.fd)
+		}
+		return
+	}
 	one := [8]byte{1}
 	_, _ = unix.Write(l.efd, one[:]) // EAGAIN only if the counter is saturated: already awake
 }
@@ -107,7 +122,11 @@ func (l *epollLoop) event(ev unix.EpollEvent, now int64) {
 		return
 	}
 	s := l.byFD[fd]
-	if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+	switch {
+	case l.watch == unix.EPOLLRDHUP && ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0:
+		l.end(s, now, peerGone(int(s.fd), ev.Events))
+		return
+	case ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0:
 		l.readable(s, now)
 	}
 	if ev.Events&unix.EPOLLOUT != 0 {
@@ -126,9 +145,20 @@ func (l *epollLoop) drainInbox(now int64) {
 	}
 }
 
+// peerGone names how a connection that is not read from ended: a reset
+// shows as a socket error, a close as the peer's FIN.
+func peerGone(fd int, events uint32) string {
+	if events&unix.EPOLLERR != 0 {
+		if e, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && e != 0 {
+			return causeOf(unix.Errno(e))
+		}
+	}
+	return "eof"
+}
+
 // register watches a new connection's descriptor.
 func (l *epollLoop) register(m loopMsg) *session {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(m.fd)}
+	ev := unix.EpollEvent{Events: l.watch, Fd: int32(m.fd)}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, m.fd, &ev); err != nil {
 		unix.Close(m.fd)
 		l.rec.fail("other")
@@ -171,7 +201,7 @@ func (l *epollLoop) write(s *session, p []byte) (int, error) { return writeFD(in
 func (l *epollLoop) again(err error) bool { return err == unix.EAGAIN || err == unix.EINTR }
 
 func (l *epollLoop) waitWritable(s *session, on bool) {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: s.fd}
+	ev := unix.EpollEvent{Events: l.watch, Fd: s.fd}
 	if on {
 		ev.Events |= unix.EPOLLOUT
 	}
@@ -262,11 +292,11 @@ func writeFD(fd int, p []byte) (int, error) {
 
 const epollSupported = true
 
-func newEngine(epoll bool, id int, d *driver, clk clock, drain, slack int64) (engine, error) {
+func newEngine(epoll bool, id int, d *driver, clk clock, drain, slack int64, noRead bool) (engine, error) {
 	if !epoll {
 		return newGoroutineEngine(id, d, clk, drain, slack), nil
 	}
-	return newEpollLoop(id, d, clk, drain, slack)
+	return newEpollLoop(id, d, clk, drain, slack, noRead)
 }
 
 // adopt runs on the dialing goroutine, so taking the descriptor out of

@@ -70,6 +70,15 @@ type Options struct {
 	// hidden (the lag histogram shows it). Negative means exact timers;
 	// zero means DefaultTimerSlack.
 	TimerSlack time.Duration
+	// NoRead (hold) never reads from the connections, as a client that
+	// stops reading: the server's (or proxy's) writes back up until its send
+	// timeout closes the connection. Needs the epoll engine.
+	NoRead bool
+	// Reconnect reopens a connection that drops during the load phase (with
+	// backoff from 100 ms to 2 s while attempts fail). A reopened rtt
+	// connection resumes the schedule where it stopped, so the outage shows
+	// as response time.
+	Reconnect bool
 	// StartAt delays the start until this wall-clock time, so several
 	// load-generator processes can start together. Zero = now.
 	StartAt time.Time
@@ -157,6 +166,9 @@ func (o Options) Validate() error {
 	default:
 		return fmt.Errorf("loadgen: engine %q: want auto, epoll or goroutine", o.Engine)
 	}
+	if o.NoRead && (o.Workload != WorkloadHold || o.Engine == "goroutine" || u.Scheme == "wss" || !epollSupported) {
+		return fmt.Errorf("loadgen: no-read: only for the hold workload on the epoll engine (Linux, ws://)")
+	}
 	for _, h := range o.Headers {
 		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
 			return fmt.Errorf("loadgen: header %q: want \"Name: value\"", h)
@@ -224,6 +236,12 @@ func (o Options) Params() map[string]string {
 	}
 	if len(o.Headers) > 0 {
 		p["headers"] = strings.Join(o.Headers, "; ")
+	}
+	if o.NoRead {
+		p["no_read"] = "true"
+	}
+	if o.Reconnect {
+		p["reconnect"] = "true"
 	}
 	return p
 }

@@ -21,6 +21,7 @@ const (
 	mOneWay
 	mDrop
 	mHandshakeFail
+	mReconnect
 	numMetrics
 )
 
@@ -33,6 +34,7 @@ var metricNames = [numMetrics]string{
 	mOneWay:        results.MetricOneWay,
 	mDrop:          results.MetricDrop,
 	mHandshakeFail: results.MetricHandshakeFail,
+	mReconnect:     results.MetricReconnect,
 }
 
 const intervalNS = int64(time.Second)
@@ -154,6 +156,15 @@ func (r *recorder) fail(cause string) {
 func (r *recorder) opened(backend string) {
 	r.open++
 	r.counts.Opened++
+	if backend != "" {
+		r.backends[backend]++
+	}
+}
+
+// reconnected counts a dropped connection opened again.
+func (r *recorder) reconnected(backend string) {
+	r.open++
+	r.counts.Reconnects++
 	if backend != "" {
 		r.backends[backend]++
 	}

@@ -376,3 +376,57 @@ func selfSigned(t *testing.T) tls.Certificate {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
+
+// Connections a server drops are reopened in place: the rtt schedule
+// carries on and the reopened handshakes are timed apart.
+func TestReconnect(t *testing.T) {
+	addr := startEcho(t, echo.Config{})
+	for _, eng := range engines() {
+		t.Run(eng, func(t *testing.T) {
+			run := mustRun(t, Options{
+				URL:      "ws://" + addr + "/echo?close_after=600ms&close_code=1012",
+				Workload: WorkloadRTT, Conns: 4, Rate: 200, Duration: 2 * time.Second,
+				Reconnect: true, Engine: eng,
+			})
+			s := run.Summary
+			if s.Connections.Reconnects < 4 || s.Histograms[results.MetricReconnect].Count != s.Connections.Reconnects {
+				t.Fatalf("reconnects %d, reconnect handshakes timed %d; want ≥ 4 and equal",
+					s.Connections.Reconnects, s.Histograms[results.MetricReconnect].Count)
+			}
+			if s.Failures["drop_close_1012"] < 4 || s.Histograms[results.MetricHandshake].Count != 4 {
+				t.Fatalf("failures %v, first handshakes %d", s.Failures, s.Histograms[results.MetricHandshake].Count)
+			}
+			// About 400 messages were due; the reconnected connections catch up.
+			if s.Messages.Received < 300 {
+				t.Fatalf("received %d messages across the reconnections", s.Messages.Received)
+			}
+		})
+	}
+}
+
+// A connection that never reads still notices its peer closing.
+func TestNoReadSeesPeerClose(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("no-read needs the epoll engine")
+	}
+	// The server closes after 500 ms and, getting no close reply (nothing
+	// is read), gives up on the handshake after its drain time.
+	addr := startEcho(t, echo.Config{Drain: 300 * time.Millisecond})
+	run := mustRun(t, Options{
+		URL:      "ws://" + addr + "/echo?close_after=500ms",
+		Workload: WorkloadHold, Conns: 3, Duration: 3 * time.Second, NoRead: true,
+	})
+	s := run.Summary
+	if s.Messages.Received != 0 {
+		t.Fatalf("a no-read run received %d messages", s.Messages.Received)
+	}
+	if s.Connections.Dropped != 3 || s.Hold.Outcomes["open"] != 0 {
+		t.Fatalf("outcomes %v: want all 3 closed by the server", s.Hold.Outcomes)
+	}
+	if d := s.Histograms[results.MetricDrop]; d.Min < 400_000 {
+		t.Fatalf("dropped after %d µs, before the server's 500 ms", d.Min)
+	}
+	if err := (Options{URL: "wss://x/", Workload: WorkloadHold, NoRead: true}).Validate(); err == nil {
+		t.Fatal("no-read over wss accepted")
+	}
+}

@@ -26,6 +26,7 @@ type engine interface {
 	run()           // the engine's goroutine
 	finished() <-chan struct{}
 	recorder() *recorder
+	setRedial(func(slot int32, k int64))
 }
 
 // Progress configures the once-a-second progress line.
@@ -88,7 +89,7 @@ func newRunner(o Options, pr Progress) (*runner, error) {
 	for i := 0; i < n; i++ {
 		rec := newRecorder(i, r.agg.in, r.agg.free)
 		d := newDriver(r.plan, rec, uint64(time.Now().UnixNano())+uint64(i)*0x9e3779b97f4a7c15)
-		e, err := newEngine(useEpoll, i, d, r.clk, int64(o.Drain), int64(max(o.TimerSlack, 0)))
+		e, err := newEngine(useEpoll, i, d, r.clk, int64(o.Drain), int64(max(o.TimerSlack, 0)), o.NoRead)
 		if err != nil {
 			return nil, err
 		}
@@ -135,6 +136,11 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	go r.agg.run()
 	for _, e := range r.engines {
 		go e.run()
+	}
+	if r.o.Reconnect {
+		for _, e := range r.engines {
+			e.setRedial(r.redialer(ctx, e))
+		}
 	}
 	r.connect(ctx)
 	r.t0 = r.clk.now()
@@ -190,6 +196,26 @@ func (r *runner) sampleSelfAtEnd(ctx context.Context) func() {
 		r.self[1] = readSelf()
 	}()
 	return func() { <-done }
+}
+
+// redialer returns the function engine e calls when one of its
+// connections drops: it reopens it on a new goroutine, backing off while
+// attempts fail, until the load phase ends.
+func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64) {
+	return func(slot int32, k int64) {
+		go func() {
+			backoff := 100 * time.Millisecond
+			for ctx.Err() == nil && r.clk.now() < r.end {
+				d := r.dialer.dial(ctx, int(slot))
+				d.reconnect, d.slot, d.k = true, slot, k
+				e.adopt(d)
+				if d.cause == "" || waitUntil(ctx, time.Now().Add(backoff)) != nil {
+					return
+				}
+				backoff = min(2*backoff, 2*time.Second)
+			}
+		}()
+	}
 }
 
 // connect opens the connections on the open-model schedule: attempt k
@@ -353,6 +379,7 @@ func addCounts(dst *results.Connections, c results.Connections) {
 	dst.Opened += c.Opened
 	dst.Failed += c.Failed
 	dst.Dropped += c.Dropped
+	dst.Reconnects += c.Reconnects
 }
 
 func mergeCounts(dst, src map[string]int64) {

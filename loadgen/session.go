@@ -82,8 +82,7 @@ func (d *driver) mask() [4]byte {
 func (d *driver) begin(s *session, now int64) {
 	switch d.p.kind {
 	case WorkloadRTT:
-		s.k = 0
-		s.due = d.t0 + d.p.sched.at(int(s.slot), 0)
+		s.due = d.t0 + d.p.sched.at(int(s.slot), s.k)
 	case WorkloadThroughput:
 		for i := 0; i < d.p.window; i++ {
 			d.sendMessage(s, now, now)

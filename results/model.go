@@ -35,6 +35,9 @@ const (
 	// MetricHandshakeFail times failed attempts: dial start → the failure
 	// (a 502 after proxy_connect_timeout shows up here, not in handshake).
 	MetricHandshakeFail = "handshake_fail"
+	// MetricReconnect times the handshakes of connections reopened after a
+	// drop (failover: dial start → 101 through the surviving backends).
+	MetricReconnect = "reconnect"
 )
 
 // NewHistogram returns an empty histogram with wsbench's range.
@@ -115,6 +118,9 @@ type Connections struct {
 	Failed    int64 `json:"failed"`      // attempts that never opened
 	Dropped   int64 `json:"dropped"`     // opened, then ended before the run did
 	OpenAtEnd int64 `json:"open_at_end"` // still open when the run ended
+	// Reconnects counts dropped connections opened again (loadgen
+	// --reconnect); failed attempts are failures "reconnect_<cause>".
+	Reconnects int64 `json:"reconnects,omitempty"`
 }
 
 // Traffic counts data messages or their bytes each way.

@@ -57,7 +57,7 @@ type loadgenFlagValues struct {
 	window, loops                                          int
 	duration, ping, hsTimeout, drain, slack                units.Duration
 	headers                                                []string
-	insecure, quiet                                        bool
+	insecure, quiet, noRead, reconnect                     bool
 }
 
 func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
@@ -80,6 +80,8 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	fs.StringVar(&v.holdSend, "hold-send", "ping", "hold: what --ping-interval sends: ping | data")
 	fs.Var(&v.hsTimeout, "handshake-timeout", "give up on a connection attempt after this long")
 	fs.Var(&v.drain, "drain", "at the end, wait this long for replies still in flight")
+	fs.BoolVar(&v.noRead, "no-read", false, "hold: never read, like a stalled client, to test a server's send timeout (epoll engine)")
+	fs.BoolVar(&v.reconnect, "reconnect", false, "reopen connections that drop during the load phase (failover); rtt resumes its schedule")
 	fs.StringVar(&v.sources, "source-ips", "", "bind connections round-robin to these local `ADDRS` (list or range a.b.c.d-a.b.c.e)")
 	fs.StringArrayVar(&v.headers, "header", nil, "extra handshake header \"Name: value\" (repeatable), e.g. Origin")
 	fs.BoolVar(&v.insecure, "insecure", false, "wss: accept any server certificate (self-signed test setups)")
@@ -111,6 +113,7 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 		Duration: time.Duration(v.duration), PingInterval: time.Duration(v.ping), HoldSend: v.holdSend,
 		HandshakeTimeout: time.Duration(v.hsTimeout), Drain: time.Duration(v.drain), Headers: v.headers,
 		Insecure: v.insecure, Engine: v.engine, Loops: v.loops, TimerSlack: time.Duration(v.slack),
+		NoRead: v.noRead, Reconnect: v.reconnect,
 	}
 	if v.slack == 0 {
 		o.TimerSlack = -1 // exact timers
