@@ -449,7 +449,16 @@ func (b *dockerBackend) logsOf(ctx context.Context, id string) ([]byte, error) {
 }
 
 func (b *dockerBackend) usage(ctx context.Context, h *Handle) (Usage, error) {
-	res, err := b.cli.ContainerStats(ctx, h.ID, client.ContainerStatsOptions{})
+	if u, ok, err := cgroupUsage(h.ID); ok {
+		return u, err
+	}
+	return b.apiUsage(ctx, h.ID)
+}
+
+// apiUsage reads the stats API: the same cgroup counters, through the
+// engine, which answers on its 1 s collection tick.
+func (b *dockerBackend) apiUsage(ctx context.Context, id string) (Usage, error) {
+	res, err := b.cli.ContainerStats(ctx, id, client.ContainerStatsOptions{})
 	if err != nil {
 		return Usage{}, err
 	}

@@ -80,6 +80,20 @@ func TestDockerBridge(t *testing.T) {
 		}
 	})
 
+	t.Run("stats api", func(t *testing.T) {
+		// The cgroup files and the stats API read the same counters.
+		h, _ := s.Handle("nginx")
+		files, ok, err := cgroupUsage(h.ID)
+		if !ok {
+			t.Skip("cgroup files of the containers are not visible here")
+		}
+		api, err2 := s.be.(*dockerBackend).apiUsage(ctx, h.ID)
+		if err != nil || err2 != nil || api.CPU < files.CPU || api.CPU > files.CPU+time.Second ||
+			api.Memory <= 0 || files.Memory <= 0 {
+			t.Errorf("cgroup files %+v (%v), then stats API %+v (%v); want the same counters, the API read later", files, err, api, err2)
+		}
+	})
+
 	t.Run("loadgen", func(t *testing.T) {
 		out := t.TempDir()
 		res, err := s.RunLoadgen(ctx, Loadgen{Workers: 2, StartAt: true, OutDir: out,

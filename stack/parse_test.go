@@ -2,6 +2,7 @@ package stack
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"os"
 	"path/filepath"
@@ -450,5 +451,53 @@ func TestIsStaticELF(t *testing.T) {
 	}
 	if isStaticELF("/etc/passwd") {
 		t.Errorf("a text file reported as a static ELF")
+	}
+}
+
+func TestParseKeyValues(t *testing.T) {
+	m, err := parseKeyValues(bufio.NewScanner(strings.NewReader("cache 4493312\nrss 958464\n\ntotal_cache 4493312\n")))
+	if err != nil || m["cache"] != 4493312 || m["rss"] != 958464 || len(m) != 3 {
+		t.Errorf("parseKeyValues = %v, %v", m, err)
+	}
+	for _, bad := range []string{"novalue\n", "k -1\n", "k x\n"} {
+		if _, err := parseKeyValues(bufio.NewScanner(strings.NewReader(bad))); err == nil {
+			t.Errorf("parseKeyValues(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseKeyValues(f *testing.F) {
+	f.Add("cache 1\nrss 2\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		_, _ = parseKeyValues(bufio.NewScanner(strings.NewReader(in))) // must not panic
+	})
+}
+
+// TestCgroupUsage reads a fake v1 and v2 hierarchy.
+func TestCgroupUsage(t *testing.T) {
+	old := cgroupRoot
+	t.Cleanup(func() { cgroupRoot = old })
+	write := func(p, s string) {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(s), 0o644)
+	}
+	cgroupRoot = t.TempDir()
+	write(filepath.Join(cgroupRoot, "cpuacct/docker/abc/cpuacct.usage"), "39088839\n")
+	write(filepath.Join(cgroupRoot, "memory/docker/abc/memory.usage_in_bytes"), "6406144\n")
+	write(filepath.Join(cgroupRoot, "memory/docker/abc/memory.stat"), "cache 1\ntotal_cache 4493312\n")
+	u, ok, err := cgroupUsage("abc")
+	if !ok || err != nil || u.CPU != 39088839 || u.Memory != 6406144-4493312 {
+		t.Errorf("v1: %+v %v %v", u, ok, err)
+	}
+	cgroupRoot = t.TempDir()
+	write(filepath.Join(cgroupRoot, "system.slice/docker-abc.scope/cpu.stat"), "usage_usec 1500\nuser_usec 1000\n")
+	write(filepath.Join(cgroupRoot, "system.slice/docker-abc.scope/memory.current"), "1000\n")
+	write(filepath.Join(cgroupRoot, "system.slice/docker-abc.scope/memory.stat"), "anon 600\nfile 400\n")
+	u, ok, err = cgroupUsage("abc")
+	if !ok || err != nil || u.CPU != 1500*time.Microsecond || u.Memory != 600 {
+		t.Errorf("v2: %+v %v %v", u, ok, err)
+	}
+	if _, ok, _ := cgroupUsage("other"); ok {
+		t.Errorf("an unknown container matched a layout")
 	}
 }

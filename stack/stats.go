@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -54,21 +55,35 @@ func (s *Stack) StartWindow(ctx context.Context, names ...string) (*Window, erro
 		sort.Strings(names)
 	}
 	w := &Window{s: s, Start: map[string]Usage{}, End: map[string]Usage{}}
-	for _, n := range names {
-		u, err := s.Usage(ctx, n)
-		if err != nil {
-			return nil, err
+	us, errs := s.usages(ctx, names)
+	for i, n := range names {
+		if errs[i] != nil {
+			return nil, errs[i]
 		}
-		w.Start[n] = u
+		w.Start[n] = us[i]
 	}
 	return w, nil
+}
+
+// usages reads several services at once: the stats API answers on a 1 s
+// tick, so one at a time would stretch the window's edges.
+func (s *Stack) usages(ctx context.Context, names []string) ([]Usage, []error) {
+	us := make([]Usage, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Go(func() { us[i], errs[i] = s.Usage(ctx, n) })
+	}
+	wg.Wait()
+	return us, errs
 }
 
 // Stop reads the usage again as the end of the window. A service that
 // exited meanwhile (killed, crashed) has no end reading: its accounting
 // died with it, and Ended reports false for it.
 func (w *Window) Stop(ctx context.Context) error {
-	for n := range w.Start {
+	var alive []string
+	for _, n := range w.Names() {
 		h, err := w.s.handle(n)
 		if err != nil {
 			return err
@@ -76,11 +91,14 @@ func (w *Window) Stop(ctx context.Context) error {
 		if dead, err := w.s.be.exited(ctx, h); err == nil && dead {
 			continue
 		}
-		u, err := w.s.Usage(ctx, n)
-		if err != nil {
-			return err
+		alive = append(alive, n)
+	}
+	us, errs := w.s.usages(ctx, alive)
+	for i, n := range alive {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		w.End[n] = u
+		w.End[n] = us[i]
 	}
 	return nil
 }
