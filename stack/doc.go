@@ -64,9 +64,12 @@
 //
 // # Costs and limits
 //
-// Usage is cgroup accounting from the Docker stats API (CPU in ns; memory
-// = usage minus page cache) or, locally, /proc of the process tree (CPU in
-// 10 ms ticks; RSS). Every service gets RLIMIT_NOFILE = Spec.FileLimit
+// Usage is a container's cgroup accounting (CPU in ns; memory = usage
+// minus page cache), read from its cgroup files when this process sees
+// them — exact at the instant of the call — else through the Docker stats
+// API; locally, /proc of the process tree (CPU in 10 ms ticks; RSS, which
+// unlike a cgroup's count includes shared library pages). A window reads
+// all its services at once. Every service gets RLIMIT_NOFILE = Spec.FileLimit
 // (20,000, the hard limit here): load beyond one process's files is split
 // over Loadgen.Workers.
 package stack

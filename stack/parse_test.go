@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -499,5 +500,34 @@ func TestCgroupUsage(t *testing.T) {
 	}
 	if _, ok, _ := cgroupUsage("other"); ok {
 		t.Errorf("an unknown container matched a layout")
+	}
+}
+
+// BenchmarkTreeUsage is the cost of one local-runtime Usage reading: a scan
+// of /proc (every process's stat file) and a tree walk.
+func BenchmarkTreeUsage(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := treeUsage(os.Getpid()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkExtractTar: copying a worker's result directory back (here 20
+// files of 64 KiB).
+func BenchmarkExtractTar(b *testing.B) {
+	var entries [][2]string
+	for i := range 20 {
+		entries = append(entries, [2]string{fmt.Sprintf("out/f%d.hlog", i), strings.Repeat("x", 64<<10)})
+	}
+	data := tarOf(b, entries...)
+	dst := b.TempDir()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := extractTar(bytes.NewReader(data), dst); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 type Usage struct {
 	At time.Time
 	// CPU is the total CPU time (user + system) its processes used since
-	// they started: cgroup cpuacct in a container (ns resolution), the
+	// they started: the cgroup's in a container (ns resolution), the
 	// process tree's utime+stime in the local runtime (10 ms ticks).
 	CPU time.Duration
 	// Memory is resident memory in bytes: the cgroup's usage minus its page
