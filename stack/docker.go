@@ -511,7 +511,11 @@ func (b *dockerBackend) runWorker(ctx context.Context, lg *Loadgen, name string,
 	if len(lg.Files) > 0 {
 		opts = append(opts, filesOption(lg.Files))
 	}
-	ctr, err := b.run(ctx, b.imgs[ImageWsbench].Ref, name, opts)
+	img, err := b.image(ctx, ImageWsbench)
+	if err != nil {
+		return 0, err
+	}
+	ctr, err := b.run(ctx, img.Ref, name, opts)
 	if ctr != nil {
 		defer b.remove(context.WithoutCancel(ctx), ctr.GetContainerID())
 	}

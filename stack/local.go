@@ -244,7 +244,11 @@ func (b *localBackend) runWorker(ctx context.Context, lg *Loadgen, name string, 
 			return 0, err
 		}
 	}
-	p, err := b.spawn(ctx, b.imgs[ImageWsbench].Ref, args(dst), nil, dst+".log", lg.Role)
+	img, err := b.image(ctx, ImageWsbench)
+	if err != nil {
+		return 0, err
+	}
+	p, err := b.spawn(ctx, img.Ref, args(dst), nil, dst+".log", lg.Role)
 	if err != nil {
 		return 0, err
 	}
