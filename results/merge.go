@@ -158,6 +158,7 @@ func mergeSummaries(runs []*Run) Summary {
 		addCounts(&s.Backends, in.Backends)
 		s.Hold = addHold(s.Hold, in.Hold)
 		s.Hellos = appendNewHellos(s.Hellos, in.Hellos)
+		s.Self = addSelf(s.Self, in.Self, 0, 0)
 		notes = appendNew(notes, in.Notes...)
 		hosts = appendNew(hosts, in.Host.Hostname)
 	}
@@ -183,6 +184,36 @@ func addConnections(dst *Connections, c Connections) {
 	dst.Failed += c.Failed
 	dst.Dropped += c.Dropped
 	dst.OpenAtEnd += c.OpenAtEnd
+	dst.Reconnects += c.Reconnects
+}
+
+// addSelf sums the workers' own usage; per-message and per-connection
+// figures are recomputed from the sums (each worker ran its own process).
+func addSelf(dst, in *Self, msgs, open float64) *Self {
+	if in == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = &Self{}
+	}
+	dst.CPUUserSec += in.CPUUserSec
+	dst.CPUSysSec += in.CPUSysSec
+	dst.RSSBytes += in.RSSBytes
+	if in.CPUPerMsgUS > 0 {
+		msgs = (in.CPUUserSec + in.CPUSysSec) * 1e6 / in.CPUPerMsgUS
+	}
+	if in.RSSPerConnBytes > 0 {
+		open = float64(in.RSSBytes) / in.RSSPerConnBytes
+	}
+	dst.msgs += msgs
+	dst.open += open
+	if dst.msgs > 0 {
+		dst.CPUPerMsgUS = (dst.CPUUserSec + dst.CPUSysSec) * 1e6 / dst.msgs
+	}
+	if dst.open > 0 {
+		dst.RSSPerConnBytes = float64(dst.RSSBytes) / dst.open
+	}
+	return dst
 }
 
 func addRates(dst *Rates, r Rates) {

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -103,7 +104,10 @@ func TestMergeSumsCounters(t *testing.T) {
 		{"start", s.Start, t0},
 		{"end", s.End, t0.Add(2 * time.Second)},
 		{"interrupted", s.Interrupted, true},
-		{"connections", s.Connections, Connections{Attempted: 104, Opened: 100, Failed: 4, Dropped: 2, OpenAtEnd: 98}},
+		{"connections", s.Connections, Connections{Attempted: 104, Opened: 100, Failed: 4, Dropped: 2, OpenAtEnd: 98, Reconnects: 2}},
+		{"self cpu", s.Self.CPUUserSec + s.Self.CPUSysSec, 1.5},
+		{"self rss", s.Self.RSSBytes, int64(48 << 20)},
+		{"self cpu/msg", math.Round(s.Self.CPUPerMsgUS*10) / 10, 31.2},
 		{"messages", s.Messages, Traffic{Sent: 48_002, Received: 48_002}},
 		{"rates", s.Rates, Rates{WindowSec: 2.5, MsgsSentPerSec: 19200.8, MsgsRecvPerSec: 19200.8, BytesSentPerSec: 1228851.2, BytesRecvPerSec: 1228851.2}},
 		{"failures", s.Failures, map[string]int64{"http_502": 7, "reset": 1, "refused": 1}},

@@ -109,6 +109,8 @@ type Self struct {
 	// RSSPerConnBytes is RSSBytes over the connections open then (hold
 	// runs: the cost of holding a connection).
 	RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`
+
+	msgs, open float64 // what the per-unit figures divide by, for merging
 }
 
 // Connections counts connection attempts and their fates.

@@ -29,6 +29,7 @@ func Report(w io.Writer, s *Summary) error {
 	reportLatency(bw, s)
 	reportHold(bw, s.Hold)
 	reportBackends(bw, s.Backends)
+	reportSelf(bw, s.Self)
 	for i, h := range s.Hellos {
 		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), clipTo(string(h), 100))
 	}
@@ -75,6 +76,26 @@ func reportConnections(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "\n%-12s attempted %s, opened %s, failed %s, dropped %s, open at end %s\n", "connections",
 		fmtCount(c.Attempted), fmtCount(c.Opened), fmtCount(c.Failed), fmtCount(c.Dropped), fmtCount(c.OpenAtEnd))
 	fmt.Fprintf(w, "%-12s %s\n", "failures", fmtByCount(s.Failures, "none"))
+	if c.Reconnects > 0 {
+		fmt.Fprintf(w, "%-12s %s dropped connections opened again\n", "reconnects", fmtCount(c.Reconnects))
+	}
+}
+
+// reportSelf shows what the load generator itself used, so a reader can
+// tell when the tool, not the target, was the limit.
+func reportSelf(w io.Writer, me *Self) {
+	if me == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%-12s CPU %ss user + %ss sys", "loadgen", sig3(me.CPUUserSec), sig3(me.CPUSysSec))
+	if me.CPUPerMsgUS > 0 {
+		fmt.Fprintf(w, " (%sµs per message)", sig3(me.CPUPerMsgUS))
+	}
+	fmt.Fprintf(w, ", RSS %s", fmtBytes(float64(me.RSSBytes)))
+	if me.RSSPerConnBytes > 0 {
+		fmt.Fprintf(w, " (%s per open connection)", fmtBytes(me.RSSPerConnBytes))
+	}
+	fmt.Fprintln(w)
 }
 
 func reportTraffic(w io.Writer, s *Summary) {

@@ -24,8 +24,9 @@ func sampleSummary() Summary {
 		Start:    t0,
 		End:      t0.Add(2500 * time.Millisecond),
 		Connections: Connections{
-			Attempted: 52, Opened: 50, Failed: 2, Dropped: 1, OpenAtEnd: 49,
+			Attempted: 52, Opened: 50, Failed: 2, Dropped: 1, OpenAtEnd: 49, Reconnects: 1,
 		},
+		Self:     &Self{CPUUserSec: 0.25, CPUSysSec: 0.5, CPUPerMsgUS: 31.2, RSSBytes: 24 << 20, RSSPerConnBytes: 503316},
 		Messages: Traffic{Sent: 24_001, Received: 24_001},
 		Bytes:    Traffic{Sent: 1_536_064, Received: 1_536_064},
 		Rates:    Rates{WindowSec: 2.5, MsgsSentPerSec: 9600.4, MsgsRecvPerSec: 9600.4, BytesSentPerSec: 614425.6, BytesRecvPerSec: 614425.6},
