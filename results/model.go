@@ -73,6 +73,9 @@ type Summary struct {
 	// Hellos holds the distinct hello messages backends sent (echo's
 	// ?hello=1), which show the headers a proxy forwarded.
 	Hellos []json.RawMessage `json:"hellos,omitempty"`
+	// Ramp is the outcome of a ramp workload: the offered load raised in
+	// steps until the SLO broke.
+	Ramp *Ramp `json:"ramp,omitempty"`
 	// Self is the load generator's own resource use, so a reader can tell
 	// whether the tool, not the target, was the bottleneck.
 	Self  *Self    `json:"self,omitempty"`
@@ -96,6 +99,28 @@ type Host struct {
 	Cores     int    `json:"cores"`
 	Kernel    string `json:"kernel"`
 	GoVersion string `json:"go_version"`
+}
+
+// Ramp is a capacity search: each step offers more load; the answer is the
+// highest step whose p99 stayed within the SLO without errors.
+type Ramp struct {
+	SLOUS  int64      `json:"slo_us"`           // the p99 bound of the primary metric
+	Steps  []RampStep `json:"steps"`            // in the order they ran
+	MaxOK  float64    `json:"max_ok"`           // highest offered rate (or connections) that met the SLO; 0 if none
+	Unit   string     `json:"unit"`             // "msgs/s" or "conns"
+	Broken string     `json:"broken,omitempty"` // why the ramp stopped: "p99 over SLO", "errors", "last step"
+}
+
+// RampStep is one step of a ramp.
+type RampStep struct {
+	Offered  float64 `json:"offered"`  // msgs/s (rtt) or connections (hold)
+	Achieved float64 `json:"achieved"` // msgs/s received, or connections open
+	Start    float64 `json:"start_sec"`
+	End      float64 `json:"end_sec"`
+	P50      int64   `json:"p50_us"`
+	P99      int64   `json:"p99_us"`
+	Errors   int64   `json:"errors"`
+	OK       bool    `json:"ok"`
 }
 
 // Self is what the load generator itself used during the load phase.
