@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -23,14 +24,17 @@ type aggregator struct {
 	prim  metric // the workload's primary latency metric, for the series
 	prog  *progress
 	total [numMetrics]*hdrhistogram.Histogram
-	ivs   [numMetrics][]*hdrhistogram.PackedHistogram
+
+	mu     sync.Mutex // guards what the ramp controller reads: ivs, ivIdx, series
+	ivs    [numMetrics][]*hdrhistogram.PackedHistogram
+	ivIdx  [numMetrics][]int64 // the second each of ivs[m] covers
+	series []results.Interval  // one row per second, in order
 
 	pending  map[int64]*interval // merged so far, by second
 	got      map[int64]int       // recorders that delivered that second
 	finalAt  []int64             // per recorder: its last second, -1 while running
 	finals   int
 	nextEmit int64
-	series   []results.Interval
 	done     chan struct{}
 }
 
@@ -114,6 +118,8 @@ func (a *aggregator) complete(idx int64) bool {
 }
 
 func (a *aggregator) emit(idx int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	m := a.pending[idx]
 	delete(a.pending, idx)
 	delete(a.got, idx)
@@ -136,6 +142,7 @@ func (a *aggregator) emit(idx int64) {
 		p.SetEndTimeMs(end.UnixMilli())
 		p.SetTag(metricNames[i])
 		a.ivs[i] = append(a.ivs[i], p)
+		a.ivIdx[i] = append(a.ivIdx[i], idx)
 	}
 	row := results.Interval{
 		T: end.Sub(a.base).Seconds(), Open: m.open,
@@ -147,6 +154,35 @@ func (a *aggregator) emit(idx int64) {
 	}
 	a.series = append(a.series, row)
 	a.prog.line(row, metricNames[a.prim], end.Sub(start).Seconds())
+}
+
+// span summarises seconds [from, to) of metric m once they have all been
+// emitted: the merged histogram, messages received and errors. ok is false
+// while a second is still missing.
+func (a *aggregator) span(m metric, from, to int64) (h *hdrhistogram.Histogram, recv, errs int64, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if int64(len(a.series)) < to {
+		return nil, 0, 0, false
+	}
+	h = results.NewHistogram()
+	for i, idx := range a.ivIdx[m] {
+		if idx >= from && idx < to {
+			a.ivs[m][i].MergeInto(h)
+		}
+	}
+	for _, row := range a.series[from:to] {
+		recv += row.MsgsRecv
+		errs += row.Errors
+	}
+	return h, recv, errs, true
+}
+
+// snapshot returns the series and interval histograms; call it after run.
+func (a *aggregator) snapshot() ([]results.Interval, [numMetrics][]*hdrhistogram.PackedHistogram) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.series, a.ivs
 }
 
 // progress prints one line a second: in place on a terminal, as plain

@@ -92,6 +92,14 @@ func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 		if c.phase == phaseLoad && now < c.d.end {
 			c.d.end, c.deadline = now, now
 		}
+	case msgRate:
+		c.d.t0, c.d.rate = m.t0, m.rate
+		for _, s := range c.all {
+			if !s.closed {
+				c.d.rampTo(s, m.t0)
+				c.timers.set(s)
+			}
+		}
 	}
 }
 
@@ -136,7 +144,7 @@ func (c *core) adopted(s *session, d dialed, now int64) {
 }
 
 func (c *core) start(m loopMsg, now int64) {
-	c.d.t0, c.d.end, c.d.loading = m.t0, m.end, true
+	c.d.t0, c.d.end, c.d.loading, c.d.rate = m.t0, m.end, true, m.rate
 	c.phase, c.deadline = phaseLoad, m.end
 	c.slotNext = int32(m.slotBase)
 	for _, s := range c.all {

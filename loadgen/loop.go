@@ -7,6 +7,7 @@ const (
 	msgAdd   loopMsgKind = iota + 1 // a dialed connection (or a failed attempt)
 	msgStart                        // the load phase starts
 	msgStop                         // end the load phase now (Ctrl-C)
+	msgRate                         // ramp: a new step, at t0 with rate
 )
 
 type loopMsg struct {
@@ -16,6 +17,7 @@ type loopMsg struct {
 	t0, end  int64           // msgStart: load phase, monotonic ns
 	slotBase int             // msgStart: first schedule slot of this loop's connections
 	ack      chan<- struct{} // msgStart: told once the engine has started
+	rate     float64         // msgStart, msgRate: messages per second over all connections
 }
 
 // Phases of an engine goroutine after the connect phase.

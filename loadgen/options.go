@@ -15,6 +15,9 @@ const (
 	WorkloadThroughput = "throughput"
 	WorkloadPush       = "push"
 	WorkloadHold       = "hold"
+	// WorkloadRamp is rtt with the rate raised step by step until the
+	// response-time p99 of a step exceeds the SLO or the step has errors.
+	WorkloadRamp = "ramp"
 )
 
 // Defaults shared by the library and the CLI.
@@ -28,6 +31,10 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultDrain            = time.Second
 	DefaultTimerSlack       = 250 * time.Microsecond
+	DefaultRampFactor       = 1.5
+	DefaultStepDuration     = 5 * time.Second
+	DefaultSLO              = 10 * time.Millisecond
+	DefaultMaxSteps         = 20
 	// MinRTTSize is the smallest rtt/throughput message: sequence number,
 	// intended send time and actual send time, 8 bytes each.
 	MinRTTSize = 24
@@ -79,6 +86,14 @@ type Options struct {
 	// connection resumes the schedule where it stopped, so the outage shows
 	// as response time.
 	Reconnect bool
+	// Ramp: the first step offers Rate; each next step RampFactor times
+	// more, StepDuration long (whole seconds), at most MaxSteps. A step
+	// meets the SLO when its response-time p99 is within SLO and nothing
+	// failed; the ramp stops at the first step that does not.
+	RampFactor   float64
+	StepDuration time.Duration
+	SLO          time.Duration
+	MaxSteps     int
 	// StartAt delays the start until this wall-clock time, so several
 	// load-generator processes can start together. Zero = now.
 	StartAt time.Time
@@ -122,6 +137,18 @@ func (o Options) withDefaults() Options {
 	if o.TimerSlack == 0 {
 		o.TimerSlack = DefaultTimerSlack
 	}
+	if o.RampFactor == 0 {
+		o.RampFactor = DefaultRampFactor
+	}
+	if o.StepDuration == 0 {
+		o.StepDuration = DefaultStepDuration
+	}
+	if o.SLO == 0 {
+		o.SLO = DefaultSLO
+	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = DefaultMaxSteps
+	}
 	return o
 }
 
@@ -140,14 +167,19 @@ func (o Options) Validate() error {
 		return fmt.Errorf("loadgen: url %q: missing host", o.URL)
 	}
 	switch o.Workload {
-	case WorkloadRTT, WorkloadThroughput, WorkloadPush, WorkloadHold:
+	case WorkloadRTT, WorkloadThroughput, WorkloadPush, WorkloadHold, WorkloadRamp:
 	default:
-		return fmt.Errorf("loadgen: workload %q: want rtt, throughput, push or hold", o.Workload)
+		return fmt.Errorf("loadgen: workload %q: want rtt, throughput, push, hold or ramp", o.Workload)
+	}
+	if o.Workload == WorkloadRamp {
+		if err := o.validateRamp(); err != nil {
+			return err
+		}
 	}
 	if o.Conns < 0 {
 		return fmt.Errorf("loadgen: conns %d: must be positive", o.Conns)
 	}
-	if (o.Workload == WorkloadRTT || o.Workload == WorkloadThroughput) && o.Size < MinRTTSize {
+	if (o.Workload == WorkloadRTT || o.Workload == WorkloadThroughput || o.Workload == WorkloadRamp) && o.Size < MinRTTSize {
 		return fmt.Errorf("loadgen: size %d: the %s workload needs at least %d bytes (sequence number and timestamps)", o.Size, o.Workload, MinRTTSize)
 	}
 	if o.Size > 64<<20 {
@@ -173,6 +205,20 @@ func (o Options) Validate() error {
 		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
 			return fmt.Errorf("loadgen: header %q: want \"Name: value\"", h)
 		}
+	}
+	return nil
+}
+
+func (o Options) validateRamp() error {
+	switch {
+	case o.RampFactor <= 1:
+		return fmt.Errorf("loadgen: ramp-factor %v: want more than 1", o.RampFactor)
+	case o.StepDuration < time.Second || o.StepDuration%time.Second != 0:
+		return fmt.Errorf("loadgen: step-duration %v: want whole seconds, at least 1s", o.StepDuration)
+	case o.MaxSteps < 1 || o.MaxSteps > 100:
+		return fmt.Errorf("loadgen: max-steps %d: want 1 to 100", o.MaxSteps)
+	case o.Rate <= 0:
+		return fmt.Errorf("loadgen: rate %v: the ramp's first step needs a rate", o.Rate)
 	}
 	return nil
 }
@@ -227,6 +273,13 @@ func (o Options) Params() map[string]string {
 		p["push_rate"] = strconv.FormatFloat(o.PushRate, 'f', -1, 64)
 	case WorkloadHold:
 		p["hold_send"] = o.HoldSend
+	case WorkloadRamp:
+		p["rate"] = strconv.FormatFloat(o.Rate, 'f', -1, 64)
+		p["ramp_factor"] = strconv.FormatFloat(o.RampFactor, 'f', -1, 64)
+		p["step_duration"] = o.StepDuration.String()
+		p["slo"] = o.SLO.String()
+		p["max_steps"] = strconv.Itoa(o.MaxSteps)
+		p["timer_slack"] = max(o.TimerSlack, 0).String()
 	}
 	if o.PingInterval > 0 {
 		p["ping_interval"] = o.PingInterval.String()

@@ -430,3 +430,30 @@ func TestNoReadSeesPeerClose(t *testing.T) {
 		t.Fatal("no-read over wss accepted")
 	}
 }
+
+// The ramp raises the rate until a step breaks the SLO: a backend that
+// answers every message 3 ms late meets a 2 ms SLO at no step, and one
+// that answers at once meets it at every step.
+func TestRampFindsTheSLOStep(t *testing.T) {
+	addr := startEcho(t, echo.Config{})
+	run := mustRun(t, Options{
+		URL: "ws://" + addr + "/echo", Workload: WorkloadRamp, Conns: 4, Rate: 100,
+		RampFactor: 2, StepDuration: time.Second, MaxSteps: 3, SLO: 200 * time.Millisecond,
+	})
+	r := run.Summary.Ramp
+	if r == nil || len(r.Steps) != 3 || r.Broken != "last step" || r.MaxOK != 400 {
+		t.Fatalf("ramp %+v: want 3 steps at 100, 200, 400/s, all within a generous SLO", r)
+	}
+	for i, st := range r.Steps {
+		if st.Offered != 100*float64(int(1)<<i) || st.Achieved < 0.8*st.Offered || !st.OK {
+			t.Fatalf("step %d: %+v", i, st)
+		}
+	}
+	slow := mustRun(t, Options{
+		URL: "ws://" + addr + "/echo?delay=3ms", Workload: WorkloadRamp, Conns: 4, Rate: 100,
+		StepDuration: time.Second, MaxSteps: 3, SLO: 2 * time.Millisecond,
+	})
+	if r := slow.Summary.Ramp; r == nil || len(r.Steps) != 1 || r.Steps[0].OK || r.MaxOK != 0 || r.Broken != "p99 over SLO" {
+		t.Fatalf("ramp over a 3 ms backend with a 2 ms SLO: %+v", r)
+	}
+}

@@ -67,6 +67,7 @@ type runner struct {
 	t0, end int64
 	intr    bool
 	self    [2]selfUsage // at the start and the end of the load phase
+	ramp    *results.Ramp
 }
 
 func newRunner(o Options, pr Progress) (*runner, error) {
@@ -145,6 +146,10 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	r.connect(ctx)
 	r.t0 = r.clk.now()
 	r.end = r.t0 + int64(r.o.Duration)
+	if r.o.Workload == WorkloadRamp {
+		r.t0 = alignedT0(r.t0)
+		r.end = r.t0 + int64(r.o.rampSpan())
+	}
 	if ctx.Err() != nil {
 		r.end, r.intr = r.t0, true
 	}
@@ -162,7 +167,7 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	r.self[0] = readSelf()
 	started := make(chan struct{}, len(r.engines))
 	for i, e := range r.engines {
-		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base, ack: started})
+		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base, ack: started, rate: r.o.Rate})
 		base += int(r.opened[i].Load())
 	}
 	for range r.engines {
@@ -177,22 +182,40 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 	}
-	stopSelf := r.sampleSelfAtEnd(ctx)
+	finished := make(chan struct{})
+	stopSelf := r.sampleSelfAtEnd(ctx, finished)
+	ramp := make(chan *results.Ramp, 1)
+	if r.o.Workload == WorkloadRamp && total > 0 {
+		go func() { ramp <- r.rampControl(ctx) }()
+	} else {
+		ramp <- nil
+	}
 	r.wait(ctx)
+	close(finished)
 	stopSelf()
+	r.ramp = <-ramp
+	if n := rampSteps(r.ramp); n > 0 {
+		r.end = r.t0 + int64(n)*int64(r.o.StepDuration) // the window the ramp judged
+	}
 	<-r.agg.done
 	r.prog.end()
 	return r.result(), nil
 }
 
-// sampleSelfAtEnd reads the process's usage when the load phase ends (or
-// when it is interrupted, whichever is first). The returned func waits for
-// the reading.
-func (r *runner) sampleSelfAtEnd(ctx context.Context) func() {
+// sampleSelfAtEnd reads the process's usage when the load phase ends, or
+// when it is interrupted or the engines finish early (a ramp that broke),
+// whichever is first. The returned func waits for the reading.
+func (r *runner) sampleSelfAtEnd(ctx context.Context, finished <-chan struct{}) func() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = waitUntil(ctx, r.start.Add(time.Duration(r.end)))
+		t := time.NewTimer(time.Until(r.start.Add(time.Duration(r.end))))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		case <-finished:
+		}
 		r.self[1] = readSelf()
 	}()
 	return func() { <-done }
@@ -313,6 +336,7 @@ func (r *runner) result() *results.Run {
 	r.traffic(&run.Summary)
 	msgs := max(run.Summary.Messages.Sent, run.Summary.Messages.Received)
 	run.Summary.Self = selfReport(r.self[0], r.self[1], msgs, r.openAtEnd())
+	run.Summary.Ramp = r.ramp
 	if r.o.Workload == WorkloadHold {
 		run.Summary.Hold = &results.Hold{Outcomes: outcomes, Survival: survival(r.agg.series, drops, s.Connections.Opened, r.end, s.Connections.OpenAtEnd)}
 	}

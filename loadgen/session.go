@@ -46,6 +46,21 @@ type driver struct {
 	t0, end  int64 // load phase, monotonic ns
 	draining bool  // after end: no new sends
 	inflight int64 // messages sent and not yet answered, all sessions
+	rate     float64 // rtt/ramp: the current step's total rate; t0 is its start
+}
+
+// at is the intended send time of slot's k-th message in the current step.
+func (d *driver) at(slot int32, k int64) int64 {
+	return d.t0 + rttSchedule{n: d.p.sched.n, rate: d.rate}.at(int(slot), k)
+}
+
+// rampTo starts a new step at t0 with a new rate: every connection's
+// schedule restarts from its first slot of the step.
+func (d *driver) rampTo(s *session, t0 int64) {
+	s.k = 0
+	if s.inflight == 0 && !s.closing {
+		s.due = d.at(s.slot, 0)
+	}
 }
 
 // plan is a run's workload, shared read-only by every driver.
@@ -81,8 +96,8 @@ func (d *driver) mask() [4]byte {
 // begin starts the load phase on s.
 func (d *driver) begin(s *session, now int64) {
 	switch d.p.kind {
-	case WorkloadRTT:
-		s.due = d.t0 + d.p.sched.at(int(s.slot), s.k)
+	case WorkloadRTT, WorkloadRamp:
+		s.due = d.at(s.slot, s.k)
 	case WorkloadThroughput:
 		for i := 0; i < d.p.window; i++ {
 			d.sendMessage(s, now, now)
@@ -102,7 +117,7 @@ func (d *driver) timer(s *session, now int64) {
 		return
 	}
 	switch d.p.kind {
-	case WorkloadRTT:
+	case WorkloadRTT, WorkloadRamp:
 		d.sendDue(s, now)
 	case WorkloadHold:
 		if d.p.holdData {
@@ -121,7 +136,7 @@ func (d *driver) sendDue(s *session, now int64) {
 	if s.inflight > 0 {
 		return
 	}
-	intended := d.t0 + d.p.sched.at(int(s.slot), s.k)
+	intended := d.at(s.slot, s.k)
 	if intended >= d.end {
 		return
 	}
@@ -202,7 +217,7 @@ func (d *driver) data(s *session, p []byte, now int64) {
 	d.rec.cur.recv++
 	d.rec.cur.brecv += int64(len(p))
 	switch d.p.kind {
-	case WorkloadRTT:
+	case WorkloadRTT, WorkloadRamp:
 		d.rttReply(s, p, now)
 	case WorkloadThroughput:
 		if len(p) >= MinRTTSize {

@@ -29,6 +29,7 @@ func Report(w io.Writer, s *Summary) error {
 	reportLatency(bw, s)
 	reportHold(bw, s.Hold)
 	reportBackends(bw, s.Backends)
+	reportRamp(bw, s.Ramp)
 	reportSelf(bw, s.Self)
 	for i, h := range s.Hellos {
 		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), clipTo(string(h), 100))
@@ -79,6 +80,24 @@ func reportConnections(w io.Writer, s *Summary) {
 	if c.Reconnects > 0 {
 		fmt.Fprintf(w, "%-12s %s dropped connections opened again\n", "reconnects", fmtCount(c.Reconnects))
 	}
+}
+
+// reportRamp lists a ramp's steps and the capacity it found.
+func reportRamp(w io.Writer, r *Ramp) {
+	if r == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%-12s %12s %12s %10s %10s %8s\n", "ramp", "offered/s", "achieved/s", "p50", "p99", "errors")
+	for _, st := range r.Steps {
+		mark := "ok"
+		if !st.OK {
+			mark = "BROKE"
+		}
+		fmt.Fprintf(w, "%-12s %12s %12s %10s %10s %8s  %s\n", "", fmtRate(st.Offered), fmtRate(st.Achieved),
+			fmtMicros(st.P50), fmtMicros(st.P99), fmtCount(st.Errors), mark)
+	}
+	fmt.Fprintf(w, "%-12s highest step within p99 ≤ %s: %s %s (stopped: %s)\n", "capacity",
+		fmtMicros(r.SLOUS), fmtRate(r.MaxOK), r.Unit, r.Broken)
 }
 
 // reportSelf shows what the load generator itself used, so a reader can

@@ -38,6 +38,9 @@ func init() {
   wsbench loadgen --url ws://127.0.0.1:9000/echo --workload hold --conns 15k \
       --connect-rate 2k --duration 1m --ping-interval 20s --source-ips 127.0.0.2-127.0.0.40
 
+  # Capacity: 1k msgs/s, then ×1.5 every 5s, until p99 exceeds 5ms:
+  wsbench loadgen --url ws://127.0.0.1:8080/echo --workload ramp --rate 1k --slo 5ms
+
   # Handshake storm through a TLS proxy with a self-signed certificate:
   wsbench loadgen --url wss://127.0.0.1:8443/echo --workload hold --conns 2000 \
       --connect-rate 500 --duration 1s --insecure
@@ -55,7 +58,9 @@ type loadgenFlagValues struct {
 	connectRate, rate, pushRate                            units.Rate
 	size                                                   units.Size
 	window, loops                                          int
-	duration, ping, hsTimeout, drain, slack                units.Duration
+	duration, ping, hsTimeout, drain, slack, step, slo     units.Duration
+	rampFactor                                             float64
+	maxSteps                                               int
 	headers                                                []string
 	insecure, quiet, noRead, reconnect                     bool
 }
@@ -66,9 +71,11 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 		size: loadgen.DefaultSize, window: loadgen.DefaultWindow,
 		duration: units.Duration(loadgen.DefaultDuration), hsTimeout: units.Duration(loadgen.DefaultHandshakeTimeout),
 		drain: units.Duration(loadgen.DefaultDrain), slack: units.Duration(loadgen.DefaultTimerSlack),
+		step: units.Duration(loadgen.DefaultStepDuration), slo: units.Duration(loadgen.DefaultSLO),
+		rampFactor: loadgen.DefaultRampFactor, maxSteps: loadgen.DefaultMaxSteps,
 	}
 	fs.StringVar(&v.url, "url", "", "target `URL`, ws:// or wss:// (required); path defaults to /echo, or /push for push")
-	fs.StringVar(&v.workload, "workload", loadgen.WorkloadRTT, "rtt | throughput | push | hold")
+	fs.StringVar(&v.workload, "workload", loadgen.WorkloadRTT, "rtt | throughput | push | hold | ramp")
 	fs.Var(&v.conns, "conns", "connections to open")
 	fs.Var(&v.connectRate, "connect-rate", "connections opened per second (0 = all at once)")
 	fs.Var(&v.rate, "rate", "rtt: messages per second over all connections (open model)")
@@ -78,6 +85,10 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	fs.Var(&v.duration, "duration", "length of the load phase, after the connections are opened")
 	fs.Var(&v.ping, "ping-interval", "hold: send a ping (or --hold-send data) on each connection this often; 0 = silent")
 	fs.StringVar(&v.holdSend, "hold-send", "ping", "hold: what --ping-interval sends: ping | data")
+	fs.Float64Var(&v.rampFactor, "ramp-factor", v.rampFactor, "ramp: each step offers this many times the last step's rate (starting at --rate)")
+	fs.Var(&v.step, "step-duration", "ramp: length of each step (whole seconds)")
+	fs.Var(&v.slo, "slo", "ramp: a step meets the SLO when its response-time p99 is at most this and nothing failed")
+	fs.IntVar(&v.maxSteps, "max-steps", v.maxSteps, "ramp: stop after this many steps")
 	fs.Var(&v.hsTimeout, "handshake-timeout", "give up on a connection attempt after this long")
 	fs.Var(&v.drain, "drain", "at the end, wait this long for replies still in flight")
 	fs.BoolVar(&v.noRead, "no-read", false, "hold: never read, like a stalled client, to test a server's send timeout (epoll engine)")
@@ -114,6 +125,7 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 		HandshakeTimeout: time.Duration(v.hsTimeout), Drain: time.Duration(v.drain), Headers: v.headers,
 		Insecure: v.insecure, Engine: v.engine, Loops: v.loops, TimerSlack: time.Duration(v.slack),
 		NoRead: v.noRead, Reconnect: v.reconnect,
+		RampFactor: v.rampFactor, StepDuration: time.Duration(v.step), SLO: time.Duration(v.slo), MaxSteps: v.maxSteps,
 	}
 	if v.slack == 0 {
 		o.TimerSlack = -1 // exact timers
