@@ -1,7 +1,3 @@
-// Package scenarios defines what wsbench runs: scenario files (YAML,
-// strictly decoded), the built-in scenarios embedded in the binary, the
-// nginx configurations they render, and the expectations that turn results
-// into pass/fail. It knows nothing of how containers start.
 package scenarios
 
 import (
@@ -50,6 +46,10 @@ type Target struct {
 	// connect_timeout, balance, hash_key, limit_conn, buffer_size,
 	// buffers, headers, tls, workers — see NginxParams.
 	Params map[string]string `yaml:"params"`
+	// Upstreams names the backends this target proxies to, in order
+	// (e.g. [blackhole-1] for a proxy_connect_timeout case); empty = every
+	// echo backend, then every blackhole. See Scenario.Upstreams.
+	Upstreams []string `yaml:"upstreams"`
 }
 
 // Workload is one load-generator run against each target.

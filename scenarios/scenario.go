@@ -1,0 +1,153 @@
+package scenarios
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/wsbench/wsbench/loadgen"
+)
+
+// Target kinds.
+const (
+	KindDirect   = "direct"   // the load generator dials backend-1 itself
+	KindRefproxy = "refproxy" // `wsbench proxy`, the reference proxy
+	KindNginx    = "nginx"    // nginx with a rendered configuration
+)
+
+// nginx configuration variants (Target.Config).
+const (
+	ConfigPlain   = "plain"   // S1: proxy_pass only
+	ConfigUpgrade = "upgrade" // S2: HTTP/1.1 + Upgrade + Connection "upgrade"
+	ConfigMap     = "map"     // S3: map $http_upgrade $connection_upgrade
+)
+
+// Wildcard keys expectations that apply to every target of a workload.
+const Wildcard = "*"
+
+// Backend name prefixes: echo backends are backend-1 … backend-N,
+// blackholes blackhole-1 … blackhole-M.
+const (
+	BackendPrefix   = "backend-"
+	BlackholePrefix = "blackhole-"
+)
+
+// BackendNames returns the echo backends' names: backend-1 … backend-N.
+func (s *Scenario) BackendNames() []string { return numbered(BackendPrefix, s.backendCount()) }
+
+// BlackholeNames returns the blackholes' names: blackhole-1 … blackhole-M.
+func (s *Scenario) BlackholeNames() []string { return numbered(BlackholePrefix, s.Backends.Blackhole) }
+
+func (s *Scenario) backendCount() int {
+	if s.Backends.Count <= 0 {
+		return 1
+	}
+	return s.Backends.Count
+}
+
+func numbered(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// Upstreams returns the backend names target t proxies to, in order: its
+// Upstreams when set, else every echo backend and then every blackhole.
+// The stack maps them to addresses (NginxEnv.Upstreams, refproxy
+// --upstream). A direct target dials the first.
+func (s *Scenario) Upstreams(t Target) []string {
+	if len(t.Upstreams) > 0 {
+		return append([]string(nil), t.Upstreams...)
+	}
+	return append(s.BackendNames(), s.BlackholeNames()...)
+}
+
+// Target returns the target called name.
+func (s *Scenario) Target(name string) (Target, bool) {
+	for _, t := range s.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// WorkloadTargets returns the targets workload w runs against, in the
+// order the workload lists them (Parse fills an empty list with every
+// target, in file order).
+func (s *Scenario) WorkloadTargets(w Workload) []Target {
+	names := w.Targets
+	if len(names) == 0 {
+		names = make([]string, len(s.Targets))
+		for i, t := range s.Targets {
+			names[i] = t.Name
+		}
+	}
+	out := make([]Target, 0, len(names))
+	for _, n := range names {
+		if t, ok := s.Target(n); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Expectations returns what workload w expects of target: the wildcard
+// ("*") expectations first, then the target's own, each in file order.
+func (w Workload) Expectations(target string) []Expectation {
+	out := append([]Expectation(nil), w.Expect[Wildcard]...)
+	return append(out, w.Expect[target]...)
+}
+
+// TLS reports whether the target terminates TLS (nginx params tls: on), so
+// the load generator must dial wss:// and the stack must make a
+// certificate.
+func (t Target) TLS() bool {
+	on, _ := parseSwitch(t.Params["tls"])
+	return t.Kind == KindNginx && on
+}
+
+// LoadDuration returns the load phase's length: Load.Duration, or the load
+// generator's default.
+func (l Load) LoadDuration() time.Duration {
+	if l.Duration > 0 {
+		return time.Duration(l.Duration)
+	}
+	return loadgen.DefaultDuration
+}
+
+// Estimate is a rough wall-clock time of running every workload on each
+// of its targets one after another: opening the connections, the load
+// phase, the drain and close, and a fixed cost per target and per
+// workload run for starting processes. It lets a suite be budgeted before
+// it runs (the built-ins' budget is tested); real runs are measured.
+func (s *Scenario) Estimate() time.Duration {
+	const (
+		perTarget  = 1500 * time.Millisecond // a container or process starts, readiness probed
+		perRun     = 1500 * time.Millisecond // a loadgen starts, drains, closes, writes results
+		perBackend = time.Second
+	)
+	total := time.Duration(s.backendCount()+s.Backends.Blackhole) * perBackend
+	total += time.Duration(len(s.Targets)) * perTarget
+	for _, w := range s.Workloads {
+		run := perRun + w.Load.LoadDuration() + openTime(w.Load)
+		if w.Kill != nil {
+			run += perBackend // the killed backend is started again
+		}
+		total += time.Duration(len(s.WorkloadTargets(w))) * run
+	}
+	return total
+}
+
+// openTime is how long opening the connections takes at the connect rate.
+func openTime(l Load) time.Duration {
+	conns := int(l.Conns)
+	if conns == 0 {
+		conns = loadgen.DefaultConns
+	}
+	if l.ConnectRate <= 0 {
+		return 200 * time.Millisecond
+	}
+	return time.Duration(float64(conns) / float64(l.ConnectRate) * float64(time.Second))
+}

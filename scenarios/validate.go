@@ -1,0 +1,364 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wsbench/wsbench/loadgen"
+)
+
+// Limits on what a scenario may ask for.
+const (
+	MaxBackends   = 64
+	MaxBlackholes = 8
+	MaxWorkers    = 64
+	// ConnsPerWorker is the most connections one load-generator process
+	// is given: a process may open at most 20,000 files here, and it needs
+	// a few for itself.
+	ConnsPerWorker = 19_000
+)
+
+// nameRE is what names a results directory: target and workload names.
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+var seedRE = regexp.MustCompile(`^S([1-9]|1[01])$`)
+
+// validate checks what decoding cannot: names, references between parts of
+// the file, and values that only make sense together. It fills defaults
+// (one backend; a workload without targets runs on every target).
+func validate(s *Scenario, pos positions, file string) []*Error {
+	v := &validator{file: file, pos: pos}
+	v.scenario(s)
+	return v.errs
+}
+
+type validator struct {
+	file string
+	pos  positions
+	errs []*Error
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	v.errs = append(v.errs, &Error{File: v.file, Line: v.pos.line(path), Key: path, Err: fmt.Errorf(format, args...)})
+}
+
+func (v *validator) scenario(s *Scenario) {
+	switch {
+	case s.Name == "":
+		v.fail("name", "missing: every scenario needs a name (lowercase letters, digits, '-')")
+	case !nameRE.MatchString(s.Name):
+		v.fail("name", "%q: want lowercase letters, digits and '-', at most 63", s.Name)
+	}
+	seen := map[string]bool{}
+	for i, seed := range s.Seeds {
+		p := fmt.Sprintf("seeds[%d]", i)
+		if !seedRE.MatchString(seed) {
+			v.fail(p, "%q: want a seed configuration S1 … S11 (DESIGN.md)", seed)
+		} else if seen[seed] {
+			v.fail(p, "%s listed twice", seed)
+		}
+		seen[seed] = true
+	}
+	v.backends(&s.Backends)
+	if len(s.Targets) == 0 {
+		v.fail("targets", "missing: want at least one target (direct, refproxy or nginx)")
+	}
+	first := map[string]int{}
+	for i := range s.Targets {
+		v.target(s, i, first)
+	}
+	if len(s.Workloads) == 0 {
+		v.fail("workloads", "missing: want at least one workload")
+	}
+	names := map[string]int{}
+	for i := range s.Workloads {
+		v.workload(s, i, names)
+	}
+}
+
+func (v *validator) backends(b *Backends) {
+	switch {
+	case b.Count < 0 || b.Count > MaxBackends:
+		v.fail("backends.count", "%d: want 1 to %d echo backends", b.Count, MaxBackends)
+	case b.Count == 0:
+		b.Count = 1
+	}
+	if b.Blackhole < 0 || b.Blackhole > MaxBlackholes {
+		v.fail("backends.blackhole", "%d: want 0 to %d blackholes", b.Blackhole, MaxBlackholes)
+	}
+	for i, a := range b.Args {
+		if flag := reservedFlag(a, "--listen", "--id", "--tls-cert", "--tls-key", "--blackhole"); flag != "" {
+			v.fail(fmt.Sprintf("backends.args[%d]", i), "%s is set by the stack, not the scenario", flag)
+		}
+	}
+}
+
+// reservedFlag returns which of flags arg sets, if any.
+func reservedFlag(arg string, flags ...string) string {
+	for _, f := range flags {
+		if arg == f || strings.HasPrefix(arg, f+"=") {
+			return f
+		}
+	}
+	return ""
+}
+
+func (v *validator) target(s *Scenario, i int, first map[string]int) {
+	t := &s.Targets[i]
+	p := fmt.Sprintf("targets[%d]", i)
+	switch {
+	case t.Name == "":
+		v.fail(p+".name", "missing: every target needs a name (it names its results directory)")
+	case !nameRE.MatchString(t.Name):
+		v.fail(p+".name", "%q: want lowercase letters, digits and '-', at most 63", t.Name)
+	case first[t.Name] > 0:
+		v.fail(p+".name", "duplicate target name %q (first at line %d)", t.Name, first[t.Name])
+	default:
+		first[t.Name] = max(1, v.pos.line(p+".name"))
+	}
+	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
+		v.fail(p+".seed", "%q: want a seed configuration S1 … S11 (DESIGN.md)", t.Seed)
+	}
+	kinds := []string{KindDirect, KindRefproxy, KindNginx}
+	switch t.Kind {
+	case KindNginx:
+		_, errs := nginxTargetView(*t)
+		for _, err := range errs {
+			var pe *paramError
+			switch {
+			case errors.As(err, &pe) && pe.param != "":
+				v.fail(p+".params."+pe.param, "%v", pe.err)
+			case errors.As(err, &pe):
+				v.fail(p+".config", "%v", pe.err)
+			}
+		}
+	case KindDirect, KindRefproxy:
+		if t.Config != "" {
+			v.fail(p+".config", "only nginx targets take a config, this one is %s", t.Kind)
+		}
+		if len(t.Params) > 0 {
+			v.fail(p+".params", "only nginx targets take params, this one is %s (refproxy: use args)", t.Kind)
+		}
+	case "":
+		v.fail(p+".kind", "missing: want %s", strings.Join(kinds, ", "))
+	default:
+		v.fail(p+".kind", "%q: want %s%s", t.Kind, strings.Join(kinds, ", "), didYouMean(t.Kind, kinds))
+	}
+	if t.Kind != KindRefproxy && len(t.Args) > 0 {
+		v.fail(p+".args", "only refproxy targets take args, this one is %s", t.Kind)
+	}
+	for j, a := range t.Args {
+		if flag := reservedFlag(a, "--listen", "--upstream"); flag != "" {
+			v.fail(fmt.Sprintf("%s.args[%d]", p, j), "%s is set by the stack (from the scenario's backends and upstreams)", flag)
+		}
+	}
+	v.upstreams(s, t, p)
+}
+
+func (v *validator) upstreams(s *Scenario, t *Target, p string) {
+	known := append(s.BackendNames(), s.BlackholeNames()...)
+	seen := map[string]bool{}
+	for j, u := range t.Upstreams {
+		up := fmt.Sprintf("%s.upstreams[%d]", p, j)
+		switch {
+		case !contains(known, u):
+			v.fail(up, "%q: no such backend (the scenario has %s)", u, strings.Join(known, ", "))
+		case seen[u]:
+			v.fail(up, "%q listed twice", u)
+		}
+		seen[u] = true
+	}
+	if t.Kind == KindDirect && len(t.Upstreams) > 1 {
+		v.fail(p+".upstreams", "a direct target dials one backend, got %d", len(t.Upstreams))
+	}
+}
+
+func (v *validator) workload(s *Scenario, i int, first map[string]int) {
+	w := &s.Workloads[i]
+	p := fmt.Sprintf("workloads[%d]", i)
+	switch {
+	case w.Name == "":
+		v.fail(p+".name", "missing: every workload needs a name")
+	case !nameRE.MatchString(w.Name):
+		v.fail(p+".name", "%q: want lowercase letters, digits and '-', at most 63", w.Name)
+	case first[w.Name] > 0:
+		v.fail(p+".name", "duplicate workload name %q (first at line %d)", w.Name, first[w.Name])
+	default:
+		first[w.Name] = max(1, v.pos.line(p+".name"))
+	}
+	seen := map[string]bool{}
+	for j, name := range w.Targets {
+		tp := fmt.Sprintf("%s.targets[%d]", p, j)
+		if _, ok := s.Target(name); !ok {
+			v.fail(tp, "%q: no such target%s", name, hint(name, targetNames(s)))
+		} else if seen[name] {
+			v.fail(tp, "%q listed twice", name)
+		}
+		seen[name] = true
+	}
+	if len(w.Targets) == 0 {
+		w.Targets = targetNames(s)
+	}
+	v.load(&w.Load, p+".load")
+	v.kill(s, w, p)
+	v.expect(s, w, p)
+}
+
+func targetNames(s *Scenario) []string {
+	out := make([]string, len(s.Targets))
+	for i, t := range s.Targets {
+		out[i] = t.Name
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var workloads = []string{loadgen.WorkloadRTT, loadgen.WorkloadThroughput, loadgen.WorkloadPush, loadgen.WorkloadHold}
+
+// load checks the load-generator settings, each against the workloads it
+// applies to, then asks the load generator itself.
+func (v *validator) load(l *Load, p string) {
+	before := len(v.errs)
+	kind := l.Workload
+	if kind == "" {
+		kind = loadgen.WorkloadRTT
+	}
+	if !contains(workloads, kind) {
+		v.fail(p+".workload", "%q: want %s%s", l.Workload, strings.Join(workloads, ", "), didYouMean(l.Workload, workloads))
+		return
+	}
+	only := func(key string, set bool, kinds ...string) {
+		if set && !contains(kinds, kind) {
+			v.fail(p+"."+key, "applies to the %s workload only, this one is %s", strings.Join(kinds, " and "), kind)
+		}
+	}
+	only("rate", l.Rate > 0, loadgen.WorkloadRTT)
+	only("window", l.Window != 0, loadgen.WorkloadThroughput)
+	only("push_rate", l.PushRate > 0, loadgen.WorkloadPush)
+	only("hold_send", l.HoldSend != "", loadgen.WorkloadHold)
+	only("no_read", l.NoRead, loadgen.WorkloadHold)
+	if l.Path != "" {
+		if u, err := url.ParseRequestURI(l.Path); err != nil || !strings.HasPrefix(l.Path, "/") || strings.ContainsAny(l.Path, " \t\r\n") {
+			v.fail(p+".path", "%q: want a request path and query, e.g. /echo?hello=1", l.Path)
+		} else if _, err := url.ParseQuery(u.RawQuery); err != nil {
+			v.fail(p+".path", "%q: query: %v", l.Path, err)
+		}
+	}
+	if (kind == loadgen.WorkloadRTT || kind == loadgen.WorkloadThroughput) && l.Size != 0 && l.Size < loadgen.MinRTTSize {
+		v.fail(p+".size", "%s: the %s workload needs at least %d bytes (sequence number and timestamps)", l.Size, kind, loadgen.MinRTTSize)
+	}
+	if l.Size > 64<<20 {
+		v.fail(p+".size", "%s: larger than the 64MiB the load generator sends", l.Size)
+	}
+	if l.Window < 0 {
+		v.fail(p+".window", "%d: want at least 1 message in flight", l.Window)
+	}
+	if l.HoldSend != "" && l.HoldSend != "ping" && l.HoldSend != "data" {
+		v.fail(p+".hold_send", "%q: want ping or data", l.HoldSend)
+	}
+	if l.HoldSend != "" && l.PingInterval == 0 {
+		v.fail(p+".hold_send", "%q needs ping_interval: how often to send it", l.HoldSend)
+	}
+	for j, h := range l.Headers {
+		if name, _, ok := strings.Cut(h, ":"); !ok || !validHeaderName(strings.TrimSpace(name)) {
+			v.fail(fmt.Sprintf("%s.headers[%d]", p, j), "%q: want \"Name: value\"", h)
+		}
+	}
+	if l.SourceIPs != "" {
+		if _, err := loadgen.ParseSourceIPs(l.SourceIPs); err != nil {
+			v.fail(p+".source_ips", "%v", err)
+		}
+	}
+	v.workers(l, p)
+	o := loadgen.Options{URL: "ws://target:8080" + l.Path, Workload: kind, Conns: int(l.Conns),
+		ConnectRate: float64(l.ConnectRate), Rate: float64(l.Rate), Size: int(l.Size), Window: l.Window,
+		PushRate: float64(l.PushRate), Duration: time.Duration(l.Duration), PingInterval: time.Duration(l.PingInterval),
+		HoldSend: l.HoldSend, HandshakeTimeout: time.Duration(l.Timeout), Headers: l.Headers}
+	if err := o.Validate(); err != nil && len(v.errs) == before {
+		v.fail(p, "%v", err) // the load generator's own rules, should ours miss one
+	}
+}
+
+func (v *validator) workers(l *Load, p string) {
+	if l.Workers < 0 || l.Workers > MaxWorkers {
+		v.fail(p+".workers", "%d: want 1 to %d load-generator processes", l.Workers, MaxWorkers)
+		return
+	}
+	workers := max(1, l.Workers)
+	if per := (int(l.Conns) + workers - 1) / workers; per > ConnsPerWorker {
+		need := (int(l.Conns) + ConnsPerWorker - 1) / ConnsPerWorker
+		v.fail(p+".conns", "%d connections over %d load generator(s) is %d each; a process may open at most 20,000 files here, so want workers: %d or more",
+			l.Conns, workers, per, need)
+	}
+}
+
+func (v *validator) kill(s *Scenario, w *Workload, p string) {
+	if w.Kill == nil {
+		return
+	}
+	k := w.Kill
+	if !contains(s.BackendNames(), k.Backend) {
+		v.fail(p+".kill.backend", "%q: want an echo backend: %s", k.Backend, strings.Join(s.BackendNames(), ", "))
+	}
+	d := w.Load.LoadDuration()
+	if k.After <= 0 || time.Duration(k.After) >= d {
+		v.fail(p+".kill.after", "%s: want a time inside the load phase, above 0 and below its duration %s", k.After, d)
+	}
+}
+
+func (v *validator) expect(s *Scenario, w *Workload, p string) {
+	hello := pathHasHello(w.Load.Path)
+	var targets []string // the workload's targets that exist (unknown ones are reported already)
+	for _, name := range w.Targets {
+		if _, ok := s.Target(name); ok {
+			targets = append(targets, name)
+		}
+	}
+	for _, key := range sortedKeys(w.Expect) {
+		kp := p + ".expect." + key
+		applies := []string{key}
+		if key == Wildcard {
+			applies = targets
+		} else if !contains(w.Targets, key) {
+			v.fail(kp, "%q: not a target of this workload (want %s, or \"*\" for all)%s", key, strings.Join(targets, ", "), didYouMean(key, targets))
+			continue
+		}
+		for j, e := range w.Expect[key] {
+			ep := kp + "[" + strconv.Itoa(j) + "]"
+			if strings.HasPrefix(e.Metric, "proxy.") {
+				for _, name := range applies {
+					if t, ok := s.Target(name); ok && t.Kind == KindDirect {
+						v.fail(ep, "%s: target %s is direct, it has no proxy to measure (key the expectation by the proxy targets' names)", e.Metric, name)
+						break
+					}
+				}
+			}
+			if strings.HasPrefix(e.Metric, "hello.") && !hello {
+				v.fail(ep, "%s: backends send hello messages only when asked: add hello=1 to load.path (got %q)", e.Metric, w.Load.Path)
+			}
+		}
+	}
+}
+
+// pathHasHello reports whether the request path asks echo for a hello.
+func pathHasHello(path string) bool {
+	u, err := url.ParseRequestURI(path)
+	if err != nil {
+		return false
+	}
+	on, err := strconv.ParseBool(u.Query().Get("hello"))
+	return err == nil && on
+}
