@@ -2,10 +2,9 @@ package significance
 
 import "math"
 
-// MaxRho bounds the autocorrelation BlockLength accepts: above it the
-// estimate from a short series is too uncertain to trust with a longer
-// block, and blocks of (1+0.8)/(1−0.8) = 9 samples already leave a
-// one-minute run only six or seven independent looks.
+// MaxRho bounds the autocorrelation Inflation accepts: above it the
+// estimate from a short series is too uncertain to act on, and a factor of
+// (1+0.8)/(1−0.8) = 9 already counts nine seconds as one observation.
 const MaxRho = 0.8
 
 // MinLag1Samples is the fewest values a series must have for Lag1 to use
@@ -16,14 +15,20 @@ const MinLag1Samples = 5
 // measured the same way, e.g. per-second p99 of the baseline and of the
 // current run): every series is centred on its own mean, so a shift
 // between them is not mistaken for correlation, and the lag-1 products and
-// the squares are pooled. Series shorter than MinLag1Samples are ignored;
+// the squares are pooled. The plain estimate runs low on short series
+// (for a first-order autoregressive series its mean is about
+// rho − (1+3·rho)/n, Marriott and Pope 1954), which would under-correct,
+// so that bias is removed. Series shorter than MinLag1Samples are ignored;
 // ok is false when none is long enough or none varies.
 func Lag1(series ...[]float64) (rho float64, ok bool) {
 	var num, den float64
+	var used, values int
 	for _, s := range series {
 		if len(s) < MinLag1Samples {
 			continue
 		}
+		used++
+		values += len(s)
 		var mean float64
 		for _, v := range s {
 			mean += v
@@ -37,22 +42,23 @@ func Lag1(series ...[]float64) (rho float64, ok bool) {
 			}
 		}
 	}
-	if den == 0 || math.IsNaN(num/den) || math.IsInf(num/den, 0) {
+	r := num / den
+	if den == 0 || math.IsNaN(r) || math.IsInf(r, 0) {
 		return 0, false
 	}
-	return num / den, true
+	n := float64(values) / float64(used) // the series' mean length
+	return min((r*n+1)/(n-3), 1), true
 }
 
-// BlockLength is the number of consecutive samples to merge so that blocks
-// are roughly independent, for a lag-1 autocorrelation rho. For a
-// first-order autoregressive series the variance of a mean of n values is
-// that of n·(1−rho)/(1+rho) independent ones, so (1+rho)/(1−rho) samples
-// are worth one; that ratio, rounded up, is the block. Negative or zero
-// rho gives 1 (no merging); rho is capped at MaxRho.
-func BlockLength(rho float64) int {
+// Inflation is the factor by which autocorrelation rho inflates the
+// variance of a sum of n samples relative to n independent ones, for a
+// first-order autoregressive series: (1+rho)/(1−rho). Equivalently, that
+// many consecutive samples are worth one independent observation.
+// Negative or zero rho (and NaN) gives 1; rho is capped at MaxRho.
+func Inflation(rho float64) float64 {
 	if !(rho > 0) { // also NaN
 		return 1
 	}
 	rho = min(rho, MaxRho)
-	return int(math.Ceil((1+rho)/(1-rho) - 1e-9))
+	return (1 + rho) / (1 - rho)
 }

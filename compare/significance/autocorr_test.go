@@ -1,6 +1,7 @@
 package significance
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -42,55 +43,67 @@ func TestLag1(t *testing.T) {
 	}
 }
 
-func TestBlockLength(t *testing.T) {
+func TestInflation(t *testing.T) {
 	for _, tc := range []struct {
-		rho  float64
-		want int
-	}{{-0.3, 1}, {0, 1}, {math.NaN(), 1}, {0.2, 2}, {1.0 / 3, 2}, {0.5, 3}, {0.8, 9}, {0.99, 9}} {
-		if got := BlockLength(tc.rho); got != tc.want {
-			t.Errorf("BlockLength(%v) = %d, want %d", tc.rho, got, tc.want)
+		rho, want float64
+	}{{-0.3, 1}, {0, 1}, {math.NaN(), 1}, {0.2, 1.5}, {0.5, 3}, {0.8, 9}, {0.99, 9}} {
+		if got := Inflation(tc.rho); !near(got, tc.want, 1e-12) {
+			t.Errorf("Inflation(%v) = %v, want %v", tc.rho, got, tc.want)
 		}
 	}
 }
 
-// blockMeans merges consecutive values into blocks of b (a trailing partial
-// block is dropped).
-func blockMeans(s []float64, b int) []float64 {
-	var out []float64
-	for i := 0; i+b <= len(s); i += b {
-		var sum float64
-		for _, v := range s[i : i+b] {
-			sum += v
-		}
-		out = append(out, sum/float64(b))
-	}
-	return out
-}
-
-// Why blocks: per-second samples of autocorrelated noise with no
+// Why the correction: per-second samples of autocorrelated noise with no
 // difference at all look "significant" far more often than α when tested
-// as if independent; merged into blocks of BlockLength(Lag1) they do not.
-func TestBlocksTameAutocorrelation(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 8))
-	const trials, n, alpha = 300, 60, 0.05
-	naive, blocked := 0, 0
+// as if independent; with the variance inflated by Inflation(Lag1) they do
+// not, and a real shift is still found.
+func TestInflationTamesAutocorrelation(t *testing.T) {
+	for _, tc := range []struct {
+		n        int
+		minPower float64 // of a 3σ shift
+	}{{10, 0.3}, {30, 0.9}, {60, 0.99}} {
+		t.Run(fmt.Sprintf("n=%d", tc.n), func(t *testing.T) {
+			naive, corrected, power := falsePositives(uint64(tc.n), tc.n, 0.7)
+			t.Logf("false positives: naive %.1f%%, corrected %.1f%%; 3σ shift found %.1f%%", naive*100, corrected*100, power*100)
+			if naive < 0.15 {
+				t.Errorf("naive false-positive rate %.1f%%: expected well above α for rho 0.7", naive*100)
+			}
+			if corrected > 0.09 {
+				t.Errorf("corrected false-positive rate %.1f%%, want near α = 5%%", corrected*100)
+			}
+			if power < tc.minPower {
+				t.Errorf("a 3σ shift found in %.1f%% of trials, want ≥ %.0f%%", power*100, tc.minPower*100)
+			}
+		})
+	}
+}
+
+// falsePositives draws pairs of AR(1) series of n values with lag-1
+// correlation rho and the same mean, and returns how often y is found
+// larger at α = 0.05 without and with the correction, and how often the
+// corrected test finds y shifted by three standard deviations.
+func falsePositives(seed uint64, n int, rho float64) (naive, corrected, power float64) {
+	const trials, alpha = 300, 0.05
+	rng := rand.New(rand.NewPCG(seed, 8))
+	var fp, cfp, found int
 	for i := 0; i < trials; i++ {
-		x, y := ar1(rng, n, 0.7, 100), ar1(rng, n, 0.7, 100)
-		if r, _ := MannWhitney(x, y); r.PGreater <= alpha {
-			naive++
+		x, y := ar1(rng, n, rho, 100), ar1(rng, n, rho, 100)
+		r, _ := MannWhitney(x, y)
+		if r.PGreater <= alpha {
+			fp++
 		}
-		rho, _ := Lag1(x, y)
-		b := BlockLength(rho)
-		if r, _ := MannWhitney(blockMeans(x, b), blockMeans(y, b)); r.PGreater <= alpha {
-			blocked++
+		c, _ := Lag1(x, y)
+		if r.Inflate(Inflation(c)).PGreater <= alpha {
+			cfp++
+		}
+		for j := range y {
+			y[j] += 3 / math.Sqrt(1-rho*rho)
+		}
+		r, _ = MannWhitney(x, y)
+		c, _ = Lag1(x, y)
+		if r.Inflate(Inflation(c)).PGreater <= alpha {
+			found++
 		}
 	}
-	naiveRate, blockedRate := float64(naive)/trials, float64(blocked)/trials
-	t.Logf("false positives: naive %.1f%%, blocked %.1f%%", naiveRate*100, blockedRate*100)
-	if naiveRate < 0.15 {
-		t.Errorf("naive false-positive rate %.1f%%: expected well above α for rho 0.7", naiveRate*100)
-	}
-	if blockedRate > 0.10 {
-		t.Errorf("blocked false-positive rate %.1f%%, want near α = 5%%", blockedRate*100)
-	}
+	return float64(fp) / trials, float64(cfp) / trials, float64(found) / trials
 }

@@ -18,13 +18,17 @@
 //
 // With tiny samples no outcome can be significant: three against three
 // reach at best p = 1/20 = 0.05. [MinP] tells the best p-value a sample
-// size allows, so a caller can say "too few samples" instead of
+// size (and inflation) allows, so a caller can say "too few samples" instead of
 // "not significant".
 //
 // Samples taken one second after another are autocorrelated: a busy second
 // tends to be followed by another, so n seconds carry less information than
 // n independent draws and a naive test finds differences that are not
-// there. [Lag1] estimates the lag-1 autocorrelation of such series and
-// [BlockLength] turns it into the number of consecutive samples to merge
-// into one block, so that the blocks are close to independent.
+// there. [Lag1] estimates the lag-1 autocorrelation of such series,
+// [Inflation] turns it into the factor by which it inflates the variance of
+// U, and [Result.Inflate] recomputes the p-values with it (the
+// effective-sample-size correction):
+//
+//	rho, _ := significance.Lag1(baseline, current)
+//	r = r.Inflate(significance.Inflation(rho))
 package significance

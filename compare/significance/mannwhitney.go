@@ -30,6 +30,10 @@ type Result struct {
 	PGreater, PLess float64
 	Method          string // Exact or Normal
 	Ties            bool   // some values occur more than once
+	// Inflation is the variance factor Inflate applied; 1 if none.
+	Inflation float64
+
+	ties []int // sizes of the groups of tied values, for Inflate
 }
 
 // ErrEmpty is returned when a sample has no values.
@@ -48,9 +52,9 @@ func MannWhitney(x, y []float64) (Result, error) {
 			}
 		}
 	}
-	r := Result{N1: len(x), N2: len(y)}
+	r := Result{N1: len(x), N2: len(y), Inflation: 1}
 	ranks, ties := midRanks2(x, y)
-	r.Ties = len(ties) > 0
+	r.Ties, r.ties = len(ties) > 0, ties
 	var w2 int64 // rank sum of y, doubled so mid-ranks stay integers
 	for _, rk := range ranks[len(x):] {
 		w2 += rk
@@ -62,9 +66,23 @@ func MannWhitney(x, y []float64) (Result, error) {
 		r.PGreater, r.PLess = exactTails(ranks, r.N2, w2)
 	} else {
 		r.Method = Normal
-		r.PGreater, r.PLess = normalTails(r.N1, r.N2, r.U, ties)
+		r.PGreater, r.PLess = normalTails(r.N1, r.N2, r.U, ties, 1)
 	}
 	return r, nil
+}
+
+// Inflate returns r with its p-values recomputed for samples that are not
+// independent: the variance of U is multiplied by factor (see Inflation),
+// which is what n autocorrelated samples carrying the information of
+// n/factor independent ones does to it. The normal approximation is used,
+// whatever the sample size. A factor of 1 or less returns r unchanged.
+func (r Result) Inflate(factor float64) Result {
+	if !(factor > 1) {
+		return r
+	}
+	r.Method, r.Inflation = Normal, factor
+	r.PGreater, r.PLess = normalTails(r.N1, r.N2, r.U, r.ties, factor)
+	return r
 }
 
 // midRanks2 returns the doubled mid-rank of every value of x then y (ranks
@@ -151,8 +169,8 @@ func exactTails(ranks []int64, n2 int, w2 int64) (greater, less float64) {
 
 // normalTails approximates the p-values with a normal distribution of U:
 // mean n1·n2/2, variance n1·n2/12·(N+1 − Σ(t³−t)/(N(N−1))) over the tie
-// groups t, and a continuity correction of ½.
-func normalTails(n1, n2 int, u float64, ties []int) (greater, less float64) {
+// groups t, times inflation, and a continuity correction of ½.
+func normalTails(n1, n2 int, u float64, ties []int, inflation float64) (greater, less float64) {
 	a, b := float64(n1), float64(n2)
 	n := a + b
 	var tie float64
@@ -160,7 +178,7 @@ func normalTails(n1, n2 int, u float64, ties []int) (greater, less float64) {
 		ft := float64(t)
 		tie += ft*ft*ft - ft
 	}
-	variance := a * b / 12 * (n + 1 - tie/(n*(n-1)))
+	variance := a * b / 12 * (n + 1 - tie/(n*(n-1))) * inflation
 	if variance <= 0 { // every value equal: no evidence either way
 		return 1, 1
 	}
@@ -174,13 +192,18 @@ func normalTails(n1, n2 int, u float64, ties []int) (greater, less float64) {
 // upperTail is P(Z ≥ z) for a standard normal Z.
 func upperTail(z float64) float64 { return 0.5 * math.Erfc(z/math.Sqrt2) }
 
-// MinP is the smallest one-sided p-value the exact test can give for
-// samples of n1 and n2 values: 1/C(n1+n2, n1), reached when the samples do
-// not overlap at all. When it exceeds the significance level, no
+// MinP is the smallest one-sided p-value MannWhitney can give for samples
+// of n1 and n2 values, reached when they do not overlap at all: 1/C(n1+n2,
+// n1) for the exact test; with an inflation above 1, that of the inflated
+// normal approximation. When it exceeds the significance level, no
 // difference can be significant at that size.
-func MinP(n1, n2 int) float64 {
+func MinP(n1, n2 int, inflation float64) float64 {
 	if n1 <= 0 || n2 <= 0 {
 		return 1
+	}
+	if inflation > 1 || n1+n2 > ExactMaxN {
+		g, _ := normalTails(n1, n2, float64(n1*n2), nil, max(inflation, 1))
+		return g
 	}
 	// C(n, k) as a running product; it only needs to be compared with 1/α.
 	c := 1.0

@@ -162,7 +162,7 @@ func TestNormalApproximationAgreesWithExact(t *testing.T) {
 					t.Fatalf("method %s, want exact for n=50", r.Method)
 				}
 				_, ties := midRanks2(x, y)
-				g, l := normalTails(25, 25, r.U, ties)
+				g, l := normalTails(25, 25, r.U, ties, 1)
 				if !near(g, r.PGreater, 0.01) || !near(l, r.PLess, 0.01) {
 					t.Fatalf("normal %.4f/%.4f, exact %.4f/%.4f", g, l, r.PGreater, r.PLess)
 				}
@@ -235,14 +235,35 @@ func TestMinP(t *testing.T) {
 		n1, n2 int
 		want   float64
 	}{{0, 3, 1}, {1, 1, 0.5}, {2, 2, 1.0 / 6}, {3, 3, 0.05}, {2, 4, 1.0 / 15}, {4, 4, 1.0 / 70}, {5, 5, 1.0 / 252}} {
-		if got := MinP(tc.n1, tc.n2); !near(got, tc.want, 1e-12) {
+		if got := MinP(tc.n1, tc.n2, 1); !near(got, tc.want, 1e-12) {
 			t.Errorf("MinP(%d, %d) = %v, want %v", tc.n1, tc.n2, got, tc.want)
 		}
 	}
 	// MinP is what complete separation actually gives.
 	r, _ := MannWhitney(seq(1, 2), seq(3, 6))
-	if !near(r.PGreater, MinP(2, 4), 1e-12) {
-		t.Fatalf("separated 2v4: p %v, MinP %v", r.PGreater, MinP(2, 4))
+	if !near(r.PGreater, MinP(2, 4, 1), 1e-12) {
+		t.Fatalf("separated 2v4: p %v, MinP %v", r.PGreater, MinP(2, 4, 1))
+	}
+	// Inflated: what Inflate gives complete separation; 5 against 5 with
+	// the variance tripled cannot reach 0.05.
+	r, _ = MannWhitney(seq(1, 5), seq(6, 10))
+	if got := r.Inflate(3).PGreater; !near(got, MinP(5, 5, 3), 1e-12) || got < 0.05 {
+		t.Fatalf("separated 5v5 inflated 3×: p %v, MinP %v, want them equal and above 0.05", got, MinP(5, 5, 3))
+	}
+}
+
+func TestInflate(t *testing.T) {
+	r, _ := MannWhitney(seq(1, 8), seq(5, 12))
+	if same := r.Inflate(1); same.PGreater != r.PGreater || same.Method != r.Method || same.Inflation != 1 {
+		t.Fatalf("Inflate(1) changed the result: %+v → %+v", r, same)
+	}
+	prev := r.PGreater
+	for _, f := range []float64{1.5, 3, 9} {
+		got := r.Inflate(f)
+		if got.Method != Normal || got.Inflation != f || got.U != r.U || !(got.PGreater > prev) || !(got.PGreater < 0.5) {
+			t.Fatalf("Inflate(%v) = %+v, want a normal p above %v and below 0.5", f, got, prev)
+		}
+		prev = got.PGreater
 	}
 }
 
