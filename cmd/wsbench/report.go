@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"github.com/wsbench/wsbench/results"
@@ -17,12 +20,20 @@ import (
 func init() {
 	register(&command{
 		name:    "report",
-		summary: "Print a readable summary of results directories",
+		summary: "Print a readable summary of results directories and write report.md and report.html into each",
 		order:   50,
-		usage:   "[--format text|json] DIR…",
+		usage:   "[--format text|json] [--html=false] [--md=false] [--no-files] DIR…",
 		example: `  # The table for one run: target, parameters, connections, failures by cause,
-  # traffic each way, latency percentiles, hold survival, backends.
+  # traffic each way, latency percentiles, hold survival, backends. Also writes
+  # runs/20260301T120000Z/report.md (tables, for a pull request) and report.html
+  # (tables and charts; self-contained, open it from disk or print it).
   wsbench report runs/20260301T120000Z
+
+  # Only print: leave the directory as it is (e.g. read-only results).
+  wsbench report --no-files runs/20260301T120000Z
+
+  # The Markdown report alone, e.g. to paste into a pull-request comment.
+  wsbench report --html=false runs/20260301T120000Z && cat runs/20260301T120000Z/report.md
 
   # Every run under a tree (scenario/target subdirectories), sorted by path.
   wsbench report runs/
@@ -31,6 +42,9 @@ func init() {
   wsbench report --format json runs/20260301T120000Z | jq '.[0].histograms.rtt.p99_us'`,
 		flags: func(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 			format := fs.String("format", "text", "output format: text (a table per run) or json (the summaries as a JSON array)")
+			html := fs.Bool("html", true, "write DIR/report.html: tables and inline SVG charts, self-contained")
+			md := fs.Bool("md", true, "write DIR/report.md: the tables in GitHub-flavoured Markdown")
+			noFiles := fs.Bool("no-files", false, "write no report files, only print (same as --html=false --md=false)")
 			return func(_ context.Context, args []string, e *env) error {
 				if *format != "text" && *format != "json" {
 					return usagef("--format %q: want text or json", *format)
@@ -38,7 +52,13 @@ func init() {
 				if len(args) == 0 {
 					return usagef("no results directory given; want at least one DIR (e.g. runs/<run-id>)")
 				}
-				return report(e, *format, args)
+				if err := report(e, *format, args); err != nil {
+					return err
+				}
+				if *noFiles {
+					return nil
+				}
+				return writeReports(e, args, *md, *html)
 			}
 		},
 	})
@@ -80,6 +100,60 @@ func report(e *env, format string, dirs []string) error {
 		if err := results.Report(e.stdout, s); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// writeReports writes report.md and report.html into each DIR (for a
+// summary.json argument, into its directory) and says where on stderr.
+func writeReports(e *env, args []string, md, html bool) error {
+	if !md && !html {
+		return nil
+	}
+	for _, arg := range args {
+		dir := arg
+		if fi, err := os.Stat(arg); err == nil && !fi.IsDir() {
+			dir = filepath.Dir(arg)
+		}
+		o, err := results.LoadOverview(dir)
+		if err != nil {
+			return exitError{exitUsage, fmt.Errorf("report: %w", err)}
+		}
+		var wrote []string
+		for _, f := range []struct {
+			on    bool
+			name  string
+			write func(io.Writer, *results.Overview) error
+		}{{md, "report.md", results.WriteMarkdown}, {html, "report.html", results.WriteHTML}} {
+			if !f.on {
+				continue
+			}
+			path := filepath.Join(dir, f.name)
+			if err := writeReportFile(path, o, f.write); err != nil {
+				return err
+			}
+			wrote = append(wrote, path)
+		}
+		fmt.Fprintf(e.stderr, "report: wrote %s\n", strings.Join(wrote, ", "))
+	}
+	return nil
+}
+
+// writeReportFile writes through a temporary file and a rename, so a
+// browser reloading the report never shows half of it.
+func writeReportFile(path string, o *results.Overview, write func(io.Writer, *results.Overview) error) error {
+	var buf bytes.Buffer
+	if err := write(&buf, o); err != nil {
+		return fmt.Errorf("report: %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,401 @@
+package results
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Chart kinds, the data-chart attribute of each <svg> in report.html.
+const (
+	ChartLatency    = "latency"    // latency by percentile, one per metric
+	ChartThroughput = "throughput" // messages received per second over time
+	ChartP99        = "p99"        // p99 of the primary metric per second
+	ChartSurvival   = "survival"   // hold: open connections over time
+	ChartBalance    = "balance"    // connections per backend
+	ChartRamp       = "ramp"       // ramp: p99 per offered step, with the SLO
+)
+
+// chartNines are the x ticks of a latency-by-percentile chart. The
+// axis is log10(1/(1−p)), HdrHistogram's: each tick adds a nine.
+var chartNines = []svgTick{
+	{0, "0%"}, {1, "90%"}, {2, "99%"}, {3, "99.9%"}, {4, "99.99%"}, {5, "99.999%"},
+}
+
+// chartStepsPerNine is the number of points per nine on a latency curve.
+const chartStepsPerNine = 40
+
+// chartMetricMeaning says in a few words what each metric measures, for chart
+// notes.
+var chartMetricMeaning = map[string]string{
+	MetricConnect:       "dial start → TCP established",
+	MetricHandshake:     "dial start → 101 parsed",
+	MetricHandshakeFail: "dial start → failed handshake",
+	MetricRTT:           "receive − intended send (coordinated-omission free)",
+	MetricService:       "receive − actual send",
+	MetricLag:           "actual − intended send (the load generator's lateness)",
+	MetricOneWay:        "receive − server's send timestamp",
+	MetricDrop:          "connection open → ended",
+	MetricReconnect:     "handshakes of reopened connections",
+}
+
+// chartsOf returns every chart the workload has data for, in the
+// order a report shows them.
+func chartsOf(w *OverviewWorkload) []svgChart {
+	var charts []svgChart
+	for _, m := range chartMetrics(w) {
+		charts = append(charts, latencyChart(w, m))
+	}
+	for _, build := range []func(*OverviewWorkload) (svgChart, bool){throughputChart, p99Chart, survivalChart, balanceChart, rampChart} {
+		if c, ok := build(w); ok {
+			charts = append(charts, c)
+		}
+	}
+	return charts
+}
+
+// chartMetrics lists the metrics with data on any target: the primary
+// metric first, then the report's usual order, then the rest by name.
+func chartMetrics(w *OverviewWorkload) []string {
+	seen := map[string]bool{}
+	primary := ""
+	for _, t := range w.Targets {
+		if t.Run == nil {
+			continue
+		}
+		if primary == "" {
+			primary = PrimaryMetric(t.Run.Summary.Workload)
+		}
+		for m, st := range t.Run.Summary.Histograms {
+			if st.Count > 0 {
+				seen[m] = true
+			}
+		}
+	}
+	var out []string
+	if seen[primary] {
+		out = append(out, primary)
+	}
+	for _, m := range metricOrder {
+		if seen[m] && m != primary {
+			out = append(out, m)
+		}
+	}
+	for _, m := range sortedKeys(seen) {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// chartSeries returns one empty series per target, so a target keeps its
+// colour on every chart even where it has no data.
+func chartSeries(w *OverviewWorkload) []svgSeries {
+	out := make([]svgSeries, len(w.Targets))
+	for i, t := range w.Targets {
+		out[i].name = t.Target
+	}
+	return out
+}
+
+// chartMarkEmpty names the series without data as such in the legend.
+func chartMarkEmpty(series []svgSeries) {
+	for i := range series {
+		if len(series[i].points) == 0 {
+			series[i].name += " (no data)"
+		}
+	}
+}
+
+// latencyChart plots metric by percentile for every target, on the
+// HdrHistogram percentile axis. A curve ends where its samples do: with n
+// values, nothing is known past 1/(1−p) = n.
+func latencyChart(w *OverviewWorkload, metric string) svgChart {
+	series := chartSeries(w)
+	var counts []string
+	var ys []float64
+	for i, t := range w.Targets {
+		if t.Run == nil || t.Run.Histograms[metric] == nil {
+			continue
+		}
+		h := t.Run.Histograms[metric]
+		n := h.TotalCount()
+		if n == 0 {
+			continue
+		}
+		end := math.Min(5, math.Log10(float64(n)))
+		steps := int(math.Ceil(end * chartStepsPerNine))
+		for k := 0; k <= steps; k++ {
+			x := math.Min(end, float64(k)/chartStepsPerNine)
+			p := 100 * (1 - math.Pow(10, -x))
+			v := float64(h.ValueAtQuantile(p)) / 1e3
+			series[i].points = append(series[i].points, svgPoint{x: x, y: v})
+			ys = append(ys, v)
+		}
+		counts = append(counts, fmt.Sprintf("%s n=%s", t.Target, fmtCount(n)))
+	}
+	chartMarkEmpty(series)
+	y := chartLatencyAxis(ys, "latency (ms)")
+	note := chartMetricMeaning[metric]
+	if note != "" {
+		note += "; "
+	}
+	note += strings.Join(counts, ", ")
+	return svgChart{
+		kind:   ChartLatency,
+		title:  metric + " latency by percentile",
+		note:   note,
+		x:      svgAxis{label: "percentile (log scale: each step adds a nine)", min: 0, max: 5, ticks: chartNines},
+		y:      y,
+		series: series,
+	}
+}
+
+// chartLatencyAxis is a linear millisecond axis, or a log one when the values
+// span more than a factor of 50 (a tail that would flatten the body).
+func chartLatencyAxis(ms []float64, label string) svgAxis {
+	a := svgAxis{label: label, format: chartTickMs}
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range ms {
+		if v > 0 && svgFinite(v) {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if hi > 0 && hi/lo > 50 {
+		a.scale = svgLog
+		a.label = strings.TrimSuffix(label, ")") + ", log scale)"
+	}
+	return a
+}
+
+// chartTickMs prints a millisecond tick: 0.05, 2.5, 1,200.
+func chartTickMs(v float64) string {
+	if v >= 1000 {
+		return fmtCount(int64(math.Round(v)))
+	}
+	return svgTrim(v)
+}
+
+// chartMinInterval is the shortest interval whose rate a throughput chart
+// shows: the tail row after the load phase may span milliseconds, and a
+// rate over so little time is noise.
+const chartMinInterval = 0.5
+
+// throughputChart plots messages received per second, per target.
+func throughputChart(w *OverviewWorkload) (svgChart, bool) {
+	series := chartSeries(w)
+	has := false
+	for i, t := range w.Targets {
+		if t.Run == nil {
+			continue
+		}
+		prev := 0.0
+		for _, iv := range t.Run.Series {
+			dt := iv.T - prev
+			prev = iv.T
+			if dt < chartMinInterval {
+				continue
+			}
+			series[i].points = append(series[i].points, svgPoint{x: iv.T, y: float64(iv.MsgsRecv) / dt})
+			has = has || iv.MsgsRecv > 0
+		}
+	}
+	chartMarkEmpty(series)
+	return svgChart{
+		kind:   ChartThroughput,
+		title:  "throughput over time",
+		note:   "data messages received per second, per 1 s interval (the short tail interval after the load phase is left out)",
+		x:      svgAxis{label: "time since start (s)"},
+		y:      svgAxis{label: "messages received per second (msgs/s)"},
+		series: series,
+	}, has
+}
+
+// p99Chart plots the primary metric's p99 in each second.
+func p99Chart(w *OverviewWorkload) (svgChart, bool) {
+	series := chartSeries(w)
+	var ys []float64
+	metric := ""
+	for i, t := range w.Targets {
+		if t.Run == nil {
+			continue
+		}
+		if metric == "" {
+			metric = PrimaryMetric(t.Run.Summary.Workload)
+		}
+		for _, iv := range t.Run.Series {
+			if iv.P99 > 0 {
+				v := float64(iv.P99) / 1e3
+				series[i].points = append(series[i].points, svgPoint{x: iv.T, y: v})
+				ys = append(ys, v)
+			}
+		}
+	}
+	chartMarkEmpty(series)
+	return svgChart{
+		kind:   ChartP99,
+		title:  metric + " p99 over time",
+		note:   "p99 of " + metric + " within each 1 s interval (seconds without samples are left out)",
+		x:      svgAxis{label: "time since start (s)"},
+		y:      chartLatencyAxis(ys, metric+" p99 (ms)"),
+		series: series,
+	}, len(ys) > 0
+}
+
+// survivalChart plots how many held connections stayed open over time.
+func survivalChart(w *OverviewWorkload) (svgChart, bool) {
+	series := chartSeries(w)
+	has := false
+	for i, t := range w.Targets {
+		if t.Run == nil || t.Run.Summary.Hold == nil {
+			continue
+		}
+		for _, p := range t.Run.Summary.Hold.Survival {
+			series[i].points = append(series[i].points, svgPoint{x: p.T, y: float64(p.Open)})
+			has = true
+		}
+		series[i].step = true
+	}
+	chartMarkEmpty(series)
+	return svgChart{
+		kind:   ChartSurvival,
+		title:  "hold: connections still open",
+		note:   "survival curve: open connections after the first one opened",
+		x:      svgAxis{label: "time since the first connection opened (s)"},
+		y:      svgAxis{label: "open connections"},
+		series: series,
+	}, has
+}
+
+// balanceChart draws, per backend, the connections each target sent it.
+func balanceChart(w *OverviewWorkload) (svgChart, bool) {
+	names := map[string]bool{}
+	spread := false // one backend per target says nothing about balance
+	for _, t := range w.Targets {
+		if t.Run != nil {
+			for b := range t.Run.Summary.Backends {
+				names[b] = true
+			}
+			spread = spread || len(t.Run.Summary.Backends) > 1
+		}
+	}
+	if !spread {
+		return svgChart{}, false
+	}
+	bars := &svgBars{categories: sortedKeys(names)}
+	series := chartSeries(w)
+	var ratios []string
+	for i, t := range w.Targets {
+		vals, labels := make([]float64, len(bars.categories)), make([]string, len(bars.categories))
+		var total int64
+		var backends map[string]int64
+		if t.Run != nil {
+			backends = t.Run.Summary.Backends
+		}
+		for _, n := range backends {
+			total += n
+		}
+		for k, b := range bars.categories {
+			n, ok := backends[b]
+			if !ok {
+				vals[k] = math.NaN()
+				continue
+			}
+			vals[k] = float64(n)
+			labels[k] = fmt.Sprintf("%.0f%%", 100*float64(n)/float64(max(total, 1)))
+		}
+		bars.values = append(bars.values, vals)
+		bars.labels = append(bars.labels, labels)
+		if len(backends) == 0 {
+			series[i].name += " (no data)"
+		} else {
+			ratios = append(ratios, fmt.Sprintf("%s %.2f", t.Target, repMaxMean(backends)))
+		}
+	}
+	return svgChart{
+		kind:   ChartBalance,
+		title:  "balance: connections per backend",
+		note:   "max/mean (1.00 is even): " + strings.Join(ratios, ", "),
+		x:      svgAxis{label: "backend (X-Wsbench-Backend); bar labels: share of the target's connections"},
+		y:      svgAxis{label: "connections"},
+		series: series,
+		bars:   bars,
+	}, true
+}
+
+// repMaxMean is the busiest backend's count over the mean.
+func repMaxMean(b map[string]int64) float64 {
+	var total, most int64
+	for _, n := range b {
+		total += n
+		most = max(most, n)
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(most) / (float64(total) / float64(len(b)))
+}
+
+// rampChart plots p99 against the offered load of each ramp step, the SLO
+// as a horizontal line and each target's highest step within it.
+func rampChart(w *OverviewWorkload) (svgChart, bool) {
+	series := chartSeries(w)
+	var rules []svgRule
+	var offered, ys []float64
+	unit := ""
+	slos := map[int64]bool{}
+	for i, t := range w.Targets {
+		if t.Run == nil || t.Run.Summary.Ramp == nil || len(t.Run.Summary.Ramp.Steps) == 0 {
+			continue
+		}
+		r := t.Run.Summary.Ramp
+		unit = cmp.Or(unit, r.Unit)
+		series[i].marks = true
+		for _, s := range r.Steps {
+			v := float64(s.P99) / 1e3
+			series[i].points = append(series[i].points, svgPoint{x: s.Offered, y: v, bad: !s.OK})
+			offered, ys = append(offered, s.Offered), append(ys, v)
+		}
+		if r.SLOUS > 0 && !slos[r.SLOUS] {
+			slos[r.SLOUS] = true
+			rules = append(rules, svgRule{v: float64(r.SLOUS) / 1e3, label: "SLO: p99 ≤ " + fmtMicros(r.SLOUS), series: -1})
+			ys = append(ys, float64(r.SLOUS)/1e3)
+		}
+		if r.MaxOK > 0 {
+			rules = append(rules, svgRule{vertical: true, v: r.MaxOK, series: i,
+				label: fmt.Sprintf("%s: %s %s", t.Target, svgNumber(r.MaxOK), r.Unit)})
+		}
+	}
+	if len(offered) == 0 {
+		return svgChart{}, false
+	}
+	chartMarkEmpty(series)
+	unit = cmp.Or(unit, "msgs/s")
+	x := svgAxis{label: "offered load (" + unit + ")"}
+	lo, hi := slices.Min(offered), slices.Max(offered)
+	if lo > 0 && hi/lo >= 10 {
+		x.scale, x.label = svgLog, "offered load ("+unit+", log scale)"
+	}
+	return svgChart{
+		kind:   ChartRamp,
+		title:  "ramp: p99 per offered load",
+		note:   "filled: step within the SLO without errors; hollow: broke it; dashed: highest step within",
+		x:      x,
+		y:      chartLatencyAxis(ys, "p99 (ms)"),
+		series: series,
+		rules:  rules,
+	}, true
+}
+
+// chartTitles lists a workload's charts by title, for report.md, which
+// has no pictures.
+func chartTitles(charts []svgChart) string {
+	names := make([]string, len(charts))
+	for i, c := range charts {
+		names[i] = c.title
+	}
+	return strings.Join(names, "; ")
+}

@@ -1,0 +1,417 @@
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// RunFile is the name of the file `wsbench run` writes at the top of its
+// run directory: every scenario, target and workload, with verdicts.
+const RunFile = "run.json"
+
+// RunSchema identifies run.json.
+const RunSchema = "wsbench/run/v1"
+
+// maxRunFileBytes bounds what LoadOverview reads of run.json: it lists rows,
+// not samples.
+const maxRunFileBytes = 64 << 20
+
+// Overview is what report.md and report.html show: every result under one
+// directory, grouped by scenario and workload, the targets of a workload
+// side by side. LoadOverview builds it; WriteMarkdown and WriteHTML render
+// it.
+type Overview struct {
+	Dir         string // the directory the report is about
+	RunID       string // run.json's run id, or the directory's name
+	Start, End  time.Time
+	Interrupted bool
+	Runtime     string // docker or local, from run.json
+	Network     string
+	Images      []OverviewImage
+	// FromRunFile is true when the grouping came from run.json; false
+	// when it was read from the directory layout.
+	FromRunFile bool
+	Scenarios   []*OverviewScenario
+}
+
+// OverviewImage is an image a run used (and nginx's version).
+type OverviewImage struct {
+	Kind    string `json:"kind"`
+	Ref     string `json:"ref"`
+	ID      string `json:"id"`
+	Version string `json:"version,omitempty"`
+}
+
+// OverviewScenario is one scenario: its workloads in the order they ran.
+type OverviewScenario struct {
+	Name        string
+	Description string
+	Err         string // the scenario could not run at all
+	Workloads   []*OverviewWorkload
+}
+
+// OverviewWorkload is one workload of a scenario on every target. Its
+// targets are the series overlaid on each chart.
+type OverviewWorkload struct {
+	Name    string // as named in the scenario (the directory name)
+	Targets []*OverviewTarget
+}
+
+// OverviewTarget is one workload's result on one target.
+type OverviewTarget struct {
+	Target      string // the target's name (direct, refproxy, nginx-map…)
+	Kind        string // direct, refproxy, nginx…; empty without run.json
+	Seed        string // the seed configuration it stands for (S1…S11)
+	Description string
+	Dir         string // result directory, relative to Overview.Dir ("" if none)
+	Run         *Run   // nil when the row has no results (error, skipped)
+	Reps        int    // rep-<i> directories: the run merges this many repetitions
+	Usage       *OverviewUsage
+	Verdicts    []OverviewVerdict
+	Err         string // the row could not be measured
+	Skipped     string
+	Logs        []string // saved output of services that failed
+}
+
+// OverviewUsage is what a target's proxy used over the measurement window.
+type OverviewUsage struct {
+	CPU          time.Duration `json:"CPU"`
+	MemoryGrowth int64         `json:"MemoryGrowth"`
+}
+
+// OverviewVerdict is one expectation checked against a result.
+type OverviewVerdict struct {
+	Expectation string // as written in the scenario
+	Pass        bool
+	Got         string // the value with its unit; "" when it could not be computed
+	Reason      string // why it could not be computed
+}
+
+// Passed reports whether the row ran and met its expectations.
+func (t *OverviewTarget) Passed() bool {
+	if t.Err != "" {
+		return false
+	}
+	for _, v := range t.Verdicts {
+		if !v.Pass {
+			return false
+		}
+	}
+	return true
+}
+
+// Tally counts the expectations that held and failed, and the rows and
+// scenarios that could not run.
+func (o *Overview) Tally() (passed, failed, broken int) {
+	for _, s := range o.Scenarios {
+		if s.Err != "" {
+			broken++
+		}
+		for _, w := range s.Workloads {
+			for _, t := range w.Targets {
+				if t.Err != "" {
+					broken++
+				}
+				for _, v := range t.Verdicts {
+					if v.Pass {
+						passed++
+					} else {
+						failed++
+					}
+				}
+			}
+		}
+	}
+	return passed, failed, broken
+}
+
+// runFile is run.json as `wsbench run` writes it; only what a report
+// shows is decoded.
+type runFile struct {
+	Schema      string          `json:"schema"`
+	RunID       string          `json:"run_id"`
+	Start       time.Time       `json:"start"`
+	End         time.Time       `json:"end"`
+	Interrupted bool            `json:"interrupted"`
+	Runtime     string          `json:"runtime"`
+	Network     string          `json:"network"`
+	Images      []OverviewImage `json:"images"`
+	Scenarios   []struct {
+		Name        string `json:"name"`
+		Description string `json:"description"`
+		Err         string `json:"error"`
+		Rows        []struct {
+			Target      string         `json:"target"`
+			Kind        string         `json:"kind"`
+			Seed        string         `json:"seed"`
+			Description string         `json:"description"`
+			Workload    string         `json:"workload"`
+			Dir         string         `json:"dir"`
+			Usage       *OverviewUsage `json:"usage"`
+			Verdicts    []struct {
+				Expectation struct {
+					Text string `json:"Text"`
+				} `json:"Expectation"`
+				Pass   bool   `json:"Pass"`
+				Got    string `json:"Got"`
+				Reason string `json:"Reason"`
+			} `json:"verdicts"`
+			Err     string   `json:"error"`
+			Logs    []string `json:"logs"`
+			Skipped string   `json:"skipped"`
+		} `json:"rows"`
+	} `json:"scenarios"`
+}
+
+// LoadOverview reads every result under dir. With a run.json (a `wsbench
+// run` directory) its scenarios, rows and verdicts give the grouping;
+// without one, every summary.json under dir is read and grouped by its
+// path: <scenario…>/<target>/<workload>/summary.json (a single level is a
+// target, dir itself a single run). Repetition directories (rep-<i>) are
+// counted, not shown: their parent holds the merge. Each result is read
+// whole (histograms and time series) for the charts; an unreadable one is
+// an error naming its file.
+func LoadOverview(dir string) (*Overview, error) {
+	o := &Overview{Dir: dir, RunID: filepath.Base(filepath.Clean(dir))}
+	data, err := readRunFile(filepath.Join(dir, RunFile))
+	switch {
+	case err == nil:
+		o.FromRunFile = true
+		if err := o.fromRunFile(data); err != nil {
+			return nil, fmt.Errorf("results: %s: %w", filepath.Join(dir, RunFile), err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if err := o.fromLayout(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, err
+	}
+	o.fillTimes()
+	return o, nil
+}
+
+func readRunFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fileError(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRunFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("results: read %s: %w", path, err)
+	}
+	if len(data) > maxRunFileBytes {
+		return nil, fmt.Errorf("results: %s: larger than %d MiB; not a wsbench run file", path, maxRunFileBytes>>20)
+	}
+	return data, nil
+}
+
+// decodeRunFile parses run.json and checks its schema and the result
+// directories it names (relative, inside the run directory).
+func decodeRunFile(data []byte) (*runFile, error) {
+	var rf runFile
+	if err := json.Unmarshal(data, &rf); err != nil {
+		return nil, jsonError(data, err)
+	}
+	switch rf.Schema {
+	case RunSchema:
+	case "":
+		return nil, fmt.Errorf("no \"schema\" field, want %q (not a wsbench run?)", RunSchema)
+	default:
+		return nil, fmt.Errorf("schema %q, want %q", clip(rf.Schema), RunSchema)
+	}
+	for i, s := range rf.Scenarios {
+		for j, r := range s.Rows {
+			if r.Dir == "" {
+				continue
+			}
+			if !filepath.IsLocal(r.Dir) {
+				return nil, fmt.Errorf("scenario %d row %d: dir %q: want a path inside the run directory", i+1, j+1, clip(r.Dir))
+			}
+		}
+	}
+	return &rf, nil
+}
+
+func (o *Overview) fromRunFile(data []byte) error {
+	rf, err := decodeRunFile(data)
+	if err != nil {
+		return err
+	}
+	if rf.RunID != "" {
+		o.RunID = rf.RunID
+	}
+	o.Start, o.End, o.Interrupted = rf.Start, rf.End, rf.Interrupted
+	o.Runtime, o.Network, o.Images = rf.Runtime, rf.Network, rf.Images
+	for _, s := range rf.Scenarios {
+		sc := &OverviewScenario{Name: s.Name, Description: s.Description, Err: s.Err}
+		o.Scenarios = append(o.Scenarios, sc)
+		for _, r := range s.Rows {
+			t := &OverviewTarget{
+				Target: r.Target, Kind: r.Kind, Seed: r.Seed, Description: r.Description,
+				Dir: filepath.ToSlash(r.Dir), Usage: r.Usage, Err: r.Err, Skipped: r.Skipped, Logs: r.Logs,
+			}
+			for _, v := range r.Verdicts {
+				t.Verdicts = append(t.Verdicts, OverviewVerdict{Expectation: v.Expectation.Text, Pass: v.Pass, Got: v.Got, Reason: v.Reason})
+			}
+			if r.Dir != "" && r.Err == "" && r.Skipped == "" {
+				if err := t.load(o.Dir); err != nil {
+					return err
+				}
+			}
+			sc.workload(r.Workload).Targets = append(sc.workload(r.Workload).Targets, t)
+		}
+	}
+	return nil
+}
+
+// workload returns the scenario's workload of that name, adding it.
+func (s *OverviewScenario) workload(name string) *OverviewWorkload {
+	for _, w := range s.Workloads {
+		if w.Name == name {
+			return w
+		}
+	}
+	w := &OverviewWorkload{Name: name}
+	s.Workloads = append(s.Workloads, w)
+	return w
+}
+
+// repetitionDir matches the per-repetition directories of `wsbench run --count`.
+var repetitionDir = regexp.MustCompile(`^rep-[0-9]+$`)
+
+// load reads the target's result directory and counts its repetitions.
+func (t *OverviewTarget) load(root string) error {
+	dir := filepath.Join(root, filepath.FromSlash(t.Dir))
+	run, err := Read(dir)
+	if err != nil {
+		return err
+	}
+	t.Run = run
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fileError(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && repetitionDir.MatchString(e.Name()) {
+			t.Reps++
+		}
+	}
+	return nil
+}
+
+// fromLayout groups the summaries found under o.Dir by their paths.
+func (o *Overview) fromLayout() error {
+	var dirs []string
+	err := filepath.WalkDir(o.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fileError(err)
+		}
+		if d.IsDir() && path != o.Dir && repetitionDir.MatchString(d.Name()) {
+			return fs.SkipDir // counted by the parent's load
+		}
+		if !d.IsDir() && d.Name() == SummaryFile {
+			dirs = append(dirs, filepath.Dir(path))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(dirs) == 0 {
+		return fmt.Errorf("results: no %s or %s under %s; want a wsbench results directory", RunFile, SummaryFile, o.Dir)
+	}
+	// Sort by path components, so "a/b" comes before "a-c" as in a tree.
+	slices.SortFunc(dirs, func(a, b string) int {
+		return slices.Compare(strings.Split(filepath.ToSlash(a), "/"), strings.Split(filepath.ToSlash(b), "/"))
+	})
+	for _, d := range dirs {
+		rel, err := filepath.Rel(o.Dir, d)
+		if err != nil {
+			return fmt.Errorf("results: %w", err)
+		}
+		t := &OverviewTarget{Dir: filepath.ToSlash(rel)}
+		if err := t.load(o.Dir); err != nil {
+			return err
+		}
+		scenario, target, workload := groupByPath(rel, &t.Run.Summary)
+		t.Target = target
+		sc := o.scenario(scenario)
+		sc.workload(workload).Targets = append(sc.workload(workload).Targets, t)
+	}
+	return nil
+}
+
+// groupByPath reads scenario, target and workload from a result's path
+// relative to the report's directory, as `wsbench run` lays them out:
+// <scenario…>/<target>/<workload>. Shorter paths are read from the right
+// (target/workload, then target), and the summary fills the rest.
+func groupByPath(rel string, s *Summary) (scenario, target, workload string) {
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	if rel == "." {
+		parts = nil
+	}
+	switch len(parts) {
+	case 0:
+		return "", orDash(s.Target), orDash(s.Workload)
+	case 1:
+		return "", parts[0], orDash(s.Workload)
+	case 2:
+		return "", parts[0], parts[1]
+	}
+	n := len(parts)
+	return strings.Join(parts[:n-2], "/"), parts[n-2], parts[n-1]
+}
+
+func (o *Overview) scenario(name string) *OverviewScenario {
+	for _, s := range o.Scenarios {
+		if s.Name == name {
+			return s
+		}
+	}
+	s := &OverviewScenario{Name: name}
+	o.Scenarios = append(o.Scenarios, s)
+	return s
+}
+
+// fillTimes takes the run's span from its results when run.json did not
+// give it, and marks it interrupted when any result was.
+func (o *Overview) fillTimes() {
+	for _, t := range o.targets() {
+		if t.Run == nil {
+			continue
+		}
+		s := &t.Run.Summary
+		if o.Start.IsZero() || s.Start.Before(o.Start) && !o.FromRunFile {
+			o.Start = s.Start
+		}
+		if o.End.IsZero() || s.End.After(o.End) && !o.FromRunFile {
+			o.End = s.End
+		}
+		o.Interrupted = o.Interrupted || s.Interrupted
+	}
+}
+
+// targets lists every row of the overview in order.
+func (o *Overview) targets() []*OverviewTarget {
+	var out []*OverviewTarget
+	for _, s := range o.Scenarios {
+		for _, w := range s.Workloads {
+			out = append(out, w.Targets...)
+		}
+	}
+	return out
+}
