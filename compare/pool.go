@@ -1,0 +1,90 @@
+package compare
+
+import (
+	"fmt"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/wsbench/wsbench/results"
+)
+
+// pool merges a result's repetitions when no merged summary was written
+// (e.g. `make bench` run once per rep-<i> directory): histograms are
+// merged exactly from the repetitions' interval logs, counts are added,
+// rates are the totals over the summed windows, and the proxy's usage is
+// added up (so CPU per message stays total CPU over total messages). The
+// repetitions must share their load parameters.
+func pool(r *Result) (*results.Summary, *Usage, error) {
+	first := r.Reps[0].Summary
+	for _, rep := range r.Reps[1:] {
+		if k, a, b, differ := paramDiff(first.Params, rep.Summary.Params); differ {
+			return nil, nil, fmt.Errorf("compare: %s: repetitions %d and %d ran different loads: parameter %q is %s and %s",
+				r.Key, r.Reps[0].N, rep.N, k, a, b)
+		}
+	}
+	out := *first
+	out.Connections, out.Messages, out.Bytes = results.Connections{}, results.Traffic{}, results.Traffic{}
+	out.Failures, out.Histograms, out.Rates = map[string]int64{}, map[string]results.Stats{}, results.Rates{}
+	out.Hold, out.Ramp, out.Self, out.Notes = nil, nil, nil, nil
+	hists := map[string]*hdrhistogram.Histogram{}
+	usage := &Usage{}
+	for _, rep := range r.Reps {
+		s := rep.Summary
+		if s.Start.Before(out.Start) {
+			out.Start = s.Start
+		}
+		if s.End.After(out.End) {
+			out.End = s.End
+		}
+		out.Interrupted = out.Interrupted || s.Interrupted
+		addConnections(&out.Connections, s.Connections)
+		out.Messages.Sent += s.Messages.Sent
+		out.Messages.Received += s.Messages.Received
+		out.Bytes.Sent += s.Bytes.Sent
+		out.Bytes.Received += s.Bytes.Received
+		out.Rates.WindowSec += s.Rates.WindowSec
+		for k, v := range s.Failures {
+			out.Failures[k] += v
+		}
+		if usage != nil && rep.Usage != nil {
+			usage.CPU += rep.Usage.CPU
+			usage.MemoryGrowth += rep.Usage.MemoryGrowth
+		} else {
+			usage = nil // a repetition without usage: no pooled figure
+		}
+		if len(s.Histograms) == 0 {
+			continue
+		}
+		run, err := results.Read(rep.Dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		for m, h := range run.Histograms {
+			if hists[m] == nil {
+				hists[m] = results.NewHistogram()
+			}
+			if dropped := hists[m].Merge(h); dropped != 0 {
+				return nil, nil, fmt.Errorf("compare: %s: repetition %d: %d %s values outside the histogram range", r.Key, rep.N, dropped, m)
+			}
+		}
+	}
+	if w := out.Rates.WindowSec; w > 0 {
+		out.Rates.MsgsSentPerSec = float64(out.Messages.Sent) / w
+		out.Rates.MsgsRecvPerSec = float64(out.Messages.Received) / w
+		out.Rates.BytesSentPerSec = float64(out.Bytes.Sent) / w
+		out.Rates.BytesRecvPerSec = float64(out.Bytes.Received) / w
+	}
+	for m, h := range hists {
+		out.Histograms[m] = results.Summarize(h)
+	}
+	return &out, usage, nil
+}
+
+func addConnections(dst *results.Connections, c results.Connections) {
+	dst.Attempted += c.Attempted
+	dst.Opened += c.Opened
+	dst.Failed += c.Failed
+	dst.Dropped += c.Dropped
+	dst.OpenAtEnd += c.OpenAtEnd
+	dst.Reconnects += c.Reconnects
+}

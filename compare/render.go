@@ -1,0 +1,240 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+)
+
+// Formats Write accepts.
+const (
+	FormatText     = "text"
+	FormatMarkdown = "markdown"
+	FormatJSON     = "json"
+)
+
+// Write renders the report: FormatText (a terminal table),
+// FormatMarkdown (a pull-request comment) or FormatJSON.
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case FormatText:
+		return r.WriteText(w)
+	case FormatMarkdown:
+		return r.WriteMarkdown(w)
+	case FormatJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	return fmt.Errorf("compare: format %q, want text, markdown or json", format)
+}
+
+// headline is the one-line outcome.
+func (r *Report) headline() string {
+	results := plural(r.Results, "result")
+	if r.Passed {
+		return fmt.Sprintf("no regression in %s over %s", plural(r.Gated(), "gated metric"), results)
+	}
+	return fmt.Sprintf("%s in %s over %s", plural(r.Regressions, "regression"), plural(r.Gated(), "gated metric"), results)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// WriteText writes a terminal table, warnings first, outcome last.
+func (r *Report) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "wsbench compare: baseline %s, current %s (α %.3g)\n", r.Baseline, r.Current, r.Policy.Alpha)
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESULT\tMETRIC\tBASELINE\tCURRENT\tCHANGE\tLIMIT\tSAMPLES\tP\tVERDICT\tNOTE")
+	for _, row := range r.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Result, row.Metric,
+			fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change),
+			fmtPercent(row.Limit), fmtSamples(row), fmtP(row.P), textVerdict(row), row.Note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	outcome := "PASS"
+	if !r.Passed {
+		outcome = "FAIL"
+	}
+	_, err := fmt.Fprintf(w, "\n%s: %s\n", outcome, r.headline())
+	return err
+}
+
+func textVerdict(row Row) string {
+	v := strings.ToUpper(row.Verdict)
+	if row.Verdict == Pass || row.Verdict == Better || row.Verdict == Noise || row.Verdict == NA {
+		v = row.Verdict
+	}
+	if row.ThresholdOnly {
+		v += "*"
+	}
+	return v
+}
+
+// WriteMarkdown writes a pull-request comment: the outcome, a table of the
+// gated metrics with ✅/❌, the warnings, and every row with its samples,
+// p-value and notes in a collapsed <details>.
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	icon := "✅"
+	if !r.Passed {
+		icon = "❌"
+	}
+	fmt.Fprintf(w, "### %s wsbench: %s\n\n", icon, r.headline())
+	fmt.Fprintf(w, "Baseline `%s`, current `%s`. A metric regresses when it moves beyond its limit **and** the samples say so at α = %.3g (one-sided Mann-Whitney U).\n\n",
+		r.Baseline, r.Current, r.Policy.Alpha)
+	if r.Gated() > 0 {
+		fmt.Fprintln(w, "| | result | metric | baseline | current | change | limit |")
+		fmt.Fprintln(w, "|:-:|---|---|--:|--:|--:|--:|")
+		for _, row := range r.Rows {
+			if row.Verdict == NA {
+				continue
+			}
+			fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %s |\n", mdIcon(row), md(row.Result), row.Metric,
+				fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change), fmtPercent(row.Limit))
+		}
+		fmt.Fprintln(w)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "> ⚠️ %s\n", md(warn))
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "<details><summary>All %s: samples, p-values, notes</summary>\n\n", plural(len(r.Rows), "row"))
+	fmt.Fprintln(w, "| result | metric | baseline | current | change | limit | samples | p | verdict | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|---|--:|---|---|")
+	for _, row := range r.Rows {
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", md(row.Result), row.Metric,
+			fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change), fmtPercent(row.Limit),
+			fmtSamples(row), fmtP(row.P), textVerdict(row), md(row.Note))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "`*` judged on the threshold alone: too few samples for a test. Samples are repetitions (`wsbench run --count N`, N ≥ 3) or seconds of each run; `×k` is the autocorrelation correction of per-second samples.")
+	_, err := fmt.Fprintln(w, "\n</details>")
+	return err
+}
+
+func mdIcon(row Row) string {
+	switch row.Verdict {
+	case Regression:
+		return "❌"
+	case Better:
+		return "🚀"
+	}
+	return "✅"
+}
+
+// md escapes what would break a Markdown table cell.
+func md(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func fmtSamples(row Row) string {
+	switch row.Samples {
+	case FromRepetitions:
+		return fmt.Sprintf("%d vs %d reps", row.NBaseline, row.NCurrent)
+	case FromIntervals:
+		s := fmt.Sprintf("%d vs %d intervals", row.NBaseline, row.NCurrent)
+		if row.Inflation > 1 {
+			s += fmt.Sprintf(" ×%.1f", row.Inflation)
+		}
+		return s
+	}
+	return "—"
+}
+
+func fmtP(p *float64) string {
+	switch {
+	case p == nil:
+		return "—"
+	case *p < 0.001:
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", *p)
+}
+
+func fmtChange(c *float64) string {
+	if c == nil {
+		return "—"
+	}
+	return fmtPercent(*c)
+}
+
+// fmtPercent writes a signed fraction as a percentage: +10%, -5%, +2.5%.
+func fmtPercent(f float64) string {
+	p := f * 100
+	if p == math.Trunc(p) && math.Abs(p) < 1e6 {
+		return fmt.Sprintf("%+.0f%%", p)
+	}
+	return fmt.Sprintf("%+.1f%%", p)
+}
+
+// fmtValue writes a metric value with its unit, scaled to stay readable.
+func fmtValue(v *float64, unit string) string {
+	if v == nil {
+		return "—"
+	}
+	x := *v
+	switch unit {
+	case "µs":
+		return fmtMicros(x, "")
+	case "µs/msg", "µs/handshake":
+		return fmtMicros(x, strings.TrimPrefix(unit, "µs"))
+	case "msgs/s":
+		return fmtSI(x) + " msgs/s"
+	case "bytes/s":
+		return fmtBytes(x) + "/s"
+	case "bytes/conn":
+		return fmtBytes(x) + "/conn"
+	case "ratio":
+		return fmt.Sprintf("%.4g", x)
+	}
+	return fmt.Sprintf("%.4g %s", x, unit)
+}
+
+func fmtMicros(us float64, per string) string {
+	switch a := math.Abs(us); {
+	case a >= 1e6:
+		return fmt.Sprintf("%.3g s%s", us/1e6, per)
+	case a >= 1e3:
+		return fmt.Sprintf("%.3g ms%s", us/1e3, per)
+	case a >= 100 || a == math.Trunc(a):
+		return fmt.Sprintf("%.0f µs%s", us, per)
+	}
+	return fmt.Sprintf("%.3g µs%s", us, per)
+}
+
+func fmtSI(x float64) string {
+	switch a := math.Abs(x); {
+	case a >= 1e6:
+		return fmt.Sprintf("%.3gM", x/1e6)
+	case a >= 1e4:
+		return fmt.Sprintf("%.3gk", x/1e3)
+	}
+	return fmt.Sprintf("%.4g", x)
+}
+
+func fmtBytes(x float64) string {
+	for _, u := range []struct {
+		name string
+		size float64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if math.Abs(x) >= u.size {
+			return fmt.Sprintf("%.3g %s", x/u.size, u.name)
+		}
+	}
+	return fmt.Sprintf("%.0f B", x)
+}
