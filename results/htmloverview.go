@@ -186,8 +186,12 @@ func LoadOverview(dir string) (*Overview, error) {
 	switch {
 	case err == nil:
 		o.FromRunFile = true
-		if err := o.fromRunFile(data); err != nil {
+		rf, err := decodeRunFile(data)
+		if err != nil {
 			return nil, fmt.Errorf("results: %s: %w", filepath.Join(dir, RunFile), err)
+		}
+		if err := o.fromRunFile(rf); err != nil {
+			return nil, err // names the result's file
 		}
 	case errors.Is(err, fs.ErrNotExist):
 		if err := o.fromLayout(); err != nil {
@@ -246,11 +250,7 @@ func decodeRunFile(data []byte) (*runFile, error) {
 	return &rf, nil
 }
 
-func (o *Overview) fromRunFile(data []byte) error {
-	rf, err := decodeRunFile(data)
-	if err != nil {
-		return err
-	}
+func (o *Overview) fromRunFile(rf *runFile) error {
 	if rf.RunID != "" {
 		o.RunID = rf.RunID
 	}

@@ -219,13 +219,15 @@ func repProxyRows(add repRowAdder) {
 		if tg.Usage == nil || n == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: sig3(float64(tg.Usage.CPU)/1e3/float64(n)) + "µs"}
+		return reportCell{text: repMicros(float64(tg.Usage.CPU) / 1e3 / float64(n))}
 	})
+	// Per handshake only where no data flowed: otherwise the CPU went
+	// mostly to relaying messages.
 	add("proxy CPU / handshake", func(tg *OverviewTarget, s *Summary) reportCell {
-		if tg.Usage == nil || s.Connections.Attempted == 0 {
+		if tg.Usage == nil || s.Connections.Attempted == 0 || s.Messages.Sent+s.Messages.Received > 0 {
 			return reportCell{}
 		}
-		return reportCell{text: sig3(float64(tg.Usage.CPU)/1e3/float64(s.Connections.Attempted)) + "µs"}
+		return reportCell{text: repMicros(float64(tg.Usage.CPU) / 1e3 / float64(s.Connections.Attempted))}
 	})
 	add("proxy memory / conn", func(tg *OverviewTarget, s *Summary) reportCell {
 		if tg.Usage == nil || s.Connections.Opened == 0 {
@@ -233,6 +235,14 @@ func repProxyRows(add repRowAdder) {
 		}
 		return reportCell{text: fmtBytes(float64(tg.Usage.MemoryGrowth) / float64(s.Connections.Opened))}
 	})
+}
+
+// repMicros renders a fractional number of microseconds: 15.0µs, 7.50ms.
+func repMicros(us float64) string {
+	if us >= 1000 {
+		return sig3(us/1e3) + "ms"
+	}
+	return sig3(us) + "µs"
 }
 
 func repStatusCell(tg *OverviewTarget) reportCell {

@@ -1,0 +1,237 @@
+package results
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func fixtureHTML(t *testing.T) string {
+	t.Helper()
+	o, err := LoadOverview(writeReportFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+var svgElement = regexp.MustCompile(`(?s)<svg .*?</svg>`)
+var dataChart = regexp.MustCompile(`data-chart="([a-z0-9]+)"`)
+
+// chartKinds lists the data-chart of every <svg> in page, in order.
+func chartKinds(page string) []string {
+	var kinds []string
+	for _, m := range dataChart.FindAllStringSubmatch(page, -1) {
+		kinds = append(kinds, m[1])
+	}
+	return kinds
+}
+
+func TestWriteHTMLCharts(t *testing.T) {
+	page := fixtureHTML(t)
+	sections := strings.Split(page, `<section class="workload"`)[1:]
+	want := [][]string{
+		// proxy-cost: three metrics, throughput and p99 over time
+		{ChartLatency, ChartLatency, ChartLatency, ChartThroughput, ChartP99},
+		// idle: drop, connect, handshake; survival
+		{ChartLatency, ChartLatency, ChartLatency, ChartSurvival},
+		// balance: connect, handshake; survival, balance
+		{ChartLatency, ChartLatency, ChartSurvival, ChartBalance},
+		// capacity: rtt, connect, handshake; throughput, p99, ramp
+		{ChartLatency, ChartLatency, ChartLatency, ChartThroughput, ChartP99, ChartRamp},
+	}
+	if len(sections) != len(want) {
+		t.Fatalf("%d workload sections, want %d", len(sections), len(want))
+	}
+	for i, sec := range sections {
+		if got := chartKinds(sec); !slices.Equal(got, want[i]) {
+			t.Errorf("workload %d charts %q, want %q", i+1, got, want[i])
+		}
+	}
+	for _, kind := range []string{ChartLatency, ChartThroughput, ChartP99, ChartSurvival, ChartBalance, ChartRamp} {
+		if !slices.Contains(chartKinds(page), kind) {
+			t.Errorf("no %s chart in the page", kind)
+		}
+	}
+}
+
+// Every chart is well-formed XML with drawn data, a title and a legend
+// naming each target.
+func TestWriteHTMLChartsAreValidSVG(t *testing.T) {
+	page := fixtureHTML(t)
+	svgs := svgElement.FindAllString(page, -1)
+	if len(svgs) != len(chartKinds(page)) || len(svgs) == 0 {
+		t.Fatalf("%d svg elements, %d data-chart attributes", len(svgs), len(chartKinds(page)))
+	}
+	for i, s := range svgs {
+		kind := dataChart.FindStringSubmatch(s)[1]
+		t.Run(kind+"_"+strconv.Itoa(i), func(t *testing.T) {
+			st := parseSVG(t, s)
+			if st.data == 0 {
+				t.Errorf("no data element (class data) drawn:\n%s", s)
+			}
+			if st.title == "" || len(st.legend) == 0 {
+				t.Errorf("title %q, legend %q; want both", st.title, st.legend)
+			}
+		})
+	}
+}
+
+type svgStats struct {
+	data   int      // elements of class "data"
+	title  string   // the <title>
+	legend []string // legend labels
+	texts  []string
+}
+
+// parseSVG checks that s is well-formed XML and counts what it draws.
+func parseSVG(t testing.TB, s string) svgStats {
+	t.Helper()
+	var st svgStats
+	d := xml.NewDecoder(strings.NewReader(s))
+	var stack []string
+	var class string
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("not well-formed XML: %v\n%s", err, s)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, tok.Name.Local)
+			class = ""
+			for _, a := range tok.Attr {
+				if a.Name.Local == "class" {
+					class = a.Value
+					if slices.Contains(strings.Fields(a.Value), "data") {
+						st.data++
+					}
+				}
+			}
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			text := string(tok)
+			switch {
+			case len(stack) > 0 && stack[len(stack)-1] == "title":
+				st.title = text
+			case class == "legend-label":
+				st.legend = append(st.legend, text)
+			}
+			st.texts = append(st.texts, text)
+		}
+	}
+	if len(stack) != 0 {
+		t.Fatalf("unclosed elements %v", stack)
+	}
+	return st
+}
+
+// The page stands alone: nothing it shows comes from elsewhere, and there
+// is no script at all.
+func TestWriteHTMLSelfContained(t *testing.T) {
+	page := fixtureHTML(t)
+	for _, banned := range []string{"http://", "https://", "//cdn", "<script", "<link", "<img", "<iframe", " src=", "@import", "url(", "@font-face"} {
+		if strings.Contains(strings.ToLower(page), banned) {
+			i := strings.Index(strings.ToLower(page), banned)
+			t.Errorf("page contains %q: …%s…", banned, page[max(i-60, 0):min(i+60, len(page))])
+		}
+	}
+	if !strings.HasPrefix(page, "<!DOCTYPE html>\n") || !strings.Contains(page, `<meta charset="utf-8">`) || !strings.Contains(page, "<style>") {
+		t.Errorf("page lacks the doctype, charset or inline style")
+	}
+	// The document's elements nest properly (HTML's void elements aside).
+	d := xml.NewDecoder(strings.NewReader(page))
+	d.Strict, d.AutoClose, d.Entity = false, xml.HTMLAutoClose, xml.HTMLEntity
+	var depth int
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("page does not parse: %v", err)
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if depth != 0 {
+		t.Errorf("%d elements left open", depth)
+	}
+}
+
+func TestWriteHTMLContent(t *testing.T) {
+	page := fixtureHTML(t)
+	for _, want := range []string{
+		"<title>wsbench report: 20260301T120000Z</title>",
+		`<p class="verdict fail">❌ 3 of 6 expectations failed, 2 could not run</p>`,
+		`<h2>Failures</h2>`,
+		`<li>❌ <b>proxy-cost / rtt / refproxy</b>: proxy.cpu_us_per_msg &lt; 10µs: got 15µs</li>`,
+		`<th scope="col">nginx-map</th>`,
+		`<td class="fail">❌ 1 of 2 failed</td>`,
+		`<td class="muted">skipped: haproxy is not installed</td>`,
+		`<a href="#s1w1">rtt</a>`,
+		`SLO: p99 ≤ 2.00ms`,
+		`refproxy: 2k msgs/s`,
+		`rtt latency by percentile`,
+		`99.999%`,
+		"@media print",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// A hostile name or message is shown, never run: in text, attributes and
+// inside the SVG charts.
+func TestWriteHTMLEscapes(t *testing.T) {
+	evil := `<script>alert("x")</script>&amp;'`
+	r := reportRun(t, evil, "rtt", 0, withBackends(map[string]int64{evil: 3, "b": 1}))
+	r.Summary.Params["url"] = evil
+	if err := r.normalize(); err != nil {
+		t.Fatal(err)
+	}
+	o := &Overview{RunID: evil, Scenarios: []*OverviewScenario{{
+		Name: evil, Description: evil, Err: evil,
+		Workloads: []*OverviewWorkload{{Name: evil, Targets: []*OverviewTarget{
+			{Target: evil, Run: r, Verdicts: []OverviewVerdict{{Expectation: evil, Got: evil}}},
+			{Target: "other", Err: evil},
+		}}},
+	}}}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, o); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	if strings.Contains(page, "<script") || strings.Contains(page, `alert("x")`) {
+		i := strings.Index(page, "<script")
+		t.Fatalf("unescaped markup in the page: …%s…", page[max(i-80, 0):min(i+80, len(page))])
+	}
+	if !strings.Contains(page, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;amp;&#39;") {
+		t.Errorf("escaped name missing from the page")
+	}
+	for _, s := range svgElement.FindAllString(page, -1) {
+		st := parseSVG(t, s)
+		if !slices.Contains(st.legend, evil) && !slices.Contains(st.texts, evil) {
+			t.Errorf("chart does not show the name as text: %q", st.legend)
+		}
+	}
+}
