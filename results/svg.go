@@ -226,8 +226,13 @@ func svgWrap(s string, width, maxLines int) []string {
 	return lines
 }
 
-// finite reports whether v can be drawn.
-func svgFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+// svgLimit bounds the values a chart draws: beyond it (or NaN) a value is
+// left out, so axis arithmetic never overflows. No latency, rate or count
+// in a report comes near it.
+const svgLimit = 1e15
+
+// svgFinite reports whether v can be drawn.
+func svgFinite(v float64) bool { return v >= -svgLimit && v <= svgLimit }
 
 // fitAxes sets each axis's range and ticks from the data where the chart
 // did not fix them.
@@ -271,7 +276,7 @@ func svgFitAxis(a *svgAxis, data []float64, headroom float64) {
 	if a.format == nil {
 		a.format = svgNumber
 	}
-	if !svgFinite(a.min) || !svgFinite(a.max) {
+	if !svgFinite(a.min) || !svgFinite(a.max) || a.scale == svgLog && a.min < 1/svgLimit && a.max > a.min {
 		a.min, a.max = 0, 0
 	}
 	if a.max <= a.min {
@@ -287,8 +292,9 @@ func svgFitAxis(a *svgAxis, data []float64, headroom float64) {
 		if a.max <= a.min {
 			a.max = a.min * 10
 		}
-	} else if a.max <= a.min {
-		a.max = a.min + 1
+	} else if a.max-a.min <= 1e-9*math.Max(math.Abs(a.max), 1/svgLimit) {
+		// One value (or a span rounding cannot resolve): a unit around it.
+		a.min, a.max = a.min-math.Max(math.Abs(a.min)/2, 0.5), a.max+math.Max(math.Abs(a.max)/2, 0.5)
 	}
 	if a.ticks != nil {
 		return
@@ -306,7 +312,7 @@ func svgFitAxis(a *svgAxis, data []float64, headroom float64) {
 func svgDataRange(scale svgScale, data []float64) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, v := range data {
-		if scale == svgLog && v <= 0 {
+		if scale == svgLog && v < 1/svgLimit {
 			continue
 		}
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -371,7 +377,7 @@ func svgLogTicks(lo, hi float64, format func(float64) string) (float64, float64,
 	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e += every {
 		for _, m := range []float64{1, 2, 5} {
 			v := m * math.Pow(10, e)
-			if (m == 1 || decades <= 2.5) && v >= lo*0.999 && v <= hi*1.001 {
+			if (m == 1 || decades <= 3) && v >= lo*0.999 && v <= hi*1.001 {
 				ticks = append(ticks, svgTick{v, format(v)})
 			}
 		}
@@ -430,6 +436,9 @@ func (a *svgAxis) pos(v, p0, p1 float64) float64 {
 	}
 	lo, hi := t(a.min), t(a.max)
 	f := (t(v) - lo) / (hi - lo)
+	if math.IsNaN(f) {
+		f = 0
+	}
 	f = math.Max(-0.02, math.Min(1.02, f)) // out-of-range values stay at the edge
 	return p0 + f*(p1-p0)
 }

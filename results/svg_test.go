@@ -1,0 +1,191 @@
+package results
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func tickValues(ticks []svgTick) []float64 {
+	var v []float64
+	for _, t := range ticks {
+		v = append(v, t.v)
+	}
+	return v
+}
+
+func tickLabels(ticks []svgTick) []string {
+	var v []string
+	for _, t := range ticks {
+		v = append(v, t.label)
+	}
+	return v
+}
+
+func TestSVGLinearTicks(t *testing.T) {
+	cases := []struct {
+		name           string
+		lo, hi         float64
+		wantLo, wantHi float64
+		labels         []string
+	}{
+		{"round", 0, 100, 0, 100, []string{"0", "20", "40", "60", "80", "100"}},
+		{"widened to a tick", 0, 2_040, 0, 2_500, []string{"0", "500", "1k", "1.5k", "2k", "2.5k"}},
+		{"small", 0, 0.37, 0, 0.4, []string{"0", "0.1", "0.2", "0.3", "0.4"}},
+		{"negative", -3, 7, -4, 8, []string{"-4", "-2", "0", "2", "4", "6", "8"}},
+		{"millions", 0, 3.2e6, 0, 4e6, []string{"0", "1M", "2M", "3M", "4M"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lo, hi, ticks := svgLinearTicks(c.lo, c.hi, svgNumber)
+			if lo != c.wantLo || hi != c.wantHi || !slices.Equal(tickLabels(ticks), c.labels) {
+				t.Errorf("range %g–%g ticks %q; want %g–%g %q", lo, hi, tickLabels(ticks), c.wantLo, c.wantHi, c.labels)
+			}
+		})
+	}
+}
+
+func TestSVGLogTicks(t *testing.T) {
+	cases := []struct {
+		name           string
+		lo, hi         float64
+		wantLo, wantHi float64
+		ticks          []float64
+	}{
+		{"two decades, with 2 and 5", 0.06, 20, 0.05, 20, []float64{0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20}},
+		{"exact decades", 1, 100, 1, 100, []float64{1, 2, 5, 10, 20, 50, 100}},
+		{"many decades: decades only", 0.3, 4000, 0.2, 5000, []float64{1, 10, 100, 1000}},
+		{"very wide: every other decade", 1, 1e12, 1, 1e12, []float64{1, 100, 1e4, 1e6, 1e8, 1e10, 1e12}},
+		{"one value", 3, 3, 2, 5, []float64{2, 5}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lo, hi, ticks := svgLogTicks(c.lo, c.hi, svgNumber)
+			got := tickValues(ticks)
+			near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
+			if !near(lo, c.wantLo) || !near(hi, c.wantHi) || !slices.EqualFunc(got, c.ticks, near) {
+				t.Errorf("range %g–%g ticks %v; want %g–%g %v", lo, hi, got, c.wantLo, c.wantHi, c.ticks)
+			}
+		})
+	}
+}
+
+func TestSVGScale(t *testing.T) {
+	lin := svgAxis{min: 0, max: 10}
+	log := svgAxis{scale: svgLog, min: 1, max: 1000}
+	cases := []struct {
+		name string
+		a    svgAxis
+		v    float64
+		want float64
+	}{
+		{"linear start", lin, 0, 100},
+		{"linear middle", lin, 5, 150},
+		{"linear end", lin, 10, 200},
+		{"log middle decade", log, 10, 100 + 100.0/3},
+		{"log end", log, 1000, 200},
+		{"log zero stays at the edge", log, 0, 100},
+		{"beyond the range is clamped", lin, 1e9, 202},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.a.pos(c.v, 100, 200); math.Abs(got-c.want) > 1e-9 {
+				t.Errorf("pos(%g) = %g, want %g", c.v, got, c.want)
+			}
+		})
+	}
+}
+
+func TestSVGNumberFormats(t *testing.T) {
+	cases := []struct {
+		v    float64
+		num  string
+		ms   string
+		note string
+	}{
+		{0, "0", "0", ""},
+		{0.05, "0.05", "0.05", ""},
+		{2.5, "2.5", "2.5", ""},
+		{1500, "1.5k", "1,500", ""},
+		{20000, "20k", "20,000", ""},
+		{3e6, "3M", "3,000,000", ""},
+	}
+	for _, c := range cases {
+		if got := svgNumber(c.v); got != c.num {
+			t.Errorf("svgNumber(%g) = %q, want %q", c.v, got, c.num)
+		}
+		if got := chartTickMs(c.v); got != c.ms {
+			t.Errorf("chartTickMs(%g) = %q, want %q", c.v, got, c.ms)
+		}
+	}
+}
+
+func TestSVGWrap(t *testing.T) {
+	if got := svgWrap("", 10, 2); got != nil {
+		t.Errorf("empty note: %q", got)
+	}
+	got := svgWrap("one two three four five six seven", 10, 2)
+	if len(got) != 2 || got[0] != "one two" || !strings.HasSuffix(got[1], " …") {
+		t.Errorf("wrapped %q; want two lines, the last marked as cut", got)
+	}
+}
+
+// Whatever the data, a chart is well-formed XML: NaN and infinities are
+// left out, a lone point gets a marker, an empty chart still has axes.
+func TestSVGRenderEdgeCases(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	cases := []struct {
+		name     string
+		chart    svgChart
+		wantData int
+	}{
+		{"empty", svgChart{kind: "x", title: "t", series: []svgSeries{{name: "a"}}}, 0},
+		{"one point", svgChart{kind: "x", series: []svgSeries{{name: "a", points: []svgPoint{{x: 1, y: 1}}}}}, 1},
+		{"non-finite points", svgChart{kind: "x", series: []svgSeries{{name: "a", points: []svgPoint{{x: nan, y: 1}, {x: 1, y: inf}, {x: 2, y: 3}, {x: 3, y: 4}}}}}, 1},
+		{"log axis with zero", svgChart{kind: "x", y: svgAxis{scale: svgLog}, series: []svgSeries{{name: "a", points: []svgPoint{{x: 0, y: 0}, {x: 1, y: 10}}}}}, 1},
+		{"marks, some bad", svgChart{kind: "x", series: []svgSeries{{name: "a", marks: true, points: []svgPoint{{x: 1, y: 1}, {x: 2, y: 5, bad: true}}}}}, 3},
+		{"steps", svgChart{kind: "x", series: []svgSeries{{name: "a", step: true, points: []svgPoint{{x: 0, y: 5}, {x: 1, y: 5}, {x: 2, y: 0}}}}}, 1},
+		{"bars with a gap", svgChart{kind: "x", series: []svgSeries{{name: "a"}, {name: "b"}},
+			bars: &svgBars{categories: []string{"c1", "c2"}, values: [][]float64{{1, nan}, {2, 3}}, labels: [][]string{{"1", ""}, {"2", "3"}}}}, 3},
+		{"rules only", svgChart{kind: "x", rules: []svgRule{{v: 5, label: "slo", series: -1}, {vertical: true, v: nan}}}, 0},
+		{"inverted fixed range", svgChart{kind: "x", x: svgAxis{min: 5, max: 1}, series: []svgSeries{{name: "a", points: []svgPoint{{x: 1, y: 1}, {x: 2, y: 2}}}}}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := c.chart.render()
+			st := parseSVG(t, out)
+			if st.data != c.wantData {
+				t.Errorf("%d data elements, want %d:\n%s", st.data, c.wantData, out)
+			}
+			if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+				t.Errorf("non-finite number in the markup:\n%s", out)
+			}
+		})
+	}
+}
+
+// FuzzSVGChart: any values and names render as well-formed XML without
+// non-finite coordinates.
+func FuzzSVGChart(f *testing.F) {
+	f.Add("a<b", "rtt", 1.0, 2.0, 3.0, 4.0, false, false)
+	f.Add("\x00\ufffe", "", math.Inf(-1), math.NaN(), 0.0, -1e308, true, true)
+	f.Add("x", "y", 1e-300, 1e300, 5.0, 5.0, true, false)
+	f.Fuzz(func(t *testing.T, name, title string, x1, y1, x2, y2 float64, logY, bars bool) {
+		c := svgChart{kind: "fuzz", title: title, note: name,
+			series: []svgSeries{{name: name, points: []svgPoint{{x: x1, y: y1}, {x: x2, y: y2}}}, {name: title, marks: true, points: []svgPoint{{x: x2, y: y1, bad: true}}}},
+			rules:  []svgRule{{v: y2, label: name, series: 0}, {vertical: true, v: x1, label: title, series: -1}},
+		}
+		if logY {
+			c.y.scale, c.x.scale = svgLog, svgLog
+		}
+		if bars {
+			c.bars = &svgBars{categories: []string{name, title}, values: [][]float64{{y1, y2}, {x1, x2}}, labels: [][]string{{name}, {}}}
+		}
+		out := c.render()
+		parseSVG(t, out)
+		if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
+			t.Fatalf("non-finite number in the markup:\n%s", out)
+		}
+	})
+}
