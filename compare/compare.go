@@ -329,8 +329,11 @@ func judge(pr pair, rule Rule, alpha float64) (row Row, ok bool, err error) {
 	}
 	row.P = &t.p
 	row.Verdict = verdict(worse, t.p <= alpha)
-	if worse && t.p > alpha {
+	switch {
+	case worse && t.p > alpha:
 		row.Note = join(row.Note, fmt.Sprintf("beyond the limit but not significant (p %.3g > α %.3g)", t.p, alpha))
+	case kind == FromIntervals && !t.rhoKnown && t.p <= alpha:
+		row.Note = join(row.Note, fmt.Sprintf("seconds taken as independent: fewer than %d a side, too few to estimate their autocorrelation", significance.MinLag1Samples))
 	}
 	return row, true, nil
 }
@@ -388,13 +391,13 @@ func count(series [][]float64) int {
 // sampleBoth returns both sides' samples of one kind: repetitions when
 // both have at least three, else per-interval samples when both have them.
 func sampleBoth(m metric, pr pair) (base, cur [][]float64, kind, why string, err error) {
-	br, bwhy := repSamples(m, pr.base)
-	cr, cwhy := repSamples(m, pr.cur)
+	br, cr := repSamples(m, pr.base), repSamples(m, pr.cur)
 	if br != nil && cr != nil {
 		return [][]float64{br}, [][]float64{cr}, FromRepetitions, "", nil
 	}
 	if m.intervals == nil {
-		return nil, nil, FromNone, pick(bwhy, cwhy, "a whole-window figure has no per-interval samples"), nil
+		return nil, nil, FromNone, fmt.Sprintf("one figure per run, and %d and %d repetitions where %d a side are needed",
+			len(pr.base.Reps), len(pr.cur.Reps), minReps), nil
 	}
 	bi, biwhy, err := intervalSamples(m, pr.base)
 	if err != nil {
@@ -430,19 +433,21 @@ func prefixed(side, why string) string {
 // three against three can reach p = 0.05 (1 in 20 orderings).
 const minReps = 3
 
-func repSamples(m metric, r *Result) ([]float64, string) {
+// repSamples returns the metric's value in each repetition, or nil when
+// there are fewer than minReps or one lacks it.
+func repSamples(m metric, r *Result) []float64 {
 	if len(r.Reps) < minReps {
-		return nil, fmt.Sprintf("%d repetitions, want at least %d", len(r.Reps), minReps)
+		return nil
 	}
 	vals := make([]float64, 0, len(r.Reps))
 	for _, rep := range r.Reps {
 		v, why := m.value(rep.Summary, rep.Usage)
 		if why != "" {
-			return nil, fmt.Sprintf("repetition %d: %s", rep.N, why)
+			return nil
 		}
 		vals = append(vals, v)
 	}
-	return vals, ""
+	return vals
 }
 
 func intervalSamples(m metric, r *Result) ([][]float64, string, error) {
@@ -473,6 +478,7 @@ type testResult struct {
 	n1, n2    int
 	p, minP   float64
 	inflation float64
+	rhoKnown  bool // the autocorrelation of per-interval samples could be estimated
 }
 
 // test asks, one-sided with the Mann-Whitney U test, whether the current
@@ -491,14 +497,16 @@ func test(greater bool, base, cur [][]float64, limit float64, kind string) testR
 		y = append(y, s...)
 	}
 	r, _ := significance.MannWhitney(x, y) // both non-empty here
-	inflation := 1.0
+	inflation, known := 1.0, false
 	if kind == FromIntervals {
-		if rho, ok := significance.Lag1(append(slices.Clone(base), cur...)...); ok {
+		var rho float64
+		if rho, known = significance.Lag1(append(slices.Clone(base), cur...)...); known {
 			inflation = significance.Inflation(rho)
 		}
 		r = r.Inflate(inflation)
 	}
-	t := testResult{n1: len(x), n2: len(y), inflation: inflation, minP: significance.MinP(len(x), len(y), inflation)}
+	t := testResult{n1: len(x), n2: len(y), inflation: inflation, rhoKnown: known,
+		minP: significance.MinP(len(x), len(y), inflation)}
 	if greater {
 		t.p = r.PGreater
 	} else {

@@ -8,8 +8,9 @@ import "math"
 const MaxRho = 0.8
 
 // MinLag1Samples is the fewest values a series must have for Lag1 to use
-// it: below that the estimate is mostly noise.
-const MinLag1Samples = 5
+// it: below that the estimate is mostly noise (its standard error is about
+// 1/√n before the bias correction scales it by n/(n−3)).
+const MinLag1Samples = 8
 
 // Lag1 estimates the lag-1 autocorrelation shared by several series (each
 // measured the same way, e.g. per-second p99 of the baseline and of the

@@ -31,8 +31,8 @@ func TestLag1(t *testing.T) {
 		{"rho 0.6", [][]float64{ar1(rng, 2000, 0.6, 0)}, 0.5, 0.7, true},
 		// Two uncorrelated series 100 apart: the shift is not correlation.
 		{"shifted pair", [][]float64{ar1(rng, 500, 0, 0), ar1(rng, 500, 0, 100)}, -0.15, 0.15, true},
-		{"constant", [][]float64{{3, 3, 3, 3, 3, 3}}, 0, 0, false},
-		{"too short", [][]float64{{1, 2, 3, 4}}, 0, 0, false},
+		{"constant", [][]float64{{3, 3, 3, 3, 3, 3, 3, 3, 3, 3}}, 0, 0, false},
+		{"too short", [][]float64{{1, 5, 2, 4, 3, 7, 6}}, 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rho, ok := Lag1(tc.series...)

@@ -1,0 +1,112 @@
+package compare
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSplitRep(t *testing.T) {
+	for _, tc := range []struct {
+		rel, key string
+		rep      int
+	}{
+		{".", ".", 0},
+		{"rtt", "rtt", 0},
+		{"s2/nginx/rtt", "s2/nginx/rtt", 0},
+		{"s2/nginx/rtt/rep-3", "s2/nginx/rtt", 3},
+		{"rep-12/rtt", "rtt", 12},
+		{"rep-1", ".", 1},
+		{"rep-0/rtt", "rep-0/rtt", 0},
+		{"rep-x/rtt", "rep-x/rtt", 0},
+		{"a/reps/b", "a/reps/b", 0},
+	} {
+		t.Run(tc.rel, func(t *testing.T) {
+			if key, rep := splitRep(tc.rel); key != tc.key || rep != tc.rep {
+				t.Fatalf("splitRep(%q) = %q, %d; want %q, %d", tc.rel, key, rep, tc.key, tc.rep)
+			}
+		})
+	}
+}
+
+func TestLoadRunDirectory(t *testing.T) {
+	dir := t.TempDir()
+	synth{seed: 1}.write(t, dir, "s2/proxy/rtt")
+	synth{seed: 2}.write(t, dir, "s2/proxy/rtt/rep-1")
+	synth{seed: 3}.write(t, dir, "s2/proxy/rtt/rep-2")
+	synth{seed: 4}.write(t, dir, "s2/direct/rtt")
+	writeRunJSON(t, dir, []map[string]any{
+		{"target": "proxy", "workload": "rtt", "dir": "s2/proxy/rtt", "usage": usage(50 * time.Millisecond),
+			"reps": []any{map[string]any{"dir": "s2/proxy/rtt/rep-1", "usage": usage(20 * time.Millisecond)},
+				map[string]any{"dir": "s2/proxy/rtt/rep-2", "usage": usage(30 * time.Millisecond)}}},
+		{"target": "direct", "workload": "rtt", "dir": "s2/direct/rtt"},
+	})
+	set := load(t, dir)
+	if got := keyList(set); got != "s2/direct/rtt, s2/proxy/rtt" {
+		t.Fatalf("results %s", got)
+	}
+	p := set.Results["s2/proxy/rtt"]
+	if p.Usage == nil || p.Usage.CPU != 50*time.Millisecond || len(p.Reps) != 2 || p.Reps[1].N != 2 ||
+		p.Reps[1].Usage == nil || p.Reps[1].Usage.CPU != 30*time.Millisecond || p.Pooled {
+		t.Fatalf("proxy result %+v (reps %+v), want usage 50ms and two repetitions with theirs", p, p.Reps)
+	}
+	if set.Results["s2/direct/rtt"].Usage != nil {
+		t.Fatal("a direct target has usage")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	synth{seed: 1}.write(t, dir, "ok")
+	mkfile := func(rel, content string) string {
+		p := filepath.Join(dir, rel)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	mkfile("badrun/run.json", `{"schema": "wsbench/run/v1", "scenarios": [}`)
+	mkfile("oldrun/run.json", `{"schema": "wsbench/run/v0"}`)
+	mkfile("badsummary/x/summary.json", `{"schema": "other"}`)
+	os.MkdirAll(filepath.Join(dir, "empty/sub"), 0o755)
+	for _, tc := range []struct {
+		path, err string
+	}{
+		{"missing", "missing does not exist; want a results directory"},
+		{"empty", "no summary.json under"},
+		{"badrun", "badrun/run.json: invalid character"},
+		{"oldrun", `run.json: schema "wsbench/run/v0", want "wsbench/run/v1"`},
+		{"badsummary", `schema "other", want "wsbench/result/v1"`},
+		{"ok/timeseries.csv", "timeseries.csv"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			_, err := Load(filepath.Join(dir, tc.path))
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+// A truncated interval log is bad input: the comparison fails rather than
+// judging without it.
+func TestTruncatedIntervalLog(t *testing.T) {
+	dir := t.TempDir()
+	synth{seed: 1}.write(t, dir, "base")
+	synth{seed: 2, median: 600}.write(t, dir, "cur")
+	p := filepath.Join(dir, "cur", "rtt.hlog")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b[:len(b)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compare(load(t, dir+"/base"), load(t, dir+"/cur"), onlyRules(Rule{"rtt.p50", 0.1}))
+	if err == nil || !strings.Contains(err.Error(), "rtt.hlog") {
+		t.Fatalf("error %v, want one naming rtt.hlog", err)
+	}
+}
