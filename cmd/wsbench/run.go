@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsbench/wsbench/harness"
+	"github.com/wsbench/wsbench/scenarios"
+	"github.com/wsbench/wsbench/stack"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "Run scenarios: bring up backends, the reference proxy and nginx, measure, judge",
+		order:   40,
+		usage:   "[SCENARIO|FILE.yaml]... [flags]",
+		example: `  # Every built-in scenario, in containers (what 'make bench' does):
+  wsbench run
+
+  # Just the seed configurations and the timeouts, twice as long:
+  wsbench run seed-configs hold-timeouts --scale 2
+
+  # A scenario file of your own:
+  wsbench run ./my-nginx.yaml --out runs/my-nginx
+
+  # Without Docker: the same topology as local processes on 127.0.0.x:
+  wsbench run --runtime local
+
+  # Pin nginx to CPU 1 and the load generators to CPU 0; split load over 2 workers:
+  wsbench run throughput --cpuset nginx=1 --cpuset loadgen=0 --loadgen-workers 2
+
+  # What is there to run?
+  wsbench run --list
+
+Exit status: 0 when every expectation holds, 1 when one fails (or a target
+could not be measured), 2 on usage or environment errors (e.g. no Docker).
+Results: runs/<run-id>/run.json and <scenario>/<target>/<workload>/.`,
+		flags: runFlags,
+	})
+}
+
+type runFlagValues struct {
+	out, runtime, network, nginxImage string
+	scale                             float64
+	cpusets                           []string
+	workers                           int
+	list, quiet                       bool
+}
+
+func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
+	v := &runFlagValues{scale: 1}
+	fs.StringVar(&v.out, "out", "", "run `DIR` (default runs/<run-id>)")
+	fs.Float64Var(&v.scale, "scale", 1, "multiply every workload's duration (e.g. 4 for steadier numbers)")
+	fs.StringVar(&v.runtime, "runtime", stack.RuntimeDocker, "docker (containers, the default) | local (processes on 127.0.0.x)")
+	fs.StringVar(&v.network, "network", "bridge", "docker: bridge (one network per scenario) | host (everything on loopback)")
+	fs.StringVar(&v.nginxImage, "nginx-image", "", "use this nginx `IMAGE` if present or pullable (default: build one from the host's nginx)")
+	fs.StringArrayVar(&v.cpusets, "cpuset", nil, "pin a role's processes: ROLE=CPUS, roles echo, refproxy, nginx, loadgen (repeatable)")
+	fs.IntVar(&v.workers, "loadgen-workers", 1, "load-generator processes per workload (a scenario's own setting wins)")
+	fs.BoolVar(&v.list, "list", false, "list the built-in scenarios and exit")
+	fs.BoolVarP(&v.quiet, "quiet", "q", false, "only the tables and the final line")
+	return func(ctx context.Context, args []string, e *env) error {
+		if v.list {
+			return listScenarios(e)
+		}
+		o, err := v.options(args)
+		if err != nil {
+			return err
+		}
+		o.Log, o.TTY = e.stdout, !v.quiet && isTerminal(e.stdout)
+		return runScenarios(ctx, o, e)
+	}
+}
+
+func (v *runFlagValues) options(args []string) (harness.Options, error) {
+	var o harness.Options
+	if v.scale <= 0 {
+		return o, usagef("--scale %v: want a positive factor", v.scale)
+	}
+	if v.workers < 1 {
+		return o, usagef("--loadgen-workers %d: want at least 1", v.workers)
+	}
+	switch v.runtime {
+	case stack.RuntimeDocker, stack.RuntimeLocal:
+	default:
+		return o, usagef("--runtime %q: want docker or local", v.runtime)
+	}
+	network := stack.NetworkBridge
+	switch v.network {
+	case "bridge":
+	case "host":
+		network = stack.NetworkHost
+	default:
+		return o, usagef("--network %q: want bridge or host", v.network)
+	}
+	cpus := map[string]string{}
+	for _, c := range v.cpusets {
+		role, set, ok := strings.Cut(c, "=")
+		if !ok || role == "" {
+			return o, usagef("--cpuset %q: want ROLE=CPUS, e.g. nginx=1", c)
+		}
+		if _, err := stack.ParseCPUSet(set); err != nil {
+			return o, usagef("--cpuset %q: %v", c, err)
+		}
+		cpus[role] = set
+	}
+	scs, err := resolveScenarios(args)
+	if err != nil {
+		return o, err
+	}
+	id := stack.NewRunID()
+	out := v.out
+	if out == "" {
+		out = filepath.Join("runs", id)
+	}
+	return harness.Options{
+		Scenarios: scs, Dir: out, Scale: v.scale, Workers: v.workers,
+		Spec: stack.Spec{RunID: id, Runtime: v.runtime, Network: network, CPUSet: cpus, NginxImage: v.nginxImage},
+	}, nil
+}
+
+func resolveScenarios(args []string) ([]*scenarios.Scenario, error) {
+	if len(args) == 0 {
+		args = scenarios.BuiltinNames()
+	}
+	var out []*scenarios.Scenario
+	for _, a := range args {
+		sc, err := scenarios.Resolve(a)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+func listScenarios(e *env) error {
+	for _, name := range scenarios.BuiltinNames() {
+		sc, err := scenarios.Builtin(name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%-16s %s\n", name, firstLine(sc.Description))
+		for _, t := range sc.Targets {
+			fmt.Fprintf(e.stdout, "%-16s   %-18s %s\n", "", t.Name, firstLine(t.Description))
+		}
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func runScenarios(ctx context.Context, o harness.Options, e *env) error {
+	out, err := harness.Run(ctx, o)
+	if errors.Is(err, stack.ErrNoDocker) {
+		return exitError{code: exitUsage, err: fmt.Errorf("%w\nStart Docker, or run the same topology as local processes: wsbench run --runtime local", err)}
+	}
+	if err != nil {
+		return err
+	}
+	rows, failed := 0, 0
+	for _, s := range out.Scenarios {
+		for _, r := range s.Rows {
+			rows++
+			if !r.Passed() {
+				failed++
+			}
+		}
+	}
+	switch {
+	case out.Interrupted:
+		fmt.Fprintf(e.stdout, "interrupted: %d rows measured; partial results in %s\n", rows, o.Dir)
+		return exitError{code: 130, err: fmt.Errorf("interrupted")}
+	case !out.Passed():
+		fmt.Fprintf(e.stdout, "FAIL: %d of %d rows broke an expectation or could not be measured; results in %s\n", failed, rows, o.Dir)
+		return exitError{code: exitFailure}
+	}
+	fmt.Fprintf(e.stdout, "PASS: %d rows, every expectation held; results in %s\n", rows, o.Dir)
+	return nil
+}

@@ -1,0 +1,291 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/scenarios"
+	"github.com/wsbench/wsbench/stack"
+)
+
+// measure runs workload w against target tg and checks its expectations.
+func (t *topology) measure(ctx context.Context, w scenarios.Workload, tg scenarios.Target, startErr error) *Row {
+	row := &Row{Target: tg.Name, Kind: tg.Kind, Seed: tg.Seed, Description: firstLine(tg.Description), Workload: w.Name}
+	if startErr != nil {
+		row.Err = startErr.Error()
+		return row
+	}
+	if w.Load.SourceIPs != "" && t.st.Spec().Runtime == stack.RuntimeDocker && t.st.Spec().Network != stack.NetworkHost {
+		row.Skipped = "source addresses need --network host or --runtime local"
+		return row
+	}
+	dir := filepath.Join(t.dir, tg.Name, w.Name)
+	row.Dir, _ = filepath.Rel(t.h.o.Dir, dir)
+	plan := t.plan(w, tg)
+	t.h.live.start(fmt.Sprintf("%s on %s", w.Name, tg.Name), plan.total())
+	run, usage, err := t.drive(ctx, plan, dir)
+	t.h.live.stop()
+	if err != nil {
+		row.Err = err.Error()
+		row.Logs = t.saveFailedLogs(ctx)
+		return row
+	}
+	row.Summary, row.Usage = &run.Summary, usage
+	facts := scenarios.Facts{Summary: &run.Summary, Proxy: usage}
+	for _, key := range []string{"*", tg.Name} {
+		for _, e := range w.Expect[key] {
+			row.Verdicts = append(row.Verdicts, e.Check(facts))
+		}
+	}
+	if err := writeVerdicts(dir, row); err != nil {
+		row.Err = err.Error()
+	}
+	row.Logs = t.saveFailedLogs(ctx)
+	return row
+}
+
+// plan is one workload on one target, worked out before it starts.
+type plan struct {
+	w       scenarios.Workload
+	tg      scenarios.Target
+	url     string
+	workers int
+	proxy   string        // the target's service, "" for direct
+	connect time.Duration // estimated connect phase
+	dur     time.Duration
+}
+
+func (p plan) total() time.Duration { return p.connect + p.dur }
+
+func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
+	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: time.Duration(w.Load.Duration)}
+	if p.dur == 0 {
+		p.dur = 10 * time.Second // the load generator's default
+	}
+	scheme, host := "ws", t.st.Addr(backendName(1), backendPort)
+	switch tg.Kind {
+	case "refproxy", "nginx":
+		host, p.proxy = t.st.Addr(tg.Name, proxyPort), tg.Name
+		if tlsOn(tg) {
+			scheme = "wss"
+		}
+	default:
+		if t.sc.Backends.TLS {
+			scheme = "wss"
+		}
+	}
+	path := w.Load.Path
+	if path == "" {
+		path = "/"
+	}
+	p.url = scheme + "://" + host + path
+	conns := max(int(w.Load.Conns), 1)
+	if r := float64(w.Load.ConnectRate); r > 0 {
+		p.connect = time.Duration(float64(conns) / r * float64(time.Second))
+	} else {
+		p.connect = time.Duration(conns) * 300 * time.Microsecond
+	}
+	return p
+}
+
+// args is worker i's command line: its share of the connections and rates.
+func (p plan) args(i int) []string {
+	l := p.w.Load
+	conns := max(int(l.Conns), 1)
+	share := conns / p.workers
+	if i < conns%p.workers {
+		share++
+	}
+	frac := float64(share) / float64(conns)
+	a := []string{"loadgen", "--url", p.url, "--quiet", "--conns", strconv.Itoa(max(share, 1))}
+	add := func(flag, v string) { a = append(a, flag, v) }
+	if l.Workload != "" {
+		add("--workload", l.Workload)
+	}
+	if l.ConnectRate > 0 {
+		add("--connect-rate", ftoa(float64(l.ConnectRate)*frac))
+	}
+	if l.Rate > 0 {
+		add("--rate", ftoa(float64(l.Rate)*frac))
+	}
+	if l.Size > 0 {
+		add("--size", strconv.FormatInt(int64(l.Size), 10))
+	}
+	if l.Window > 0 {
+		add("--window", strconv.Itoa(l.Window))
+	}
+	if l.PushRate > 0 {
+		add("--push-rate", ftoa(float64(l.PushRate)))
+	}
+	add("--duration", time.Duration(p.dur).String())
+	if l.PingInterval > 0 {
+		add("--ping-interval", time.Duration(l.PingInterval).String())
+	}
+	if l.HoldSend != "" {
+		add("--hold-send", l.HoldSend)
+	}
+	if l.Timeout > 0 {
+		add("--handshake-timeout", time.Duration(l.Timeout).String())
+	}
+	if l.SourceIPs != "" {
+		add("--source-ips", l.SourceIPs)
+	}
+	for _, h := range l.Headers {
+		add("--header", h)
+	}
+	if l.NoRead {
+		a = append(a, "--no-read")
+	}
+	if l.Reconnect {
+		a = append(a, "--reconnect")
+	}
+	if len(p.url) > 3 && p.url[:4] == "wss:" {
+		a = append(a, "--insecure") // the run's own self-signed certificate
+	}
+	return a
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// drive runs the load generators, kills a backend if the workload says so,
+// reads the proxy's usage, and merges the workers' results into dir.
+func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run, *scenarios.Usage, error) {
+	var win *stack.Window
+	if p.proxy != "" {
+		var err error
+		if win, err = t.st.StartWindow(ctx, p.proxy); err != nil {
+			return nil, nil, fmt.Errorf("harness: reading %s's usage: %w", p.proxy, err)
+		}
+	}
+	startAt := time.Now().Add(launchMargin(t.st.Spec().Runtime, p.workers))
+	loadStart := startAt.Add(p.connect)
+	mem := t.sampleMemory(ctx, p.proxy, loadStart.Add(p.dur*8/10))
+	stopKill := t.killLater(ctx, p.w.Kill, loadStart)
+	workDir := filepath.Join(dir, ".workers")
+	defer os.RemoveAll(workDir)
+	res, err := t.st.RunLoadgen(ctx, stack.Loadgen{
+		Name: "lg", Workers: p.workers, OutDir: workDir,
+		Args: func(i int) []string {
+			return append(p.args(i), "--start-at", strconv.FormatInt(startAt.UnixMilli(), 10))
+		},
+	})
+	stopKill()
+	memGrowth := <-mem
+	run, rerr := mergeWorkers(res, err)
+	if rerr != nil {
+		return nil, nil, rerr
+	}
+	if err := run.Write(dir); err != nil {
+		return nil, nil, err
+	}
+	keepWorkerLogs(res, dir)
+	if win == nil {
+		return run, nil, nil
+	}
+	if err := win.Stop(context.WithoutCancel(ctx)); err != nil {
+		return run, nil, nil
+	}
+	return run, &scenarios.Usage{CPU: win.CPU(p.proxy), MemoryGrowth: memGrowth - win.Start[p.proxy].Memory}, nil
+}
+
+// launchMargin is how far ahead the workers are told to start, so that
+// all of them are running by then.
+func launchMargin(runtime string, workers int) time.Duration {
+	if runtime == stack.RuntimeLocal {
+		return 300*time.Millisecond + time.Duration(workers)*100*time.Millisecond
+	}
+	return time.Second + time.Duration(workers)*500*time.Millisecond
+}
+
+// sampleMemory reads the proxy's memory at time at, while the connections
+// are held; the channel yields it (0 for no proxy or on failure).
+func (t *topology) sampleMemory(ctx context.Context, name string, at time.Time) <-chan int64 {
+	ch := make(chan int64, 1)
+	if name == "" {
+		ch <- 0
+		return ch
+	}
+	go func() {
+		select {
+		case <-time.After(time.Until(at)):
+		case <-ctx.Done():
+			ch <- 0
+			return
+		}
+		u, err := t.st.Usage(ctx, name)
+		if err != nil {
+			ch <- 0
+			return
+		}
+		ch <- u.Memory
+	}()
+	return ch
+}
+
+// killLater kills k.Backend k.After into the load phase; the returned func
+// cancels it if the load ended first.
+func (t *topology) killLater(ctx context.Context, k *scenarios.Kill, loadStart time.Time) func() {
+	if k == nil {
+		return func() {}
+	}
+	timer := time.AfterFunc(time.Until(loadStart.Add(time.Duration(k.After))), func() {
+		t.h.live.printf("   killing %s\n", k.Backend)
+		if err := t.st.Kill(ctx, k.Backend); err != nil {
+			t.h.live.printf("   killing %s: %v\n", k.Backend, err)
+		}
+	})
+	return func() { timer.Stop() }
+}
+
+// mergeWorkers reads every worker's results and merges them losslessly. A
+// worker that exited non-zero but wrote results (e.g. "no connection
+// opened": the expected outcome of a broken config) still counts.
+func mergeWorkers(res []stack.WorkerResult, runErr error) (*results.Run, error) {
+	var we *stack.WorkerError
+	if runErr != nil && !errors.As(runErr, &we) {
+		return nil, fmt.Errorf("harness: load generators: %w", runErr)
+	}
+	var runs []*results.Run
+	for _, r := range res {
+		run, err := results.Read(r.Dir)
+		if err != nil {
+			if runErr != nil {
+				return nil, fmt.Errorf("harness: load generator %s failed: %w", r.Name, runErr)
+			}
+			return nil, fmt.Errorf("harness: load generator %s: %w", r.Name, err)
+		}
+		runs = append(runs, run)
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("harness: no load generator wrote results")
+	}
+	if len(runs) == 1 {
+		return runs[0], nil
+	}
+	return results.Merge(runs...)
+}
+
+func writeVerdicts(dir string, row *Row) error {
+	b, err := json.MarshalIndent(row.Verdicts, "", "  ")
+	if err != nil {
+		return fmt.Errorf("harness: verdicts: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, "verdicts.json"), append(b, '\n'), 0o644)
+}
+
+// keepWorkerLogs moves the workers' output next to the merged results;
+// their own result directories go (the merge kept every sample).
+func keepWorkerLogs(res []stack.WorkerResult, dir string) {
+	for _, r := range res {
+		if r.Log != "" {
+			_ = os.Rename(r.Log, filepath.Join(dir, filepath.Base(r.Log)))
+		}
+	}
+}

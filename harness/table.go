@@ -1,0 +1,170 @@
+package harness
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wsbench/wsbench/results"
+)
+
+// writeTable prints a scenario's rows side by side: one line per target
+// and workload, the headline numbers, and the verdict; then every failed
+// expectation with the value that broke it.
+func writeTable(w io.Writer, so *ScenarioOutcome) {
+	if so.Err != "" {
+		fmt.Fprintf(w, "   %s could not run: %s\n\n", so.Name, so.Err)
+	}
+	if len(so.Rows) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tworkload\tconns ok\tshake p50\tp99\trtt p50\tp99\tp99.9\tmsgs/s\tproxy µs/msg\tmem/conn\tfailures\texpect\t")
+	for _, r := range so.Rows {
+		fmt.Fprintln(tw, rowLine(r))
+	}
+	tw.Flush()
+	for _, r := range so.Rows {
+		for _, v := range r.Verdicts {
+			if !v.Pass {
+				why := v.Got
+				if v.Reason != "" {
+					why = v.Reason
+				}
+				fmt.Fprintf(w, "   ✗ %s / %s: %s — got %s\n", r.Target, r.Workload, v.Expectation.Text, why)
+			}
+		}
+		if r.Err != "" {
+			fmt.Fprintf(w, "   ✗ %s / %s: %s\n", r.Target, r.Workload, r.Err)
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+func rowLine(r *Row) string {
+	cells := []string{r.Target, r.Workload}
+	switch {
+	case r.Skipped != "":
+		return strings.Join(append(cells, "skipped: "+r.Skipped), "\t") + "\t"
+	case r.Summary == nil:
+		return strings.Join(append(cells, "error"), "\t") + "\t"
+	}
+	s := r.Summary
+	hs, rtt := s.Histograms[results.MetricHandshake], primaryLatency(s)
+	cells = append(cells,
+		fmt.Sprintf("%d/%d", s.Connections.Opened, s.Connections.Attempted),
+		ms(hs.P50, hs.Count), ms(hs.P99, hs.Count),
+		ms(rtt.P50, rtt.Count), ms(rtt.P99, rtt.Count), ms(rtt.P999, rtt.Count),
+		rate(s.Rates.MsgsRecvPerSec),
+		cpuPerMsg(r), memPerConn(r),
+		failures(s.Failures),
+		verdict(r),
+	)
+	return strings.Join(cells, "\t") + "\t"
+}
+
+// primaryLatency is the workload's headline latency: rtt, service time
+// for throughput, one-way for push, time to drop for hold.
+func primaryLatency(s *results.Summary) results.Stats {
+	return s.Histograms[results.PrimaryMetric(s.Workload)]
+}
+
+func ms(us int64, count int64) string {
+	if count == 0 {
+		return "-"
+	}
+	v := float64(us) / 1000
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 100:
+		return fmt.Sprintf("%.0fms", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1fms", v)
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
+func rate(v float64) string {
+	switch {
+	case v == 0:
+		return "-"
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e4:
+		return fmt.Sprintf("%.0fk", v/1e3)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
+func cpuPerMsg(r *Row) string {
+	if r.Usage == nil {
+		return "-"
+	}
+	s := r.Summary
+	msgs := s.Messages.Sent + s.Messages.Received
+	switch {
+	case msgs > 0:
+		return fmt.Sprintf("%.1f", float64(r.Usage.CPU.Microseconds())/float64(msgs))
+	case s.Connections.Attempted > 0:
+		return fmt.Sprintf("%.0f/hs", float64(r.Usage.CPU.Microseconds())/float64(s.Connections.Attempted))
+	}
+	return "-"
+}
+
+func memPerConn(r *Row) string {
+	if r.Usage == nil || r.Summary.Connections.Opened == 0 || r.Usage.MemoryGrowth <= 0 {
+		return "-"
+	}
+	per := float64(r.Usage.MemoryGrowth) / float64(r.Summary.Connections.Opened)
+	if per >= 1024 {
+		return fmt.Sprintf("%.1fKiB", per/1024)
+	}
+	return fmt.Sprintf("%.0fB", per)
+}
+
+// failures lists the two most common causes, "http_400×200, reset×3".
+func failures(f map[string]int64) string {
+	if len(f) == 0 {
+		return "-"
+	}
+	type kv struct {
+		k string
+		v int64
+	}
+	var all []kv
+	for k, v := range f {
+		if v > 0 {
+			all = append(all, kv{k, v})
+		}
+	}
+	if len(all) == 0 {
+		return "-"
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v || all[i].v == all[j].v && all[i].k < all[j].k })
+	var parts []string
+	for i, e := range all {
+		if i == 2 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s×%d", e.k, e.v))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func verdict(r *Row) string {
+	switch {
+	case r.Err != "":
+		return "ERROR"
+	case len(r.Verdicts) == 0:
+		return "-"
+	case r.Passed():
+		return fmt.Sprintf("pass %d/%d", len(r.Verdicts), len(r.Verdicts))
+	}
+	return fmt.Sprintf("FAIL %d/%d", r.Failed(), len(r.Verdicts))
+}

@@ -1,0 +1,195 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/wsbench/wsbench/scenarios"
+	"github.com/wsbench/wsbench/stack"
+)
+
+// topology is one stack's services for a scenario: echo backends,
+// blackholes and the targets' proxies.
+type topology struct {
+	h         *harness
+	st        *stack.Stack
+	sc        *scenarios.Scenario
+	dir       string            // the scenario's results directory
+	upstreams []string          // backend addresses, as proxies dial them
+	tlsFiles  map[string][]byte // the run's certificate, when anything serves TLS
+	saved     map[string]bool   // services whose logs are saved
+}
+
+func backendName(i int) string   { return "backend-" + strconv.Itoa(i) }
+func blackholeName(i int) string { return "blackhole-" + strconv.Itoa(i) }
+
+// usesTLS reports whether anything in the scenario serves wss://.
+func (t *topology) usesTLS() bool {
+	if t.sc.Backends.TLS {
+		return true
+	}
+	for _, tg := range t.sc.Targets {
+		if tlsOn(tg) {
+			return true
+		}
+	}
+	return false
+}
+
+func tlsOn(t scenarios.Target) bool {
+	v := strings.ToLower(t.Params["tls"])
+	return t.Kind == "nginx" && (v == "on" || v == "true" || v == "yes")
+}
+
+func (t *topology) certFiles() (map[string][]byte, error) {
+	if t.tlsFiles != nil || !t.usesTLS() {
+		return t.tlsFiles, nil
+	}
+	var hosts []string
+	for i := 1; i <= max(t.sc.Backends.Count, 1); i++ {
+		hosts = append(hosts, backendName(i))
+	}
+	for _, tg := range t.sc.Targets {
+		hosts = append(hosts, tg.Name)
+	}
+	cert, key, err := selfSigned(hosts)
+	if err != nil {
+		return nil, err
+	}
+	t.tlsFiles = map[string][]byte{certPath: cert, keyPath: key}
+	return t.tlsFiles, nil
+}
+
+// startBackends starts the echo backends, then the blackholes: proxies
+// resolve upstream names when they start, so these come first.
+func (t *topology) startBackends(ctx context.Context) error {
+	files, err := t.certFiles()
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= max(t.sc.Backends.Count, 1); i++ {
+		name := backendName(i)
+		args := []string{"echo", "--listen", t.st.Bind(name, backendPort), "--id", name}
+		var svcFiles map[string][]byte
+		if t.sc.Backends.TLS {
+			args = append(args, "--tls-cert", t.st.Path(name, certPath), "--tls-key", t.st.Path(name, keyPath))
+			svcFiles = files
+		}
+		args = append(args, t.sc.Backends.Args...)
+		if err := t.start(ctx, stack.Service{Name: name, Role: "echo", Port: backendPort, Args: args, Files: svcFiles,
+			WaitLog: "wsbench echo: listening on"}); err != nil {
+			return err
+		}
+		t.upstreams = append(t.upstreams, t.st.Addr(name, backendPort))
+	}
+	for i := 1; i <= t.sc.Backends.Blackhole; i++ {
+		name := blackholeName(i)
+		args := []string{"echo", "--listen", t.st.Bind(name, backendPort), "--blackhole"}
+		if err := t.start(ctx, stack.Service{Name: name, Role: "echo", Port: backendPort, Args: args,
+			WaitLog: "wsbench echo: listening on"}); err != nil {
+			return err
+		}
+		t.upstreams = append(t.upstreams, t.st.Addr(name, backendPort))
+	}
+	return nil
+}
+
+func (t *topology) start(ctx context.Context, svc stack.Service) error {
+	t.h.live.printf("   starting %s\n", svc.Name)
+	if _, err := t.st.Start(ctx, svc); err != nil {
+		t.saveLogs(ctx, svc.Name)
+		return fmt.Errorf("harness: %s: starting %s: %w", t.sc.Name, svc.Name, err)
+	}
+	return nil
+}
+
+// startTarget starts a target's proxy; a direct target has none.
+func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
+	switch tg.Kind {
+	case "refproxy":
+		args := []string{"proxy", "--listen", t.st.Bind(tg.Name, proxyPort)}
+		for _, u := range t.upstreams {
+			args = append(args, "--upstream", u)
+		}
+		args = append(args, tg.Args...)
+		return t.start(ctx, stack.Service{Name: tg.Name, Role: "refproxy", Port: proxyPort, Args: args,
+			WaitLog: "wsbench proxy: listening on"})
+	case "nginx":
+		files, err := t.nginxFiles(tg)
+		if err != nil {
+			return err
+		}
+		return t.start(ctx, stack.Service{Name: tg.Name, Role: "nginx", Image: stack.ImageNginx, Port: proxyPort, Files: files})
+	}
+	return nil
+}
+
+// nginxFiles renders a target's nginx.conf, saves a copy with the results
+// and returns the files the service needs.
+func (t *topology) nginxFiles(tg scenarios.Target) (map[string][]byte, error) {
+	env := scenarios.NginxEnv{
+		Listen:    t.st.Bind(tg.Name, proxyPort),
+		Upstreams: t.upstreams,
+		TempDir:   t.st.Path(tg.Name, "/tmp"),
+	}
+	files := map[string][]byte{"/tmp/.keep": nil}
+	if tlsOn(tg) {
+		tf, err := t.certFiles()
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range tf {
+			files[k] = v
+		}
+		env.TLSCert, env.TLSKey = t.st.Path(tg.Name, certPath), t.st.Path(tg.Name, keyPath)
+	}
+	conf, err := scenarios.RenderNginx(tg, env)
+	if err != nil {
+		return nil, fmt.Errorf("harness: %s: %s: %w", t.sc.Name, tg.Name, err)
+	}
+	files[stack.NginxConf] = conf
+	dir := filepath.Join(t.dir, tg.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), conf, 0o644); err != nil {
+		return nil, fmt.Errorf("harness: %w", err)
+	}
+	return files, nil
+}
+
+// saveFailedLogs keeps the output of every service that died on its own.
+func (t *topology) saveFailedLogs(ctx context.Context) []string {
+	names, err := t.st.Failed(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil
+	}
+	var paths []string
+	for _, n := range names {
+		if p := t.saveLogs(ctx, n); p != "" {
+			paths = append(paths, p)
+		}
+	}
+	return paths
+}
+
+func (t *topology) saveLogs(ctx context.Context, name string) string {
+	if t.saved == nil {
+		t.saved = map[string]bool{}
+	}
+	dir := filepath.Join(t.dir, "logs")
+	p, err := t.st.SaveLogs(context.WithoutCancel(ctx), name, dir)
+	if err != nil {
+		return ""
+	}
+	if !t.saved[name] {
+		t.h.live.printf("   %s failed; its output is in %s\n", name, p)
+	}
+	t.saved[name] = true
+	rel, _ := filepath.Rel(t.h.o.Dir, p)
+	return rel
+}
