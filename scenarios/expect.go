@@ -153,6 +153,9 @@ var kindPhrase = [...]string{
 func parseKind(k kind, s string) (float64, error) {
 	switch k {
 	case kindSeconds:
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 { // bare seconds, kept exact
+			return f, nil
+		}
 		d, err := units.ParseDuration(s)
 		if err != nil {
 			return 0, fmt.Errorf("want e.g. 5s, 500ms (a bare number is seconds)")
@@ -241,11 +244,28 @@ func (e Expectation) String() string {
 	if err != nil || d.kind == kindPresence {
 		return strings.TrimSpace(e.Metric + " " + e.Op)
 	}
-	s := fmt.Sprintf("%s %s %s", e.Metric, e.Op, format(d.kind, e.Value))
+	s := fmt.Sprintf("%s %s %s", e.Metric, e.Op, exact(d.kind, e.Value))
 	if e.Tol != 0 {
-		s += " ± " + format(d.kind, e.Tol)
+		s += " ± " + exact(d.kind, e.Tol)
 	}
 	return s
+}
+
+// exact writes v so that it parses back to the same value: durations in
+// Go's notation when they are whole nanoseconds, anything else as a bare
+// number in the metric's base unit.
+func exact(k kind, v float64) string {
+	bare := strconv.FormatFloat(v, 'f', -1, 64)
+	switch k {
+	case kindSeconds:
+		ns := v * 1e9
+		if ns == math.Trunc(ns) && math.Abs(ns) < 1<<62 {
+			return time.Duration(ns).String()
+		}
+	case kindByteRate:
+		return bare + "/s"
+	}
+	return bare
 }
 
 // Check evaluates the expectation against f. A metric that cannot be

@@ -120,7 +120,8 @@ func (l Load) LoadDuration() time.Duration {
 // Estimate is a rough wall-clock time of running every workload on each
 // of its targets one after another: opening the connections, the load
 // phase, the drain and close, and a fixed cost per target and per
-// workload run for starting processes. It lets a suite be budgeted before
+// workload run for starting processes (with backends started once per
+// target when a workload kills one, as the harness does). It lets a suite be budgeted before
 // it runs (the built-ins' budget is tested); real runs are measured.
 func (s *Scenario) Estimate() time.Duration {
 	const (
@@ -128,7 +129,13 @@ func (s *Scenario) Estimate() time.Duration {
 		perRun     = 1500 * time.Millisecond // a loadgen starts, drains, closes, writes results
 		perBackend = time.Second
 	)
-	total := time.Duration(s.backendCount()+s.Backends.Blackhole) * perBackend
+	stacks := 1
+	for _, w := range s.Workloads {
+		if w.Kill != nil {
+			stacks = len(s.Targets) // the harness gives each target its own backends
+		}
+	}
+	total := time.Duration(stacks*(s.backendCount()+s.Backends.Blackhole)) * perBackend
 	total += time.Duration(len(s.Targets)) * perTarget
 	for _, w := range s.Workloads {
 		run := perRun + w.Load.LoadDuration() + openTime(w.Load)
