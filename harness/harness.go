@@ -29,8 +29,12 @@ type Options struct {
 	// Workers is the default number of load-generator processes per
 	// workload (a workload's own `workers` wins); 0 = 1.
 	Workers int
-	Log     io.Writer // progress and the per-scenario tables; nil = discard
-	TTY     bool      // Log is a terminal: rewrite the live line in place
+	// Count repeats every workload on every target, interleaved (A B A B,
+	// so drift on a shared machine hits all targets alike); each
+	// repetition's results are kept and combined. 0 = 1.
+	Count int
+	Log   io.Writer // progress and the per-scenario tables; nil = discard
+	TTY   bool      // Log is a terminal: rewrite the live line in place
 }
 
 // Run runs every scenario and returns what it measured. It returns an
@@ -56,6 +60,19 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		Runtime: or(o.Spec.Runtime, stack.RuntimeDocker), Network: or(o.Spec.Network, "bridge"), Scale: o.Scale,
 	}
 	h := &harness{o: o, out: out, live: newLive(o.Log, o.TTY)}
+	// Build the binary once: every scenario's stack runs the same one.
+	if o.Spec.Binary == "" {
+		tmp, err := os.MkdirTemp("", "wsbench-run-")
+		if err != nil {
+			return nil, fmt.Errorf("harness: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		spec := o.Spec
+		spec.Log = h.live.lines()
+		if h.o.Spec.Binary, err = stack.Binary(ctx, spec, tmp); err != nil {
+			return nil, fmt.Errorf("harness: %w", err)
+		}
+	}
 	for i, sc := range o.Scenarios {
 		if ctx.Err() != nil {
 			break
@@ -142,18 +159,47 @@ func (h *harness) group(ctx context.Context, spec stack.Spec, sc *scenarios.Scen
 		started[t.Name] = topo.startTarget(ctx, t)
 	}
 	for _, w := range sc.Workloads {
-		for _, t := range targets {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if !runsOn(w, t.Name) {
-				continue
-			}
-			so.Rows = append(so.Rows, topo.measure(ctx, w, t, started[t.Name]))
+		so.Rows = append(so.Rows, topo.workload(ctx, w, targets, started)...)
+		if ctx.Err() != nil {
+			break
 		}
 	}
 	topo.saveFailedLogs(ctx)
 	return nil
+}
+
+// workload measures w on each of its targets, Count times, interleaved.
+func (t *topology) workload(ctx context.Context, w scenarios.Workload, targets []scenarios.Target, started map[string]error) []*Row {
+	count := max(t.h.o.Count, 1)
+	var rows []*Row
+	var reps [][]rep
+	for _, tg := range targets {
+		if runsOn(w, tg.Name) {
+			rows = append(rows, t.newRow(w, tg, started[tg.Name]))
+			reps = append(reps, nil)
+		}
+	}
+	for i := 1; i <= count && ctx.Err() == nil; i++ {
+		for j, row := range rows {
+			if row.Err != "" || row.Skipped != "" || ctx.Err() != nil {
+				continue
+			}
+			reps[j] = append(reps[j], t.measure(ctx, w, targetOf(t.sc, row.Target), i, count))
+		}
+	}
+	for j, row := range rows {
+		t.finish(ctx, row, w, reps[j])
+	}
+	return rows
+}
+
+func targetOf(sc *scenarios.Scenario, name string) scenarios.Target {
+	for _, t := range sc.Targets {
+		if t.Name == name {
+			return t
+		}
+	}
+	return scenarios.Target{Name: name}
 }
 
 func runsOn(w scenarios.Workload, target string) bool {

@@ -15,31 +15,83 @@ import (
 	"github.com/wsbench/wsbench/stack"
 )
 
-// measure runs workload w against target tg and checks its expectations.
-func (t *topology) measure(ctx context.Context, w scenarios.Workload, tg scenarios.Target, startErr error) *Row {
+// rep is one repetition of a workload on a target.
+type rep struct {
+	run   *results.Run
+	usage *scenarios.Usage
+	dir   string // where its results are, relative to the run directory
+	err   error
+}
+
+// newRow starts the row of workload w on target tg; a target that did not
+// start, or a workload this runtime cannot do, is settled at once.
+func (t *topology) newRow(w scenarios.Workload, tg scenarios.Target, startErr error) *Row {
 	row := &Row{Target: tg.Name, Kind: tg.Kind, Seed: tg.Seed, Description: firstLine(tg.Description), Workload: w.Name}
-	if startErr != nil {
+	switch {
+	case startErr != nil:
 		row.Err = startErr.Error()
-		return row
-	}
-	if w.Load.SourceIPs != "" && t.st.Spec().Runtime == stack.RuntimeDocker && t.st.Spec().Network != stack.NetworkHost {
+	case w.Load.SourceIPs != "" && t.st.Spec().Runtime == stack.RuntimeDocker && t.st.Spec().Network != stack.NetworkHost:
 		row.Skipped = "source addresses need --network host or --runtime local"
-		return row
 	}
+	return row
+}
+
+// measure runs repetition i of count of workload w on target tg. With one
+// repetition the results go straight to the workload's directory; with
+// more, each goes to rep-<i>/ and finish combines them.
+func (t *topology) measure(ctx context.Context, w scenarios.Workload, tg scenarios.Target, i, count int) rep {
 	dir := filepath.Join(t.dir, tg.Name, w.Name)
-	row.Dir, _ = filepath.Rel(t.h.o.Dir, dir)
-	plan := t.plan(w, tg)
-	t.h.live.start(fmt.Sprintf("%s on %s", w.Name, tg.Name), plan.total())
-	run, usage, err := t.drive(ctx, plan, dir)
-	t.h.live.stop()
-	if err != nil {
-		row.Err = err.Error()
-		row.Logs = t.saveFailedLogs(ctx)
-		return row
+	label := fmt.Sprintf("%s on %s", w.Name, tg.Name)
+	if count > 1 {
+		dir = filepath.Join(dir, fmt.Sprintf("rep-%d", i))
+		label += fmt.Sprintf(" (%d/%d)", i, count)
 	}
-	row.Summary, row.Usage = &run.Summary, usage
-	facts := scenarios.Facts{Summary: &run.Summary, Proxy: usage}
-	for _, key := range []string{"*", tg.Name} {
+	p := t.plan(w, tg)
+	t.h.live.start(label, p.total())
+	run, usage, err := t.drive(ctx, p, dir)
+	t.h.live.stop()
+	rel, _ := filepath.Rel(t.h.o.Dir, dir)
+	return rep{run: run, usage: usage, dir: rel, err: err}
+}
+
+// finish combines a row's repetitions, checks the expectations on the
+// combined result and writes its verdicts.
+func (t *topology) finish(ctx context.Context, row *Row, w scenarios.Workload, reps []rep) {
+	defer func() { row.Logs = t.saveFailedLogs(ctx) }()
+	if row.Err != "" || row.Skipped != "" {
+		return
+	}
+	var runs []*results.Run
+	for _, r := range reps {
+		if r.err != nil {
+			row.Err = r.err.Error()
+			return
+		}
+		runs = append(runs, r.run)
+		if len(reps) > 1 {
+			row.Reps = append(row.Reps, Rep{Dir: r.dir, Usage: r.usage})
+		}
+	}
+	if len(runs) == 0 {
+		row.Err = "interrupted before it ran"
+		return
+	}
+	dir := filepath.Join(t.dir, row.Target, w.Name)
+	row.Dir, _ = filepath.Rel(t.h.o.Dir, dir)
+	run := runs[0]
+	if len(runs) > 1 {
+		var err error
+		if run, err = results.Combine(runs...); err == nil {
+			err = run.Write(dir)
+		}
+		if err != nil {
+			row.Err = err.Error()
+			return
+		}
+	}
+	row.Summary, row.Usage = &run.Summary, sumUsage(reps)
+	facts := scenarios.Facts{Summary: &run.Summary, Proxy: row.Usage}
+	for _, key := range []string{"*", row.Target} {
 		for _, e := range w.Expect[key] {
 			row.Verdicts = append(row.Verdicts, e.Check(facts))
 		}
@@ -47,8 +99,26 @@ func (t *topology) measure(ctx context.Context, w scenarios.Workload, tg scenari
 	if err := writeVerdicts(dir, row); err != nil {
 		row.Err = err.Error()
 	}
-	row.Logs = t.saveFailedLogs(ctx)
-	return row
+}
+
+// sumUsage adds the repetitions' proxy CPU (the combined result adds their
+// messages too) and averages their memory growth.
+func sumUsage(reps []rep) *scenarios.Usage {
+	var u scenarios.Usage
+	n := int64(0)
+	for _, r := range reps {
+		if r.usage == nil {
+			return nil
+		}
+		u.CPU += r.usage.CPU
+		u.MemoryGrowth += r.usage.MemoryGrowth
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	u.MemoryGrowth /= n
+	return &u
 }
 
 // plan is one workload on one target, worked out before it starts.

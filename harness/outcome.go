@@ -60,6 +60,15 @@ type Row struct {
 	Err         string              `json:"error,omitempty"` // the row could not be measured
 	Logs        []string            `json:"logs,omitempty"`  // saved output of services that failed
 	Skipped     string              `json:"skipped,omitempty"`
+	// Reps lists the repetitions (wsbench run --count N > 1); the row's
+	// own Dir holds their combination.
+	Reps []Rep `json:"reps,omitempty"`
+}
+
+// Rep is one repetition of a row.
+type Rep struct {
+	Dir   string           `json:"dir"`
+	Usage *scenarios.Usage `json:"usage,omitempty"`
 }
 
 // Passed reports whether every expectation of every row held and nothing

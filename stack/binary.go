@@ -66,6 +66,16 @@ func buildBinary(ctx context.Context, moduleDir, out string) error {
 	return nil
 }
 
+// Binary builds (or finds) the wsbench binary spec would run, into dir,
+// so a caller that brings up several stacks builds it once: set
+// Spec.Binary to the result for each of them.
+func Binary(ctx context.Context, spec Spec, dir string) (string, error) {
+	if spec.Log == nil {
+		spec.Log = io.Discard
+	}
+	return wsbenchBinary(ctx, &spec, dir)
+}
+
 // wsbenchBinary returns the binary to run: spec.Binary, or one built from
 // the module into dir.
 func wsbenchBinary(ctx context.Context, spec *Spec, dir string) (string, error) {

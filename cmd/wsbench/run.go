@@ -35,6 +35,9 @@ func init() {
   # Pin nginx to CPU 1 and the load generators to CPU 0; split load over 2 workers:
   wsbench run throughput --cpuset nginx=1 --cpuset loadgen=0 --loadgen-workers 2
 
+  # Three interleaved repetitions of each workload, for 'wsbench compare':
+  wsbench run throughput --count 3 --out runs/head
+
   # What is there to run?
   wsbench run --list
 
@@ -49,7 +52,7 @@ type runFlagValues struct {
 	out, runtime, network, nginxImage string
 	scale                             float64
 	cpusets                           []string
-	workers                           int
+	workers, count                    int
 	list, quiet                       bool
 }
 
@@ -62,6 +65,7 @@ func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	fs.StringVar(&v.nginxImage, "nginx-image", "", "use this nginx `IMAGE` if present or pullable (default: build one from the host's nginx)")
 	fs.StringArrayVar(&v.cpusets, "cpuset", nil, "pin a role's processes: ROLE=CPUS, roles echo, refproxy, nginx, loadgen (repeatable)")
 	fs.IntVar(&v.workers, "loadgen-workers", 1, "load-generator processes per workload (a scenario's own setting wins)")
+	fs.IntVar(&v.count, "count", 1, "repeat every workload on every target N times, interleaved (for wsbench compare's statistics)")
 	fs.BoolVar(&v.list, "list", false, "list the built-in scenarios and exit")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "only the tables and the final line")
 	return func(ctx context.Context, args []string, e *env) error {
@@ -81,6 +85,9 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 	var o harness.Options
 	if v.scale <= 0 {
 		return o, usagef("--scale %v: want a positive factor", v.scale)
+	}
+	if v.count < 1 || v.count > 100 {
+		return o, usagef("--count %d: want 1 to 100", v.count)
 	}
 	if v.workers < 1 {
 		return o, usagef("--loadgen-workers %d: want at least 1", v.workers)
@@ -119,7 +126,7 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 		out = filepath.Join("runs", id)
 	}
 	return harness.Options{
-		Scenarios: scs, Dir: out, Scale: v.scale, Workers: v.workers,
+		Scenarios: scs, Dir: out, Scale: v.scale, Workers: v.workers, Count: v.count,
 		Spec: stack.Spec{RunID: id, Runtime: v.runtime, Network: network, CPUSet: cpus, NginxImage: v.nginxImage},
 	}, nil
 }
@@ -166,8 +173,11 @@ func runScenarios(ctx context.Context, o harness.Options, e *env) error {
 	if err != nil {
 		return err
 	}
-	rows, failed := 0, 0
+	rows, failed, broken := 0, 0, 0
 	for _, s := range out.Scenarios {
+		if s.Err != "" {
+			broken++
+		}
 		for _, r := range s.Rows {
 			rows++
 			if !r.Passed() {
@@ -180,7 +190,11 @@ func runScenarios(ctx context.Context, o harness.Options, e *env) error {
 		fmt.Fprintf(e.stdout, "interrupted: %d rows measured; partial results in %s\n", rows, o.Dir)
 		return exitError{code: 130, err: fmt.Errorf("interrupted")}
 	case !out.Passed():
-		fmt.Fprintf(e.stdout, "FAIL: %d of %d rows broke an expectation or could not be measured; results in %s\n", failed, rows, o.Dir)
+		fmt.Fprintf(e.stdout, "FAIL: %d of %d rows broke an expectation or could not be measured", failed, rows)
+		if broken > 0 {
+			fmt.Fprintf(e.stdout, ", and %d scenarios could not run", broken)
+		}
+		fmt.Fprintf(e.stdout, "; results in %s\n", o.Dir)
 		return exitError{code: exitFailure}
 	}
 	fmt.Fprintf(e.stdout, "PASS: %d rows, every expectation held; results in %s\n", rows, o.Dir)
