@@ -97,6 +97,9 @@ func withHold(dropAt float64) func(*Run) {
 			for range 20 {
 				r.Histograms[MetricDrop].RecordValue(int64(dropAt * 1e6))
 			}
+			// The load generator puts the drops' p99 in the second they
+			// happened; a report shows the survival curve instead.
+			r.Series[int(dropAt)].P99 = int64(dropAt * 1e6)
 		}
 		r.Summary.Hold = h
 	}

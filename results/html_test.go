@@ -126,8 +126,8 @@ func parseSVG(t testing.TB, s string) svgStats {
 		case xml.CharData:
 			text := string(tok)
 			switch {
-			case len(stack) > 0 && stack[len(stack)-1] == "title":
-				st.title = text
+			case len(stack) > 0 && stack[len(stack)-1] == "title" && st.title == "":
+				st.title = text // the chart's; series have their own
 			case class == "legend-label":
 				st.legend = append(st.legend, text)
 			}

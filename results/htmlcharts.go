@@ -226,6 +226,11 @@ func p99Chart(w *OverviewWorkload) (svgChart, bool) {
 		if metric == "" {
 			metric = PrimaryMetric(t.Run.Summary.Workload)
 		}
+		if metric == MetricDrop {
+			// Time to drop is when a connection ended, not a latency
+			// per second: the survival curve shows it.
+			return svgChart{}, false
+		}
 		for _, iv := range t.Run.Series {
 			if iv.P99 > 0 {
 				v := float64(iv.P99) / 1e3

@@ -490,7 +490,7 @@ func (c *svgChart) drawSeries(b *svgBuf, f svgFrame, i int) {
 	marks := s.marks || len(pts) == 1
 	b.WriteString(`<g class="series"`)
 	b.attr("data-series", s.name)
-	b.WriteString(">")
+	b.WriteString("><title>" + svgEscape(s.name) + "</title>") // shown on hover
 	if len(pts) > 1 {
 		for j, p := range pts {
 			x, y := svgCoord(c.px(f, p.x)), svgCoord(c.py(f, p.y))
