@@ -91,13 +91,22 @@ func htmlScenario(w io.Writer, s *OverviewScenario, i int) {
 		if p := repWorkloadParams(wl); p != "" {
 			fmt.Fprintf(w, "<p class=\"params\">%s</p>\n", htmlEsc(p))
 		}
+		// The numbers and the first chart (the primary metric by
+		// percentile) side by side on a wide screen; the rest below.
+		charts := chartsOf(wl)
+		fmt.Fprintf(w, "<div class=\"lead\">\n<div class=\"tables\">\n")
 		htmlTable(w, repNumbersTable(wl), "numbers")
 		if vt := repVerdictsTable(wl); len(vt.rows) > 0 {
 			htmlTable(w, vt, "verdicts")
 		}
-		if charts := chartsOf(wl); len(charts) > 0 {
+		fmt.Fprintf(w, "</div>\n")
+		if len(charts) > 0 {
+			fmt.Fprintf(w, "<figure>%s</figure>\n", charts[0].render())
+		}
+		fmt.Fprintf(w, "</div>\n")
+		if len(charts) > 1 {
 			fmt.Fprintf(w, "<div class=\"charts\">\n")
-			for _, c := range charts {
+			for _, c := range charts[1:] {
 				fmt.Fprintf(w, "<figure>%s</figure>\n", c.render())
 			}
 			fmt.Fprintf(w, "</div>\n")
@@ -129,11 +138,17 @@ func htmlTable(w io.Writer, t reportTable, class string) {
 			if c.tone != "" {
 				cls = " class=\"" + c.tone + "\""
 			}
-			fmt.Fprintf(w, "<%s%s>%s</%s>", tag, cls, htmlEsc(c.text), strings.Fields(tag)[0])
+			fmt.Fprintf(w, "<%s%s>%s</%s>", tag, cls, htmlBreakable(c.text), strings.Fields(tag)[0])
 		}
 		fmt.Fprintf(w, "</tr>\n")
 	}
 	fmt.Fprintf(w, "</tbody>\n</table>\n")
+}
+
+// htmlBreakable escapes s and lets a long URL or path wrap after its
+// slashes, so a narrow column stays readable.
+func htmlBreakable(s string) string {
+	return strings.ReplaceAll(htmlEsc(s), "/", "/<wbr>")
 }
 
 // htmlStyle is the page's only style sheet. It uses the reader's system
@@ -164,6 +179,12 @@ td.fail, .verdict.fail, p.fail { color: var(--fail); }
 td.muted, .verdict.muted { color: var(--muted); }
 nav ol { margin: 4px 0; padding-left: 22px; }
 ul.failures li { margin: 3px 0; }
+.lead { display: flex; flex-wrap: wrap; gap: 18px 32px; align-items: flex-start; }
+.lead .tables { flex: 0 1 auto; max-width: 100%; overflow-x: auto; }
+.lead figure { flex: 1 1 440px; max-width: 760px; }
+table.numbers { font-size: 13.5px; }
+table.numbers th, table.numbers td { padding: 3px 10px 3px 6px; }
+table.numbers td { max-width: 14em; }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 18px 24px; margin: 10px 0 8px; }
 figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
 svg.chart { width: 100%; height: auto; display: block; overflow: visible; }
@@ -183,6 +204,7 @@ footer { margin-top: 40px; font-size: 13px; }
   h3 { break-after: avoid; }
   table, figure { break-inside: avoid; }
   .charts { grid-template-columns: 1fr 1fr; }
+  .lead figure { max-width: 50%; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `

@@ -344,14 +344,20 @@ func svgNiceStep(raw float64) float64 {
 	return 10 * base
 }
 
-// svgLinearTicks chooses about five round ticks and widens the range to them.
+// svgLinearTicks chooses about five round ticks and widens the range down
+// to a tick, and up to one if that is near.
 func svgLinearTicks(lo, hi float64, format func(float64) string) (float64, float64, []svgTick) {
 	step := svgNiceStep((hi - lo) / 5)
-	lo, hi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
+	lo = math.Floor(lo/step) * step
+	// The axis ends on a round tick unless that is far past the data (a
+	// 15.03 s run would get an axis to 20 s).
+	if up := math.Ceil(hi/step) * step; up-hi <= step/4 {
+		hi = up
+	}
 	var ticks []svgTick
 	for i := 0; i <= 12; i++ {
 		v := lo + float64(i)*step
-		if v > hi+step/2 {
+		if v > hi+step*1e-9 {
 			break
 		}
 		if math.Abs(v) < step/1e6 {

@@ -31,10 +31,11 @@ func TestSVGLinearTicks(t *testing.T) {
 		labels         []string
 	}{
 		{"round", 0, 100, 0, 100, []string{"0", "20", "40", "60", "80", "100"}},
-		{"widened to a tick", 0, 2_040, 0, 2_500, []string{"0", "500", "1k", "1.5k", "2k", "2.5k"}},
-		{"small", 0, 0.37, 0, 0.4, []string{"0", "0.1", "0.2", "0.3", "0.4"}},
-		{"negative", -3, 7, -4, 8, []string{"-4", "-2", "0", "2", "4", "6", "8"}},
-		{"millions", 0, 3.2e6, 0, 4e6, []string{"0", "1M", "2M", "3M", "4M"}},
+		{"widened to a near tick", 0, 1_940, 0, 2_000, []string{"0", "500", "1k", "1.5k", "2k"}},
+		{"a far tick is not added", 0, 15.03, 0, 15.03, []string{"0", "5", "10", "15"}},
+		{"small", 0, 0.38, 0, 0.4, []string{"0", "0.1", "0.2", "0.3", "0.4"}},
+		{"negative", -3, 7, -4, 7, []string{"-4", "-2", "0", "2", "4", "6"}},
+		{"millions", 0, 3.8e6, 0, 4e6, []string{"0", "1M", "2M", "3M", "4M"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
