@@ -30,12 +30,12 @@ func WriteHTML(w io.Writer, o *Overview) error {
 	} else if passed == 0 {
 		tone = repToneMuted
 	}
-	fmt.Fprintf(bw, "<p class=\"verdict %s\">%s</p>\n</header>\n", tone, htmlEsc(repVerdictLine(o)))
+	fmt.Fprintf(bw, "<p class=\"verdict %s\">%s</p>\n</header>\n", tone, htmlText(repVerdictLine(o)))
 	htmlContents(bw, o)
 	if fs := o.failures(); len(fs) > 0 {
 		fmt.Fprintf(bw, "<section id=\"failures\">\n<h2>Failures</h2>\n<ul class=\"failures\">\n")
 		for _, f := range fs {
-			fmt.Fprintf(bw, "<li>%s <b>%s</b>: %s</li>\n", repMarkFail, htmlEsc(f.where), htmlEsc(f.what))
+			fmt.Fprintf(bw, "<li><span class=\"fail\">%s</span> <b>%s</b>: %s</li>\n", htmlMarkFail, htmlEsc(f.where), htmlEsc(f.what))
 		}
 		fmt.Fprintf(bw, "</ul>\n</section>\n")
 	}
@@ -48,6 +48,20 @@ func WriteHTML(w io.Writer, o *Overview) error {
 }
 
 func htmlEsc(s string) string { return html.EscapeString(s) }
+
+// The page marks verdicts with ✓ and ✗, which every text font has: the
+// ✅ and ❌ of report.md need an emoji font, and show as empty boxes
+// without one (headless browsers, many printers). Colour comes from the
+// cell's class.
+const (
+	htmlMarkPass = "✓"
+	htmlMarkFail = "✗"
+)
+
+var htmlMarks = strings.NewReplacer(repMarkPass, htmlMarkPass, repMarkFail, htmlMarkFail)
+
+// htmlText escapes a report's text for the page, with its marks.
+func htmlText(s string) string { return htmlMarks.Replace(htmlEsc(s)) }
 
 // anchor is the id of scenario i's workload j (j < 0: the scenario).
 func htmlAnchor(i, j int) string {
@@ -84,7 +98,7 @@ func htmlScenario(w io.Writer, s *OverviewScenario, i int) {
 		fmt.Fprintf(w, "<p class=\"description\">%s</p>\n", htmlEsc(s.Description))
 	}
 	if s.Err != "" {
-		fmt.Fprintf(w, "<p class=\"fail\">%s could not run: %s</p>\n", repMarkFail, htmlEsc(s.Err))
+		fmt.Fprintf(w, "<p class=\"fail\">%s could not run: %s</p>\n", htmlMarkFail, htmlEsc(s.Err))
 	}
 	for j, wl := range s.Workloads {
 		fmt.Fprintf(w, "<section class=\"workload\" id=\"%s\">\n<h3>%s</h3>\n", htmlAnchor(i, j), htmlEsc(wl.Name))
@@ -148,7 +162,7 @@ func htmlTable(w io.Writer, t reportTable, class string) {
 // htmlBreakable escapes s and lets a long URL or path wrap after its
 // slashes, so a narrow column stays readable.
 func htmlBreakable(s string) string {
-	return strings.ReplaceAll(htmlEsc(s), "/", "/<wbr>")
+	return strings.ReplaceAll(htmlText(s), "/", "/<wbr>")
 }
 
 // htmlStyle is the page's only style sheet. It uses the reader's system

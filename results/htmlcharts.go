@@ -323,7 +323,7 @@ func balanceChart(w *OverviewWorkload) (svgChart, bool) {
 	return svgChart{
 		kind:   ChartBalance,
 		title:  "balance: connections per backend",
-		note:   "max/mean (1.00 is even): " + strings.Join(ratios, ", "),
+		note:   "max/mean over the backends each target reached (1.00 is even): " + strings.Join(ratios, ", "),
 		x:      svgAxis{label: "backend (X-Wsbench-Backend); bar labels: share of the target's connections"},
 		y:      svgAxis{label: "connections"},
 		series: series,

@@ -88,7 +88,7 @@ func repNumbersTable(w *OverviewWorkload) reportTable {
 	for i, m := range chartMetrics(w) {
 		repLatencyRows(add, m, i == 0)
 	}
-	repHoldRows(add)
+	repHoldRows(add, repBackendsSeen(w))
 	repProxyRows(add)
 	add("loadgen CPU / msg", func(_ *OverviewTarget, s *Summary) reportCell {
 		if s.Self == nil || s.Self.CPUPerMsgUS <= 0 {
@@ -171,7 +171,24 @@ func repLatencyRows(add repRowAdder, m string, primary bool) {
 	}
 }
 
-func repHoldRows(add repRowAdder) {
+// repBackendsSeen counts the distinct backends any target of the workload
+// reached.
+func repBackendsSeen(w *OverviewWorkload) int {
+	seen := map[string]bool{}
+	for _, t := range w.Targets {
+		if t.Run != nil {
+			for b := range t.Run.Summary.Backends {
+				seen[b] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+// repHoldRows shows how connections ended and where they went. The
+// balance ratio is over the backends a target reached; one that reached
+// fewer than the workload saw (ip_hash from one /24) says so.
+func repHoldRows(add repRowAdder, seen int) {
 	add("hold outcomes", func(_ *OverviewTarget, s *Summary) reportCell {
 		if s.Hold == nil {
 			return reportCell{}
@@ -182,7 +199,11 @@ func repHoldRows(add repRowAdder) {
 		if len(s.Backends) == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmt.Sprintf("%d, max/mean %.2f", len(s.Backends), repMaxMean(s.Backends))}
+		n := fmt.Sprintf("%d", len(s.Backends))
+		if len(s.Backends) < seen {
+			n = fmt.Sprintf("%d of the %d seen", len(s.Backends), seen)
+		}
+		return reportCell{text: fmt.Sprintf("%s, max/mean %.2f", n, repMaxMean(s.Backends))}
 	})
 	add("ramp: highest step within SLO", func(_ *OverviewTarget, s *Summary) reportCell {
 		r := s.Ramp

@@ -49,6 +49,7 @@ func TestWriteMarkdownContent(t *testing.T) {
 		{"balance named", "hold: connections still open; balance: connections per backend."},
 		{"parameters shared once", "rtt · conns=20 duration=5s rate=1000\n"},
 		{"url differs by target", "| url | ws://direct:80/echo | ws://refproxy:80/echo | ws://nginx-map:80/echo | – |"},
+		{"backends reached of those seen", "| backends | 3, max/mean 1.05 | 1 of the 3 seen, max/mean 1.00 |"},
 		{"images", "| image nginx | wsbench-nginx:1.22.1 · nginx/1.22.1 · fedcba987654 |"},
 	}
 	for _, c := range cases {
