@@ -101,7 +101,7 @@ func htmlScenario(w io.Writer, s *OverviewScenario, i int) {
 		fmt.Fprintf(w, "<p class=\"fail\">%s could not run: %s</p>\n", htmlMarkFail, htmlEsc(s.Err))
 	}
 	for j, wl := range s.Workloads {
-		fmt.Fprintf(w, "<section class=\"workload\" id=\"%s\">\n<h3>%s</h3>\n", htmlAnchor(i, j), htmlEsc(wl.Name))
+		fmt.Fprintf(w, "<section class=\"workload\" id=\"%s\">\n<div class=\"head\">\n<h3>%s</h3>\n", htmlAnchor(i, j), htmlEsc(wl.Name))
 		if p := repWorkloadParams(wl); p != "" {
 			fmt.Fprintf(w, "<p class=\"params\">%s</p>\n", htmlEsc(p))
 		}
@@ -117,7 +117,7 @@ func htmlScenario(w io.Writer, s *OverviewScenario, i int) {
 		if len(charts) > 0 {
 			fmt.Fprintf(w, "<figure>%s</figure>\n", charts[0].render())
 		}
-		fmt.Fprintf(w, "</div>\n")
+		fmt.Fprintf(w, "</div>\n</div>\n")
 		if len(charts) > 1 {
 			fmt.Fprintf(w, "<div class=\"charts\">\n")
 			for _, c := range charts[1:] {
@@ -216,7 +216,7 @@ footer { margin-top: 40px; font-size: 13px; }
   nav { display: none; }
   h2 { break-before: auto; break-after: avoid; }
   h3 { break-after: avoid; }
-  table, figure { break-inside: avoid; }
+  table, figure, .head { break-inside: avoid; }
   .charts { grid-template-columns: 1fr 1fr; }
   .lead figure { max-width: 50%; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
