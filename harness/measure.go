@@ -139,7 +139,7 @@ func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
 	if p.dur == 0 {
 		p.dur = 10 * time.Second // the load generator's default
 	}
-	scheme, host := "ws", t.st.Addr(backendName(1), backendPort)
+	scheme, host := "ws", t.st.Addr(t.sc.Upstreams(tg)[0], backendPort)
 	switch tg.Kind {
 	case "refproxy", "nginx":
 		host, p.proxy = t.st.Addr(tg.Name, proxyPort), tg.Name

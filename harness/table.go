@@ -39,6 +39,9 @@ func writeTable(w io.Writer, so *ScenarioOutcome) {
 		if r.Err != "" {
 			fmt.Fprintf(w, "   ✗ %s / %s: %s\n", r.Target, r.Workload, r.Err)
 		}
+		if r.Skipped != "" {
+			fmt.Fprintf(w, "   - %s / %s skipped: %s\n", r.Target, r.Workload, r.Skipped)
+		}
 	}
 	fmt.Fprintln(w)
 }
@@ -47,7 +50,7 @@ func rowLine(r *Row) string {
 	cells := []string{r.Target, r.Workload}
 	switch {
 	case r.Skipped != "":
-		return strings.Join(append(cells, "skipped: "+r.Skipped), "\t") + "\t"
+		return strings.Join(append(cells, "skipped"), "\t") + "\t"
 	case r.Summary == nil:
 		return strings.Join(append(cells, "error"), "\t") + "\t"
 	}

@@ -15,17 +15,24 @@ import (
 // topology is one stack's services for a scenario: echo backends,
 // blackholes and the targets' proxies.
 type topology struct {
-	h         *harness
-	st        *stack.Stack
-	sc        *scenarios.Scenario
-	dir       string            // the scenario's results directory
-	upstreams []string          // backend addresses, as proxies dial them
-	tlsFiles  map[string][]byte // the run's certificate, when anything serves TLS
-	saved     map[string]bool   // services whose logs are saved
+	h        *harness
+	st       *stack.Stack
+	sc       *scenarios.Scenario
+	dir      string            // the scenario's results directory
+	tlsFiles map[string][]byte // the run's certificate, when anything serves TLS
+	saved    map[string]bool   // services whose logs are saved
 }
 
-func backendName(i int) string   { return "backend-" + strconv.Itoa(i) }
-func blackholeName(i int) string { return "blackhole-" + strconv.Itoa(i) }
+func backendName(i int) string { return scenarios.BackendPrefix + strconv.Itoa(i) }
+
+// upstreams are the addresses target tg proxies to, as proxies dial them.
+func (t *topology) upstreams(tg scenarios.Target) []string {
+	var out []string
+	for _, name := range t.sc.Upstreams(tg) {
+		out = append(out, t.st.Addr(name, backendPort))
+	}
+	return out
+}
 
 // usesTLS reports whether anything in the scenario serves wss://.
 func (t *topology) usesTLS() bool {
@@ -49,10 +56,7 @@ func (t *topology) certFiles() (map[string][]byte, error) {
 	if t.tlsFiles != nil || !t.usesTLS() {
 		return t.tlsFiles, nil
 	}
-	var hosts []string
-	for i := 1; i <= max(t.sc.Backends.Count, 1); i++ {
-		hosts = append(hosts, backendName(i))
-	}
+	hosts := t.sc.BackendNames()
 	for _, tg := range t.sc.Targets {
 		hosts = append(hosts, tg.Name)
 	}
@@ -71,8 +75,7 @@ func (t *topology) startBackends(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for i := 1; i <= max(t.sc.Backends.Count, 1); i++ {
-		name := backendName(i)
+	for _, name := range t.sc.BackendNames() {
 		args := []string{"echo", "--listen", t.st.Bind(name, backendPort), "--id", name}
 		var svcFiles map[string][]byte
 		if t.sc.Backends.TLS {
@@ -84,16 +87,13 @@ func (t *topology) startBackends(ctx context.Context) error {
 			WaitLog: "wsbench echo: listening on"}); err != nil {
 			return err
 		}
-		t.upstreams = append(t.upstreams, t.st.Addr(name, backendPort))
 	}
-	for i := 1; i <= t.sc.Backends.Blackhole; i++ {
-		name := blackholeName(i)
+	for _, name := range t.sc.BlackholeNames() {
 		args := []string{"echo", "--listen", t.st.Bind(name, backendPort), "--blackhole"}
 		if err := t.start(ctx, stack.Service{Name: name, Role: "echo", Port: backendPort, Args: args,
 			WaitLog: "wsbench echo: listening on"}); err != nil {
 			return err
 		}
-		t.upstreams = append(t.upstreams, t.st.Addr(name, backendPort))
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 	switch tg.Kind {
 	case "refproxy":
 		args := []string{"proxy", "--listen", t.st.Bind(tg.Name, proxyPort)}
-		for _, u := range t.upstreams {
+		for _, u := range t.upstreams(tg) {
 			args = append(args, "--upstream", u)
 		}
 		args = append(args, tg.Args...)
@@ -133,7 +133,7 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 func (t *topology) nginxFiles(tg scenarios.Target) (map[string][]byte, error) {
 	env := scenarios.NginxEnv{
 		Listen:    t.st.Bind(tg.Name, proxyPort),
-		Upstreams: t.upstreams,
+		Upstreams: t.upstreams(tg),
 		TempDir:   t.st.Path(tg.Name, "/tmp"),
 	}
 	files := map[string][]byte{"/tmp/.keep": nil}
