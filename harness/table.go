@@ -21,7 +21,7 @@ func writeTable(w io.Writer, so *ScenarioOutcome) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "target\tworkload\tconns ok\tshake p50\tp99\trtt p50\tp99\tp99.9\tmsgs/s\tproxy µs/msg\tmem/conn\tfailures\texpect\t")
+	fmt.Fprintln(tw, "target\tworkload\tconns ok\tshake p50\tp99\tlatency\tp50\tp99\tp99.9\tmsgs/s\tproxy µs/msg\tmem/conn\tfailures\texpect\t")
 	for _, r := range so.Rows {
 		fmt.Fprintln(tw, rowLine(r))
 	}
@@ -58,7 +58,7 @@ func rowLine(r *Row) string {
 	hs, rtt := s.Histograms[results.MetricHandshake], primaryLatency(s)
 	cells = append(cells,
 		fmt.Sprintf("%d/%d", s.Connections.Opened, s.Connections.Attempted),
-		ms(hs.P50, hs.Count), ms(hs.P99, hs.Count),
+		ms(hs.P50, hs.Count), ms(hs.P99, hs.Count), latencyName(s.Workload),
 		ms(rtt.P50, rtt.Count), ms(rtt.P99, rtt.Count), ms(rtt.P999, rtt.Count),
 		rate(s.Rates.MsgsRecvPerSec),
 		cpuPerMsg(r), memPerConn(r),
@@ -72,6 +72,20 @@ func rowLine(r *Row) string {
 // for throughput, one-way for push, time to drop for hold.
 func primaryLatency(s *results.Summary) results.Stats {
 	return s.Histograms[results.PrimaryMetric(s.Workload)]
+}
+
+// latencyName labels the latency columns of a row: what was measured.
+func latencyName(workload string) string {
+	switch m := results.PrimaryMetric(workload); m {
+	case results.MetricService:
+		return "service"
+	case results.MetricOneWay:
+		return "one-way"
+	case results.MetricDrop:
+		return "to drop"
+	default:
+		return m
+	}
 }
 
 func ms(us int64, count int64) string {
