@@ -47,10 +47,11 @@
 // # Built-ins and their budget
 //
 // BuiltinNames lists the six built-in scenarios in the order `wsbench run`
-// runs them. Together they are budgeted to about 4.7 minutes of loads and
-// process starts on a 2-core machine (Scenario.Estimate; a test holds the
-// sum under 5 minutes), leaving a minute for image builds within the
-// 6 minutes `make bench` may take. Scaled lengthens every load.
+// runs them. Together they are budgeted to under 5 minutes of loads and
+// process starts on a 2-core machine by Scenario.Estimate (a test holds the
+// sum to it), leaving a minute for image builds within the 6 minutes `make
+// bench` may take. The estimate is pessimistic: the whole suite ran in about
+// 3 minutes on the local runtime. Scaled lengthens every load.
 //
 // # nginx
 //

@@ -137,6 +137,14 @@ func nginxTargetView(t Target) (*nginxView, []error) {
 	if t.Kind != KindNginx {
 		return nil, []error{&paramError{err: fmt.Errorf("kind %q: only nginx targets render an nginx.conf", t.Kind)}}
 	}
+	// The name and seed land in a comment of the config: a newline in
+	// either would start a directive, so they are checked here too.
+	if !nameRE.MatchString(t.Name) {
+		return nil, []error{&paramError{err: fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name)}}
+	}
+	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
+		return nil, []error{&paramError{err: fmt.Errorf("seed %q: want S1 … S11", t.Seed)}}
+	}
 	v := &nginxView{Name: t.Name, Seed: t.Seed, Variant: t.Config, Workers: "1"}
 	switch t.Config {
 	case ConfigPlain:

@@ -239,6 +239,8 @@ func TestRenderNginxErrors(t *testing.T) {
 		want   string
 	}{
 		{"not nginx", Target{Name: "t", Kind: KindRefproxy}, ok, `kind "refproxy": only nginx targets`},
+		{"name that would inject", Target{Name: "t\ninclude /etc/passwd;", Kind: KindNginx, Config: ConfigMap}, ok, "target name"},
+		{"seed that would inject", Target{Name: "t", Seed: "S1\nx", Kind: KindNginx, Config: ConfigMap}, ok, `seed "S1\nx"`},
 		{"unknown config", Target{Name: "t", Kind: KindNginx, Config: "mapp"}, ok, `config "mapp": want plain, upgrade, map (did you mean map?)`},
 		{"unknown param", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"read_timout": "5s"}}, ok,
 			"params.read_timout: unknown parameter (did you mean read_timeout?)"},
@@ -271,8 +273,8 @@ func TestRenderNginxErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error, want one containing %q", tt.want)
 			}
-			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "scenarios: target t: ") {
-				t.Errorf("error %q\nwant it to start with \"scenarios: target t: \" and contain %q", err, tt.want)
+			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "scenarios: target t") {
+				t.Errorf("error %q\nwant it to start with \"scenarios: target t\" and contain %q", err, tt.want)
 			}
 		})
 	}

@@ -160,6 +160,8 @@ func TestParseErrors(t *testing.T) {
 			"scenarios: t.yaml:24: workloads[0].load.source_ips: loadgen: source ip"},
 		{"bad path", "      path: /echo?hello=1", "      path: echo",
 			`scenarios: t.yaml:22: workloads[0].load.path: "echo": want a request path`},
+		{"tls backends behind a proxy", "  blackhole: 1", "  blackhole: 1\n  tls: true",
+			"scenarios: t.yaml:6: backends.tls: target nginx is nginx, which speaks plain HTTP to its backends"},
 		{"bad seed", "description: a scenario for tests", "description: a scenario for tests\nseeds: [S12]",
 			`scenarios: t.yaml:3: seeds[0]: "S12": want a seed configuration S1 … S11`},
 		{"bad name", "name: demo", "name: Demo Scenario",

@@ -72,6 +72,14 @@ func (v *validator) scenario(s *Scenario) {
 	for i := range s.Targets {
 		v.target(s, i, first)
 	}
+	if s.Backends.TLS {
+		for _, t := range s.Targets {
+			if t.Kind != KindDirect {
+				v.fail("backends.tls", "target %s is %s, which speaks plain HTTP to its backends; TLS backends are for direct targets (terminate TLS at nginx with params tls: on)", t.Name, t.Kind)
+				break
+			}
+		}
+	}
 	if len(s.Workloads) == 0 {
 		v.fail("workloads", "missing: want at least one workload")
 	}
