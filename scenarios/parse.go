@@ -79,6 +79,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	root, err := parseNode(data)
 	if err != nil {
 		line, msg := locate(err)
+		if wildcardLine(data, line) {
+			msg = fmt.Errorf("%w (a bare * starts a YAML alias: quote the wildcard, \"*\":)", msg)
+		}
 		return fail(line, "", msg)
 	}
 	if root.Kind != yaml.MappingNode {
@@ -128,6 +131,16 @@ func parseNode(data []byte) (*yaml.Node, error) {
 }
 
 var lineRE = regexp.MustCompile(`line (\d+): `)
+
+// wildcardLine reports whether line (1-based) of data holds an unquoted "*"
+// key, the usual cause of a YAML alias error in an expect block.
+func wildcardLine(data []byte, line int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return false
+	}
+	return bytes.HasPrefix(bytes.TrimSpace(lines[line-1]), []byte("*:"))
+}
 
 // locate pulls the first "line N: " out of a yaml error.
 func locate(err error) (int, error) {

@@ -172,6 +172,8 @@ func TestParseErrors(t *testing.T) {
 			"scenarios: t.yaml:"},
 		{"tab indentation", "      conns: 20", "\tconns: 20",
 			"scenarios: t.yaml:22: found a tab character that violates indentation"},
+		{"unquoted wildcard", `      "*":`, `      *:`,
+			`scenarios: t.yaml:27: did not find expected alphabetic or numeric character (a bare * starts a YAML alias: quote the wildcard, "*":)`},
 		{"a second document", "", "---\nname: other\n",
 			"scenarios: t.yaml:32: a second YAML document; a scenario file holds one"},
 	}

@@ -43,8 +43,8 @@ type Target struct {
 	// map (S3), and the map config with features switched on by Params.
 	Config string `yaml:"config"`
 	// Params set template parameters (nginx) — read_timeout, send_timeout,
-	// connect_timeout, balance, hash_key, limit_conn, buffer_size,
-	// buffers, headers, tls, workers — see NginxParams.
+	// reset_timedout, connect_timeout, balance, hash_key, limit_conn,
+	// buffer_size, buffers, headers, tls, workers — see NginxParams.
 	Params map[string]string `yaml:"params"`
 	// Upstreams names the backends this target proxies to, in order
 	// (e.g. [blackhole-1] for a proxy_connect_timeout case); empty = every
