@@ -211,9 +211,8 @@ func (v *nginxView) setEnv(env NginxEnv) error {
 	if !path.IsAbs(v.TempDir) || !pathRE.MatchString(v.TempDir) {
 		return fmt.Errorf("temp dir %q: want an absolute path without spaces or ;{}", v.TempDir)
 	}
-	v.TempDir = strings.TrimSuffix(path.Clean(v.TempDir), "/")
-	if v.TempDir == "" {
-		v.TempDir = "/" // never "//nginx.pid": Clean("/") is "/", trimmed to ""
+	if v.TempDir = path.Clean(v.TempDir); v.TempDir == "/" {
+		v.TempDir = "" // the template adds the slash: "/nginx.pid", not "//nginx.pid"
 	}
 	if len(env.Upstreams) == 0 {
 		return errors.New("no upstream address: want at least one backend")

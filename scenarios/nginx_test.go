@@ -290,6 +290,12 @@ func TestRenderNginxDefaults(t *testing.T) {
 			t.Errorf("config lacks %q:\n%s", w, conf)
 		}
 	}
+	for dir, want := range map[string]string{"/": "pid /nginx.pid;", "/var/tmp/": "pid /var/tmp/nginx.pid;", "/a//b/.": "pid /a/b/nginx.pid;"} {
+		conf, err := RenderNginx(Target{Name: "t", Kind: KindNginx, Config: ConfigMap}, NginxEnv{Upstreams: []string{"b:1"}, TempDir: dir})
+		if err != nil || !bytes.Contains(conf, []byte(want)) {
+			t.Errorf("temp dir %q: want %q in the config (err %v)", dir, want, err)
+		}
+	}
 }
 
 func fileExists(p string) bool {
