@@ -257,11 +257,11 @@ func (o *Overview) fromRunFile(rf *runFile) error {
 	o.Start, o.End, o.Interrupted = rf.Start, rf.End, rf.Interrupted
 	o.Runtime, o.Network, o.Images = rf.Runtime, rf.Network, rf.Images
 	for _, s := range rf.Scenarios {
-		sc := &OverviewScenario{Name: s.Name, Description: s.Description, Err: s.Err}
+		sc := &OverviewScenario{Name: s.Name, Description: strings.TrimSpace(s.Description), Err: s.Err}
 		o.Scenarios = append(o.Scenarios, sc)
 		for _, r := range s.Rows {
 			t := &OverviewTarget{
-				Target: r.Target, Kind: r.Kind, Seed: r.Seed, Description: r.Description,
+				Target: r.Target, Kind: r.Kind, Seed: r.Seed, Description: strings.TrimSpace(r.Description),
 				Dir: filepath.ToSlash(r.Dir), Usage: r.Usage, Err: r.Err, Skipped: r.Skipped, Logs: r.Logs,
 			}
 			for _, v := range r.Verdicts {
