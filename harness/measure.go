@@ -90,7 +90,7 @@ func (t *topology) finish(ctx context.Context, row *Row, w scenarios.Workload, r
 		}
 	}
 	row.Summary, row.Usage = &run.Summary, sumUsage(reps)
-	facts := scenarios.Facts{Summary: &run.Summary, Proxy: row.Usage}
+	facts := scenarios.Facts{Summary: &run.Summary, Proxy: row.Usage, Backends: t.echoUpstreams(targetOf(t.sc, row.Target))}
 	for _, key := range []string{"*", row.Target} {
 		for _, e := range w.Expect[key] {
 			row.Verdicts = append(row.Verdicts, e.Check(facts))

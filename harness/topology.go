@@ -25,6 +25,21 @@ type topology struct {
 
 func backendName(i int) string { return scenarios.BackendPrefix + strconv.Itoa(i) }
 
+// echoUpstreams counts the echo backends target tg balances over (its
+// blackholes accept nothing, so they never count).
+func (t *topology) echoUpstreams(tg scenarios.Target) int {
+	if tg.Kind == "direct" {
+		return 1
+	}
+	n := 0
+	for _, name := range t.sc.Upstreams(tg) {
+		if strings.HasPrefix(name, scenarios.BackendPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
 // upstreams are the addresses target tg proxies to, as proxies dial them.
 func (t *topology) upstreams(tg scenarios.Target) []string {
 	var out []string
