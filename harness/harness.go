@@ -89,7 +89,10 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 	}
 	out.End, out.Interrupted = time.Now(), ctx.Err() != nil
-	return out, out.write()
+	if err := out.write(); err != nil {
+		return out, err
+	}
+	return out, out.writeReports()
 }
 
 type harness struct {

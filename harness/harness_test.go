@@ -129,7 +129,7 @@ func TestSmallScenarioDocker(t *testing.T) {
 			t.Errorf("%s/%s: no proxy CPU measured: %+v", r.Target, r.Workload, r.Usage)
 		}
 	}
-	for _, f := range []string{"run.json", "small/nginx/nginx.conf", "small/nginx/rtt/summary.json", "small/nginx/rtt/rtt.hlog", "small/refproxy/closed/verdicts.json"} {
+	for _, f := range []string{"run.json", "report.html", "report.md", "small/nginx/nginx.conf", "small/nginx/rtt/summary.json", "small/nginx/rtt/rtt.hlog", "small/refproxy/closed/verdicts.json"} {
 		if _, err := os.Stat(filepath.Join(out.Dir, f)); err != nil {
 			t.Errorf("missing %s: %v", f, err)
 		}

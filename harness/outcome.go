@@ -11,8 +11,8 @@ import (
 	"github.com/wsbench/wsbench/scenarios"
 )
 
-// RunSchema identifies run.json.
-const RunSchema = "wsbench/run/v1"
+// RunSchema identifies run.json; the results package reads it too.
+const RunSchema = results.RunSchema
 
 // Outcome is a whole `wsbench run`: run.json.
 type Outcome struct {
@@ -121,7 +121,32 @@ func (o *Outcome) write() error {
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("harness: run.json: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(o.Dir, "run.json"))
+	return os.Rename(tmp, filepath.Join(o.Dir, results.RunFile))
+}
+
+// writeReports renders report.md and report.html from what the run wrote.
+func (o *Outcome) writeReports() error {
+	ov, err := results.LoadOverview(o.Dir)
+	if err != nil {
+		return fmt.Errorf("harness: report: %w", err)
+	}
+	for name, write := range map[string]func(*os.File) error{
+		"report.md":   func(f *os.File) error { return results.WriteMarkdown(f, ov) },
+		"report.html": func(f *os.File) error { return results.WriteHTML(f, ov) },
+	} {
+		f, err := os.Create(filepath.Join(o.Dir, name))
+		if err != nil {
+			return fmt.Errorf("harness: report: %w", err)
+		}
+		werr := write(f)
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return fmt.Errorf("harness: %s: %w", name, werr)
+		}
+	}
+	return nil
 }
 
 // ReadOutcome reads a run directory's run.json and the summaries its rows
