@@ -45,8 +45,8 @@ See docs/gating.md.`,
 func compareFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	format := fs.String("format", compare.FormatText, "output: text (a table), markdown (a pull-request comment) or json")
 	policyFile := fs.String("policy", "", "YAML policy `FILE` (alpha, max:, min:) replacing the default policy")
-	maxes := fs.StringArray("max", nil, "`METRIC=+N%`: how far a latency or cost may rise, e.g. rtt.p99=+10%; METRIC=off drops it (repeatable)")
-	mins := fs.StringArray("min", nil, "`METRIC=-N%`: how far a throughput may fall, e.g. throughput.msgs_per_s=-5% (repeatable)")
+	maxes := fs.StringArray("max", nil, "how far a latency or cost `METRIC` may rise, as METRIC=+N% (e.g. rtt.p99=+10%), or METRIC=off to drop it (repeatable)")
+	mins := fs.StringArray("min", nil, "how far a throughput or success `METRIC` may fall, as METRIC=-N% (e.g. throughput.msgs_per_s=-5%), or METRIC=off (repeatable)")
 	return func(_ context.Context, args []string, e *env) error {
 		switch *format {
 		case compare.FormatText, compare.FormatMarkdown, compare.FormatJSON:
