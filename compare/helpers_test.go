@@ -95,7 +95,7 @@ func (s synth) run() *results.Run {
 }
 
 // write writes the run under dir/rel and returns dir.
-func (s synth) write(t *testing.T, dir, rel string) string {
+func (s synth) write(t testing.TB, dir, rel string) string {
 	t.Helper()
 	if err := s.run().Write(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
 		t.Fatal(err)

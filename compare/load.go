@@ -203,24 +203,36 @@ func (set *Set) readRunFile() (map[string]*Usage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	var rf runFile
-	if err := json.Unmarshal(data, &rf); err != nil {
+	usage, warnings, err := parseRunFile(data)
+	if err != nil {
 		return nil, fmt.Errorf("compare: %s: %w", p, err)
 	}
-	if rf.Schema != RunSchema {
-		return nil, fmt.Errorf("compare: %s: schema %q, want %q", p, rf.Schema, RunSchema)
+	set.Warnings = append(set.Warnings, warnings...)
+	return usage, nil
+}
+
+// parseRunFile decodes run.json: the usage of every row and repetition by
+// its directory (cleaned, relative to the run), and a warning for every
+// scenario or row that did not run.
+func parseRunFile(data []byte) (usage map[string]*Usage, warnings []string, err error) {
+	var rf runFile
+	if err := json.Unmarshal(data, &rf); err != nil {
+		return nil, nil, err
 	}
-	usage := map[string]*Usage{}
+	if rf.Schema != RunSchema {
+		return nil, nil, fmt.Errorf("schema %q, want %q", rf.Schema, RunSchema)
+	}
+	usage = map[string]*Usage{}
 	for _, sc := range rf.Scenarios {
 		if sc.Err != "" {
-			set.Warnings = append(set.Warnings, fmt.Sprintf("scenario %s did not run: %s", sc.Name, sc.Err))
+			warnings = append(warnings, fmt.Sprintf("scenario %s did not run: %s", sc.Name, sc.Err))
 		}
 		for _, row := range sc.Rows {
 			switch {
 			case row.Err != "":
-				set.Warnings = append(set.Warnings, fmt.Sprintf("%s/%s/%s was not measured: %s", sc.Name, row.Target, row.Workload, row.Err))
+				warnings = append(warnings, fmt.Sprintf("%s/%s/%s was not measured: %s", sc.Name, row.Target, row.Workload, row.Err))
 			case row.Skipped != "":
-				set.Warnings = append(set.Warnings, fmt.Sprintf("%s/%s/%s was skipped: %s", sc.Name, row.Target, row.Workload, row.Skipped))
+				warnings = append(warnings, fmt.Sprintf("%s/%s/%s was skipped: %s", sc.Name, row.Target, row.Workload, row.Skipped))
 			}
 			if row.Dir != "" && row.Usage != nil {
 				usage[path.Clean(filepath.ToSlash(row.Dir))] = row.Usage
@@ -232,7 +244,7 @@ func (set *Set) readRunFile() (map[string]*Usage, error) {
 			}
 		}
 	}
-	return usage, nil
+	return usage, warnings, nil
 }
 
 // runs returns the result's runs as files (histograms, interval logs, time

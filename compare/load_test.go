@@ -110,3 +110,21 @@ func TestTruncatedIntervalLog(t *testing.T) {
 		t.Fatalf("error %v, want one naming rtt.hlog", err)
 	}
 }
+
+// FuzzParseRunFile: never panics; what parses has usable keys.
+func FuzzParseRunFile(f *testing.F) {
+	f.Add([]byte(`{"schema":"wsbench/run/v1","scenarios":[{"name":"s","rows":[{"target":"t","workload":"rtt","dir":"s/t/rtt","usage":{"CPU":1000,"MemoryGrowth":10},"reps":[{"dir":"s/t/rtt/rep-1","usage":{"CPU":5}}]}]}]}`))
+	f.Add([]byte(`{"schema":"wsbench/run/v1","scenarios":[{"name":"s","error":"boom","rows":[{"error":"x"}]}]}`))
+	f.Add([]byte(`{"schema":"x"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		usage, _, err := parseRunFile(data)
+		if err != nil {
+			return
+		}
+		for k, u := range usage {
+			if k == "" || u == nil {
+				t.Fatalf("usage key %q → %v", k, u)
+			}
+		}
+	})
+}
