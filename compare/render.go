@@ -73,10 +73,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
+// textVerdict shouts regressions and stars verdicts taken on the
+// threshold alone.
 func textVerdict(row Row) string {
-	v := strings.ToUpper(row.Verdict)
-	if row.Verdict == Pass || row.Verdict == Better || row.Verdict == Noise || row.Verdict == NA {
-		v = row.Verdict
+	v := row.Verdict
+	if v == Regression {
+		v = strings.ToUpper(v)
 	}
 	if row.ThresholdOnly {
 		v += "*"
