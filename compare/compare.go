@@ -104,7 +104,7 @@ func Compare(base, cur *Set, p Policy) (*Report, error) {
 	}
 	for _, pr := range pairs {
 		for _, rule := range p.Rules {
-			row, ok, err := judge(pr, rule, p.Alpha)
+			row, ok, err := judge(pr, rule, p.Alpha, rep)
 			if err != nil {
 				return nil, err
 			}
@@ -261,7 +261,7 @@ func sameEndpoint(a, b string) bool {
 
 // judge computes one row. ok is false when the metric applies to neither
 // side (no rtt in a hold run, no proxy CPU for a direct target).
-func judge(pr pair, rule Rule, alpha float64) (row Row, ok bool, err error) {
+func judge(pr pair, rule Rule, alpha float64, rep *Report) (row Row, ok bool, err error) {
 	m, err := lookupMetric(rule.Metric)
 	if err != nil {
 		return Row{}, false, fmt.Errorf("compare: policy: %w", err)
@@ -283,7 +283,12 @@ func judge(pr pair, rule Rule, alpha float64) (row Row, ok bool, err error) {
 		row.Current, row.Note = &cv, "baseline: "+bwhy
 		return row, true, nil
 	case cwhy != "":
+		// Vanished values are worth a look (a target that stopped
+		// answering shows up in handshake.success_ratio too).
 		row.Baseline, row.Note = &bv, "current: "+cwhy
+		if absent(cwhy) {
+			rep.warn(fmt.Sprintf("%s: %s is in the baseline but not in the current (%s)", pr.name, m.name, cwhy))
+		}
 		return row, true, nil
 	}
 	row.Baseline, row.Current = &bv, &cv
@@ -340,7 +345,7 @@ func judge(pr pair, rule Rule, alpha float64) (row Row, ok bool, err error) {
 
 // absent tells a metric that does not apply (no histogram, no proxy) from
 // one that applies but cannot be computed (too few values).
-func absent(why string) bool { return !strings.Contains(why, "needs at least") }
+func absent(why string) bool { return !strings.Contains(why, tooFew) }
 
 func relChange(b, c float64) float64 {
 	switch {

@@ -263,3 +263,20 @@ func TestSummaryFiles(t *testing.T) {
 		t.Fatalf("row %+v, want a tested regression", row)
 	}
 }
+
+// A metric the baseline has and the current lost is a warning (the row
+// cannot be judged).
+func TestVanishedMetricWarns(t *testing.T) {
+	dir := t.TempDir()
+	synth{seed: 1}.write(t, dir, "base")
+	run := synth{seed: 2}.run()
+	delete(run.Intervals, results.MetricRTT)
+	if err := run.Write(dir + "/cur"); err != nil {
+		t.Fatal(err)
+	}
+	rep := compareDirs(t, dir+"/base", dir+"/cur", onlyRules(Rule{"rtt.p50", 0.1}))
+	row := findRow(t, rep, "rtt", "rtt.p50")
+	if row.Verdict != NA || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "rtt: rtt.p50 is in the baseline but not in the current (no rtt values)") {
+		t.Fatalf("row %+v, warnings %q", row, rep.Warnings)
+	}
+}

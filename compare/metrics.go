@@ -98,6 +98,10 @@ var namedMetrics = []metric{
 		}},
 }
 
+// tooFew marks the reason of a metric that applies but has too few values
+// (see absent).
+const tooFew = "needs at least"
+
 const noProxy = "no proxy usage recorded (a direct target, or not a wsbench run directory)"
 
 // lookupMetric returns the metric called name, or an error that says what
@@ -142,7 +146,7 @@ func histogramMetric(hist, stat string, q float64, get func(results.Stats) float
 				return 0, "no " + hist + " values"
 			}
 			if need := minValues(q); st.Count < need {
-				return 0, fmt.Sprintf("%d %s values; %s needs at least %d", st.Count, hist, stat, need)
+				return 0, fmt.Sprintf("%d %s values; %s %s %d", st.Count, hist, stat, tooFew, need)
 			}
 			return get(st), ""
 		},
