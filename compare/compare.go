@@ -140,6 +140,9 @@ func match(base, cur *Set, rep *Report) ([]pair, error) {
 		if name == "." {
 			name = c.Summary.Workload
 		}
+		if b.Key != c.Key && b.Key != "." && c.Key != "." {
+			rep.warn(fmt.Sprintf("comparing %s (baseline) with %s (current): the only result on each side", b.Key, c.Key))
+		}
 		return []pair{{name, b, c}}, nil
 	}
 	var pairs []pair

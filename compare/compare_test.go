@@ -280,3 +280,15 @@ func TestVanishedMetricWarns(t *testing.T) {
 		t.Fatalf("row %+v, warnings %q", row, rep.Warnings)
 	}
 }
+
+// One result a side is compared whatever its path, with a warning when the
+// paths differ (e.g. nginx against the reference proxy).
+func TestSingleResultsMatch(t *testing.T) {
+	dir := t.TempDir()
+	synth{seed: 1}.write(t, dir, "base/s2/nginx/rtt")
+	synth{seed: 2}.write(t, dir, "cur/s2/proxy/rtt")
+	rep := compareDirs(t, dir+"/base", dir+"/cur", onlyRules(Rule{"rtt.p50", 0.1}))
+	if rep.Results != 1 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "comparing s2/nginx/rtt (baseline) with s2/proxy/rtt (current)") {
+		t.Fatalf("results %d, warnings %q", rep.Results, rep.Warnings)
+	}
+}
