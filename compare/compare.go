@@ -447,9 +447,13 @@ func repSamples(m metric, r *Result) []float64 {
 	if len(r.Reps) < minReps {
 		return nil
 	}
+	get := m.sample
+	if get == nil {
+		get = m.value
+	}
 	vals := make([]float64, 0, len(r.Reps))
 	for _, rep := range r.Reps {
-		v, why := m.value(rep.Summary, rep.Usage)
+		v, why := get(rep.Summary, rep.Usage)
 		if why != "" {
 			return nil
 		}

@@ -34,6 +34,9 @@ type metric struct {
 	// value computes the metric from a summary and the proxy's usage; a
 	// non-empty reason says why it cannot (no such histogram, no proxy…).
 	value func(s *results.Summary, u *Usage) (v float64, reason string)
+	// sample is value for one repetition, where a percentile needs fewer
+	// values (minSampleValues): nil means value.
+	sample func(s *results.Summary, u *Usage) (v float64, reason string)
 	// intervals gives per-second samples from a run's files, or nil when
 	// the metric has none (whole-window figures such as proxy CPU).
 	intervals func(r *results.Run) ([]float64, string)
@@ -82,10 +85,24 @@ var namedMetrics = []metric{
 			}
 			return float64(s.Connections.Opened) / float64(s.Connections.Attempted), ""
 		}},
+	// CPU per message only where messages are the work (not hold), and per
+	// handshake only where connections are (hold): in a throughput run the
+	// CPU "per handshake" is the relaying divided by a fixed number of
+	// connections, and moves with throughput.
 	{name: "proxy.cpu_us_per_msg", unit: "µs/msg", better: LowerIsBetter,
-		value: proxyPer(func(s *results.Summary) int64 { return s.Messages.Sent + s.Messages.Received }, "no data message was sent or received")},
+		value: proxyPer(func(s *results.Summary) (int64, string) {
+			if s.Workload == "hold" {
+				return 0, "a hold run: its CPU goes to connections, see proxy.cpu_us_per_handshake"
+			}
+			return s.Messages.Sent + s.Messages.Received, "no data message was sent or received"
+		})},
 	{name: "proxy.cpu_us_per_handshake", unit: "µs/handshake", better: LowerIsBetter,
-		value: proxyPer(func(s *results.Summary) int64 { return s.Connections.Attempted }, "no connection was attempted")},
+		value: proxyPer(func(s *results.Summary) (int64, string) {
+			if s.Workload != "hold" {
+				return 0, "a " + s.Workload + " run: its CPU goes to messages, see proxy.cpu_us_per_msg"
+			}
+			return s.Connections.Attempted, "no connection was attempted"
+		})},
 	{name: "proxy.mem_per_conn", unit: "bytes/conn", better: LowerIsBetter,
 		value: func(s *results.Summary, u *Usage) (float64, string) {
 			if u == nil {
@@ -138,18 +155,22 @@ func namedMetricNames() []string {
 }
 
 func histogramMetric(hist, stat string, q float64, get func(results.Stats) float64) metric {
-	return metric{
-		name: hist + "." + stat, unit: "µs", better: LowerIsBetter, quantile: q,
-		value: func(s *results.Summary, _ *Usage) (float64, string) {
+	value := func(need int64) func(*results.Summary, *Usage) (float64, string) {
+		return func(s *results.Summary, _ *Usage) (float64, string) {
 			st, ok := s.Histograms[hist]
 			if !ok || st.Count == 0 {
 				return 0, "no " + hist + " values"
 			}
-			if need := minValues(q); st.Count < need {
+			if st.Count < need {
 				return 0, fmt.Sprintf("%d %s values; %s %s %d", st.Count, hist, stat, tooFew, need)
 			}
 			return get(st), ""
-		},
+		}
+	}
+	return metric{
+		name: hist + "." + stat, unit: "µs", better: LowerIsBetter, quantile: q,
+		value:     value(minValues(q)),
+		sample:    value(minSampleValues(q)),
 		intervals: func(r *results.Run) ([]float64, string) { return intervalStats(r.Intervals[hist], stat, q) },
 	}
 }
@@ -183,12 +204,14 @@ func rate(get func(results.Rates) float64) func(*results.Summary, *Usage) (float
 	}
 }
 
-func proxyPer(events func(*results.Summary) int64, none string) func(*results.Summary, *Usage) (float64, string) {
+// proxyPer divides the proxy's CPU by the events the workload spends it
+// on; events returns 0 and why when there are none to divide by.
+func proxyPer(events func(*results.Summary) (int64, string)) func(*results.Summary, *Usage) (float64, string) {
 	return func(s *results.Summary, u *Usage) (float64, string) {
 		if u == nil {
 			return 0, noProxy
 		}
-		n := events(s)
+		n, none := events(s)
 		if n == 0 {
 			return 0, none
 		}

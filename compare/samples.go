@@ -30,7 +30,7 @@ func intervalStats(all []*hdrhistogram.PackedHistogram, stat string, q float64) 
 		}
 	}
 	if len(ivs) == 0 {
-		return nil, "no interval log"
+		return nil, fmt.Sprintf("no interval of %g s or more in the interval log", minIntervalSec)
 	}
 	need := minSampleValues(q)
 	var counts []int64
