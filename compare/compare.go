@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"slices"
@@ -146,14 +147,14 @@ func match(base, cur *Set, rep *Report) ([]pair, error) {
 		return []pair{{name, b, c}}, nil
 	}
 	var pairs []pair
-	for _, k := range sortedKeys(base.Results) {
+	for _, k := range slices.Sorted(maps.Keys(base.Results)) {
 		if c, ok := cur.Results[k]; ok {
 			pairs = append(pairs, pair{k, base.Results[k], c})
 		} else {
 			rep.warn("only in the baseline: " + k)
 		}
 	}
-	for _, k := range sortedKeys(cur.Results) {
+	for _, k := range slices.Sorted(maps.Keys(cur.Results)) {
 		if _, ok := base.Results[k]; !ok {
 			rep.warn("only in the current: " + k)
 		}
@@ -173,7 +174,7 @@ func only(s *Set) *Result {
 }
 
 func keyList(s *Set) string {
-	keys := sortedKeys(s.Results)
+	keys := slices.Sorted(maps.Keys(s.Results))
 	if len(keys) > 5 {
 		keys = append(keys[:5], fmt.Sprintf("… (%d in all)", len(s.Results)))
 	}
@@ -222,7 +223,7 @@ var splitOnlyParams = []string{"workers"}
 // differ. A url may differ in its host (each run starts its own servers):
 // its scheme, path and query must match.
 func paramDiff(a, b map[string]string) (key, va, vb string, differ bool) {
-	keys := sortedKeys(a)
+	keys := slices.Sorted(maps.Keys(a))
 	for k := range b {
 		if _, ok := a[k]; !ok {
 			keys = append(keys, k)

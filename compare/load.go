@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -94,7 +95,7 @@ func Load(p string) (*Set, error) {
 	if len(set.Results) == 0 {
 		return nil, fmt.Errorf("compare: no %s under %s; is it a wsbench results directory?", results.SummaryFile, p)
 	}
-	for _, key := range sortedKeys(set.Results) {
+	for _, key := range slices.Sorted(maps.Keys(set.Results)) {
 		r := set.Results[key]
 		slices.SortFunc(r.Reps, func(a, b *Rep) int { return a.N - b.N })
 		if r.Summary == nil {
@@ -277,13 +278,4 @@ func (r *Result) readRuns() ([]*results.Run, error) {
 		r.runs = append(r.runs, run)
 	}
 	return r.runs, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package results
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func chartMetrics(w *OverviewWorkload) []string {
 			out = append(out, m)
 		}
 	}
-	for _, m := range sortedKeys(seen) {
+	for _, m := range slices.Sorted(maps.Keys(seen)) {
 		if !slices.Contains(out, m) {
 			out = append(out, m)
 		}
@@ -290,7 +291,7 @@ func balanceChart(w *OverviewWorkload) (svgChart, bool) {
 	if !spread {
 		return svgChart{}, false
 	}
-	bars := &svgBars{categories: sortedKeys(names)}
+	bars := &svgBars{categories: slices.Sorted(maps.Keys(names))}
 	series := chartSeries(w)
 	var ratios []string
 	for i, t := range w.Targets {

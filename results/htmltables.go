@@ -3,6 +3,7 @@ package results
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -434,7 +435,7 @@ func repSplitParams(w *OverviewWorkload) (common, differ []string) {
 			}
 		}
 	}
-	for _, k := range sortedKeys(keys) {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		v, ok := sums[0].Params[k]
 		same := true
 		for _, s := range sums[1:] {

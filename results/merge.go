@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -293,7 +294,7 @@ func mergeSurvival(curves [][]SurvivalPoint) []SurvivalPoint {
 func mergeWholes(runs []*Run) (map[string]*hdrhistogram.Histogram, error) {
 	out := map[string]*hdrhistogram.Histogram{}
 	for i, r := range runs {
-		for _, m := range sortedKeys(r.Histograms) {
+		for _, m := range slices.Sorted(maps.Keys(r.Histograms)) {
 			h := r.Histograms[m]
 			if out[m] == nil {
 				out[m] = h.Clone()
@@ -317,7 +318,7 @@ func mergeIntervalSlots(runs []*Run, startMs int64) (map[string][]*hdrhistogram.
 	out := map[string][]*hdrhistogram.PackedHistogram{}
 	slots := map[string]map[int64]*hdrhistogram.PackedHistogram{}
 	for i, r := range runs {
-		for _, m := range sortedKeys(r.Intervals) {
+		for _, m := range slices.Sorted(maps.Keys(r.Intervals)) {
 			if slots[m] == nil {
 				slots[m] = map[int64]*hdrhistogram.PackedHistogram{}
 			}
@@ -399,7 +400,7 @@ func mergeSeries(runs []*Run, startMs int64, primary []*hdrhistogram.PackedHisto
 }
 
 func unionKeys(a, b map[string]string) []string {
-	keys := sortedKeys(a)
+	keys := slices.Sorted(maps.Keys(a))
 	for k := range b {
 		if _, ok := a[k]; !ok {
 			keys = append(keys, k)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -64,7 +65,7 @@ func reportHeader(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "%-12s %s: %s/%s, %s, %d cores, %s\n", "host", orDash(h.Hostname), orDash(h.OS), orDash(h.Arch),
 		orDash(h.CPUModel), h.Cores, orDash(h.Kernel))
 	var params []string
-	for _, k := range sortedKeys(s.Params) {
+	for _, k := range slices.Sorted(maps.Keys(s.Params)) {
 		params = append(params, k+"="+s.Params[k])
 	}
 	for i, line := range wrap(params, 88) {
@@ -128,7 +129,7 @@ func reportTraffic(w io.Writer, s *Summary) {
 }
 
 func reportLatency(w io.Writer, s *Summary) {
-	names := slices.DeleteFunc(sortedKeys(s.Histograms), func(m string) bool { return slices.Contains(metricOrder, m) })
+	names := slices.DeleteFunc(slices.Sorted(maps.Keys(s.Histograms)), func(m string) bool { return slices.Contains(metricOrder, m) })
 	var ordered []string
 	for _, m := range metricOrder {
 		if _, ok := s.Histograms[m]; ok {
@@ -207,7 +208,7 @@ func reportBackends(w io.Writer, b map[string]int64) {
 		most = max(most, n)
 	}
 	var parts []string
-	for _, name := range sortedKeys(b) {
+	for _, name := range slices.Sorted(maps.Keys(b)) {
 		parts = append(parts, fmt.Sprintf("%s %s (%.0f%%)", name, fmtCount(b[name]), 100*float64(b[name])/float64(max(total, 1))))
 	}
 	mean := float64(total) / float64(len(b))
@@ -219,7 +220,7 @@ func fmtByCount(m map[string]int64, empty string) string {
 	if len(m) == 0 {
 		return empty
 	}
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	slices.SortStableFunc(keys, func(a, b string) int { return int(m[b] - m[a]) })
 	var parts []string
 	for _, k := range keys {

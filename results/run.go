@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,7 +41,7 @@ func (r *Run) Write(dir string) error {
 		return fileError(err)
 	}
 	baseMs := r.baseMs()
-	for _, m := range sortedKeys(r.Histograms) {
+	for _, m := range slices.Sorted(maps.Keys(r.Histograms)) {
 		if err := writeFile(filepath.Join(dir, m+".hgrm"), func(w io.Writer) error {
 			return WriteHGRM(w, r.Histograms[m])
 		}); err != nil {
@@ -91,7 +92,7 @@ func (r *Run) normalize() error {
 	if r.Intervals == nil {
 		r.Intervals = map[string][]*hdrhistogram.PackedHistogram{}
 	}
-	names := append(sortedKeys(r.Histograms), sortedKeys(r.Intervals)...)
+	names := append(slices.Sorted(maps.Keys(r.Histograms)), slices.Sorted(maps.Keys(r.Intervals))...)
 	slices.Sort(names)
 	r.Summary.Histograms = map[string]Stats{}
 	for _, m := range slices.Compact(names) {
@@ -195,7 +196,7 @@ func Read(dir string) (*Run, error) {
 		Histograms: map[string]*hdrhistogram.Histogram{},
 		Intervals:  map[string][]*hdrhistogram.PackedHistogram{},
 	}
-	for _, m := range sortedKeys(s.Histograms) {
+	for _, m := range slices.Sorted(maps.Keys(s.Histograms)) {
 		path := filepath.Join(dir, m+".hlog")
 		if err := r.readMetric(m, path); err != nil {
 			if errors.Is(err, syscall.EMFILE) {
@@ -244,13 +245,4 @@ func (r *Run) readMetric(m, path string) error {
 	}
 	r.Histograms[m], r.Intervals[m] = whole, ivs
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

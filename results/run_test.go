@@ -2,9 +2,11 @@ package results
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -94,8 +96,8 @@ func assertRunsEqual(t *testing.T, got, want *Run) {
 	if !got.Summary.Start.Equal(want.Summary.Start) {
 		t.Errorf("start %v, want %v", got.Summary.Start, want.Summary.Start)
 	}
-	if !reflect.DeepEqual(sortedKeys(got.Histograms), sortedKeys(want.Histograms)) {
-		t.Fatalf("metrics %v, want %v", sortedKeys(got.Histograms), sortedKeys(want.Histograms))
+	if !reflect.DeepEqual(slices.Sorted(maps.Keys(got.Histograms)), slices.Sorted(maps.Keys(want.Histograms))) {
+		t.Fatalf("metrics %v, want %v", slices.Sorted(maps.Keys(got.Histograms)), slices.Sorted(maps.Keys(want.Histograms)))
 	}
 	for m, w := range want.Histograms {
 		if !got.Histograms[m].Equals(w) {
