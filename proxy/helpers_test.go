@@ -250,7 +250,7 @@ func deadAddr(t testing.TB) string {
 // blackhole is a loopback listener whose accept queue is full: further
 // SYNs are dropped, so a connect to it hangs until its timeout.
 func blackhole(t testing.TB) string {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,7 @@ func init() {
 			fs.StringVar(&o.admin, "admin", "", "serve JSON counters on this address, e.g. 127.0.0.1:9901 (off when empty)")
 			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (a failed handshake logs at info, or warn when a backend is at fault)")
 			fs.StringVar(&o.engine, "relay", "", "relay engine: epoll (Linux default: no goroutine per tunnel) or goroutines")
-			fs.IntVar(&o.pollers, "pollers", 0, "epoll relay threads (0: one per CPU)")
+			fs.IntVar(&o.pollers, "pollers", 0, "epoll relay loops (0: one per 4 CPUs, at least one)")
 			fs.Var(&o.injectDelay, "inject-delay", "FOR TESTING THE REGRESSION GATE ONLY: hold every relayed chunk this long")
 			return func(ctx context.Context, args []string, e *env) error {
 				if len(args) > 0 {

@@ -12,7 +12,7 @@ import (
 // path) or a borrowed pipe (splice path); both go back to their pool as soon
 // as the chunk is empty, so an idle direction holds neither.
 type chunk struct {
-	buf      []byte // copy: bytes buf[off:end] are pending
+	buf      *[]byte // copy: bytes (*buf)[off:end] are pending
 	off, end int
 	pipe     *pipe // splice: inPipe bytes are pending in it
 	inPipe   int
@@ -65,7 +65,7 @@ func (m *mover) fill(c *chunk, fd int) (int, error) {
 			}
 			c.pipe = p
 		}
-		n, err := retry(func() (int, error) { return spliceIn(fd, c.pipe) })
+		n, err := spliceIn(fd, c.pipe)
 		if n > 0 {
 			c.inPipe += n
 			return n, nil
@@ -78,9 +78,9 @@ func (m *mover) fill(c *chunk, fd int) (int, error) {
 
 func (m *mover) fillBuf(c *chunk, fd int) (int, error) {
 	if c.buf == nil {
-		c.buf = *m.bufs.Get().(*[]byte)
+		c.buf = m.bufs.Get().(*[]byte)
 	}
-	n, err := retry(func() (int, error) { return unix.Read(fd, c.buf) })
+	n, err := sysRead(fd, *c.buf)
 	if n > 0 {
 		c.off, c.end = 0, n
 		return n, nil
@@ -95,12 +95,12 @@ func (m *mover) drain(c *chunk, fd int) (int, error) {
 	var n int
 	var err error
 	if c.pipe != nil {
-		n, err = retry(func() (int, error) { return spliceOut(c.pipe, fd, c.inPipe) })
+		n, err = spliceOut(c.pipe, fd, c.inPipe)
 		if n > 0 {
 			c.inPipe -= n
 		}
 	} else {
-		n, err = retry(func() (int, error) { return unix.Write(fd, c.buf[c.off:c.end]) })
+		n, err = sysWrite(fd, (*c.buf)[c.off:c.end])
 		if n > 0 {
 			c.off += n
 		}
@@ -115,8 +115,7 @@ func (m *mover) drain(c *chunk, fd int) (int, error) {
 // tunnel that ended mid-chunk) is closed rather than pooled.
 func (m *mover) release(c *chunk) {
 	if c.buf != nil {
-		b := c.buf[:cap(c.buf)]
-		m.bufs.Put(&b)
+		m.bufs.Put(c.buf)
 		c.buf, c.off, c.end = nil, 0, 0
 	}
 	if c.pipe != nil {
@@ -130,7 +129,8 @@ func (m *mover) release(c *chunk) {
 }
 
 // retry repeats a system call interrupted by a signal (the Go runtime's
-// preemption signal can land on any thread).
+// preemption signal can land on any thread). The hot paths' raw calls
+// retry by themselves, without a closure.
 func retry(f func() (int, error)) (int, error) {
 	for {
 		n, err := f()

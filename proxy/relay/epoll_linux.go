@@ -2,9 +2,11 @@ package relay
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -146,7 +148,9 @@ type poller struct {
 	e      *epollEngine
 	cfg    *Config
 	epfd   int
-	evfd   int // eventfd: wakes the loop for new tunnels and commands
+	file   *os.File        // epfd, registered with Go's netpoller
+	raw    syscall.RawConn // waits on file without blocking a thread
+	evfd   int             // eventfd: wakes the loop for new tunnels and commands
 	mv     mover
 	events []unix.EpollEvent
 	done   chan struct{}
@@ -159,11 +163,14 @@ type poller struct {
 	stop     bool
 
 	// Owned by the loop goroutine.
-	slots  []*tunnel
-	free   []uint32
-	gen    uint32
-	timers []*tunnel // min-heap on due
-	now    int64
+	slots     []*tunnel
+	free      []uint32
+	gen       uint32
+	timers    []*tunnel // min-heap on due
+	now       int64
+	waitUntil int64 // what file's read deadline is set to
+	more      bool  // poll before parking: readiness may be left unreported
+	stopped   bool
 }
 
 const wakeData = -1 // EpollEvent.Fd of the eventfd
@@ -184,7 +191,25 @@ func newPoller(e *epollEngine) (*poller, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	p := &poller{e: e, cfg: e.cfg, epfd: epfd, evfd: evfd, events: make([]unix.EpollEvent, 128), done: make(chan struct{})}
+	// The loop never blocks in epoll_wait: it parks in Go's netpoller,
+	// which watches this epoll instance like any socket (an epoll fd is
+	// readable when it has events). A thread blocked in epoll_wait would
+	// have the runtime hand its P off and back around every wait, which
+	// costs about as much CPU as the relaying itself at 10k messages/s.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	file := os.NewFile(uintptr(epfd), "epoll")
+	raw, err := file.SyscallConn()
+	if err != nil {
+		file.Close()
+		unix.Close(evfd)
+		return nil, err
+	}
+	p := &poller{e: e, cfg: e.cfg, epfd: epfd, file: file, raw: raw, evfd: evfd,
+		events: make([]unix.EpollEvent, 128), done: make(chan struct{})}
 	p.mv = newMover(e.cfg, &pipePool{max: 4})
 	p.mv.onPipeErr = e.noteLimit
 	return p, nil
@@ -232,28 +257,65 @@ func (p *poller) wake() {
 
 func (p *poller) loop() {
 	defer close(p.done)
-	for {
-		n, err := unix.EpollWait(p.epfd, p.events, p.waitMillis())
-		p.now = p.e.nanotime()
-		if err != nil && err != unix.EINTR {
-			p.cfg.Logger.Error("relay: epoll_wait failed; ending this poller's tunnels", "err", err)
+	defer unix.Close(p.evfd)
+	defer p.file.Close()
+	for !p.stopped {
+		p.setDeadline()
+		err := p.raw.Read(p.step)
+		switch {
+		case p.stopped:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			p.now = p.e.nanotime()
+			p.expire()
+		case err != nil:
+			p.cfg.Logger.Error("relay: waiting on epoll failed; ending this poller's tunnels", "err", err)
 			p.shutdown()
 			return
 		}
-		for i := 0; i < n; i++ {
-			ev := &p.events[i]
-			if ev.Fd == wakeData {
-				if p.takeInbox() {
-					return
-				}
-				continue
-			}
-			slot, side := uint32(ev.Fd)>>1, int(ev.Fd&1)
-			if t := p.slots[slot]; t != nil && t.gen == uint32(ev.Pad) {
-				p.handle(t, side, ev.Events)
-			}
+	}
+}
+
+// step runs on every wake of the netpoller's watch on the epoll fd (and
+// first thing in each Read): take the ready events, handle them, run due
+// timers. Returning false parks until the next wake. Within one Read call
+// a wake that arrives while step runs is kept, so parking right after a
+// batch misses nothing; only a batch that may have left readiness
+// unreported (a full events array, or a pump stopped by its budget while
+// its socket stays readable: level-triggered epoll will not report it
+// again) polls once more first.
+func (p *poller) step(fd uintptr) bool {
+	for {
+		n, err := rawEpollPoll(int(fd), p.events)
+		if err != nil {
+			p.cfg.Logger.Error("relay: epoll_wait failed; ending this poller's tunnels", "err", err)
+			p.shutdown()
+			return true
+		}
+		p.now = p.e.nanotime()
+		p.more = n == len(p.events)
+		p.dispatch(n)
+		if p.stopped {
+			return true
 		}
 		p.expire()
+		if n == 0 || !p.more {
+			p.setDeadline()
+			return false
+		}
+	}
+}
+
+func (p *poller) dispatch(n int) {
+	for i := 0; i < n && !p.stopped; i++ {
+		ev := &p.events[i]
+		if ev.Fd == wakeData {
+			p.takeInbox() // a stop command sets p.stopped
+			continue
+		}
+		slot, side := uint32(ev.Fd)>>1, int(ev.Fd&1)
+		if t := p.slots[slot]; t != nil && t.gen == uint32(ev.Pad) {
+			p.handle(t, side, ev.Events)
+		}
 	}
 }
 
@@ -282,11 +344,12 @@ func (p *poller) takeInbox() bool {
 	return false
 }
 
+// shutdown ends every tunnel and stops the loop; the loop closes the
+// epoll and event descriptors once it is out of the netpoller's Read.
 func (p *poller) shutdown() {
+	p.stopped = true
 	p.endAll(EndShutdown)
 	p.mv.pipes.closeIdle()
-	unix.Close(p.epfd)
-	unix.Close(p.evfd)
 }
 
 func (p *poller) endAll(why End) {
@@ -326,18 +389,24 @@ func (p *poller) handle(t *tunnel, side int, events uint32) {
 		return
 	}
 	if events&(unix.EPOLLIN|unix.EPOLLHUP) != 0 && t.reg[side]&unix.EPOLLIN != 0 {
-		p.pump(t, side)
+		p.pump(t, side, events&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0)
 	}
 	if events&(unix.EPOLLOUT|unix.EPOLLHUP) != 0 && !t.ended && t.dir[1-side].blocked {
 		if p.flush(t, 1-side) {
-			p.pump(t, 1-side)
+			p.pump(t, 1-side, true)
 		}
 	}
 }
 
 // pump moves bytes from side d to the other side until the source is
 // drained, the destination is full, or the budget is spent.
-func (p *poller) pump(t *tunnel, d int) {
+//
+// A short read means the socket was drained when the event was reported:
+// anything newer reports itself. Not so when the peer's FIN was already
+// there (rdhup: read on to the EOF), nor for a splice, which can stop
+// short at the pipe's slot count, nor at the budget: then p.more makes
+// the loop poll again before it parks.
+func (p *poller) pump(t *tunnel, d int, rdhup bool) {
 	ds := &t.dir[d]
 	for moved := 0; moved < pumpBudget && !t.ended && !ds.eof && ds.c.pending() == 0; {
 		n, err := p.mv.fill(&ds.c, t.fd[d])
@@ -352,6 +421,9 @@ func (p *poller) pump(t *tunnel, d int) {
 			return
 		}
 		moved += n
+		if moved >= pumpBudget {
+			p.more = true // still readable, and level-triggered epoll will not say so again
+		}
 		ds.bytes += int64(n)
 		t.last[d] = p.now
 		if d == 0 {
@@ -365,8 +437,12 @@ func (p *poller) pump(t *tunnel, d int) {
 			p.reschedule(t, ds.resumeAt)
 			return
 		}
-		if !p.flush(t, d) || n < p.mv.want() {
-			return // blocked, or a short read drained the socket
+		if !p.flush(t, d) {
+			return // blocked
+		}
+		if n < p.mv.want() && !rdhup {
+			p.more = p.more || p.mv.splice // a splice may stop short of the data there
+			return
 		}
 	}
 }
@@ -431,7 +507,7 @@ func (p *poller) setInterest(t *tunnel, i int) {
 	}
 	var want uint32
 	if !t.dir[i].eof && t.dir[i].c.pending() == 0 {
-		want |= unix.EPOLLIN
+		want |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
 	if t.dir[1-i].blocked {
 		want |= unix.EPOLLOUT
@@ -539,21 +615,27 @@ func (p *poller) check(t *tunnel) {
 			ds.resumeAt = 0
 			if p.flush(t, d) {
 				p.setInterest(t, d)
+				p.more = true // bytes may be waiting with no new event to say so
 			}
 		}
 	}
 }
 
-// waitMillis is epoll_wait's timeout: until the first timer, rounded up.
-func (p *poller) waitMillis() int {
-	if len(p.timers) == 0 {
-		return -1
+// setDeadline makes the netpoller wake the loop when the first timer is due.
+func (p *poller) setDeadline() {
+	var due int64 = math.MaxInt64
+	if len(p.timers) > 0 {
+		due = p.timers[0].due
 	}
-	d := p.timers[0].due - p.e.nanotime()
-	if d <= 0 {
-		return 0
+	if due == p.waitUntil {
+		return
 	}
-	return int(min((d+int64(time.Millisecond)-1)/int64(time.Millisecond), math.MaxInt32))
+	p.waitUntil = due
+	if due == math.MaxInt64 {
+		p.file.SetReadDeadline(time.Time{})
+		return
+	}
+	p.file.SetReadDeadline(p.e.base.Add(time.Duration(due)))
 }
 
 // The timer heap: a binary min-heap on tunnel.due, tunnel.hidx its index.

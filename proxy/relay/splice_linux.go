@@ -32,13 +32,7 @@ const spliceFlags = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK
 
 // spliceIn moves what the socket has into the pipe, without copying it
 // through user space.
-func spliceIn(fd int, p *pipe) (int, error) {
-	n, err := unix.Splice(fd, nil, p.w, nil, pipeSize, spliceFlags)
-	return int(n), err
-}
+func spliceIn(fd int, p *pipe) (int, error) { return rawSplice(fd, p.w, pipeSize) }
 
 // spliceOut moves up to n bytes from the pipe to the socket.
-func spliceOut(p *pipe, fd int, n int) (int, error) {
-	w, err := unix.Splice(p.r, nil, fd, nil, n, spliceFlags)
-	return int(w), err
-}
+func spliceOut(p *pipe, fd int, n int) (int, error) { return rawSplice(p.r, fd, n) }

@@ -2,7 +2,18 @@
 
 package relay
 
-import "errors"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+func sysRead(fd int, p []byte) (int, error) {
+	return retry(func() (int, error) { return unix.Read(fd, p) })
+}
+func sysWrite(fd int, p []byte) (int, error) {
+	return retry(func() (int, error) { return unix.Write(fd, p) })
+}
 
 const spliceSupported = false
 
