@@ -42,10 +42,10 @@ type driver struct {
 	rec *recorder
 	rng uint64 // xorshift state for masking keys
 
-	loading  bool  // between t0 and end
-	t0, end  int64 // load phase, monotonic ns
-	draining bool  // after end: no new sends
-	inflight int64 // messages sent and not yet answered, all sessions
+	loading  bool    // between t0 and end
+	t0, end  int64   // load phase, monotonic ns
+	draining bool    // after end: no new sends
+	inflight int64   // messages sent and not yet answered, all sessions
 	rate     float64 // rtt/ramp: the current step's total rate; t0 is its start
 }
 
