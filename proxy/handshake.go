@@ -34,6 +34,7 @@ type refusal struct {
 // backend and forward, then hand the pair to the relay or answer an error.
 func (p *Proxy) serveConn(c net.Conn) {
 	defer p.inFlight.Done()
+	defer p.handshaking.Add(-1)
 	h := &handshake{p: p, c: c, start: time.Now(), ip: remoteIP(c)}
 	bufp := p.heads.Get().(*[]byte)
 	defer p.heads.Put(bufp)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,11 +36,12 @@ type Proxy struct {
 	reserve reserveFD
 	counters
 
-	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
-	shutting  bool
-	inFlight  sync.WaitGroup // handshakes
-	lastLimit time.Time      // last "too many open files" log line
+	mu          sync.Mutex
+	listeners   map[net.Listener]struct{}
+	shutting    bool
+	inFlight    sync.WaitGroup       // handshakes
+	handshaking atomic.Int64         // the same, countable
+	lastLimit   map[string]time.Time // last "too many open files" line, by what hit it
 }
 
 // New validates cfg and returns a Proxy ready to Serve.
@@ -66,6 +68,7 @@ func New(cfg Config) (*Proxy, error) {
 		dialer:    net.Dialer{Timeout: cfg.ConnectTimeout},
 		limits:    limiter{max: cfg.MaxConns, perIP: cfg.MaxConnsPerIP, byIP: map[netip.Addr]int{}},
 		listeners: map[net.Listener]struct{}{},
+		lastLimit: map[string]time.Time{},
 	}
 	size := cfg.MaxHeaderBytes
 	p.heads.New = func() any { b := make([]byte, size); return &b }
@@ -118,6 +121,9 @@ func (p *Proxy) Serve(ln net.Listener) error {
 	}
 }
 
+// inFlightCount is the number of handshakes being served.
+func (p *Proxy) inFlightCount() int64 { return p.handshaking.Load() }
+
 // track counts a handshake in flight, unless shutting down.
 func (p *Proxy) track() bool {
 	p.mu.Lock()
@@ -126,6 +132,7 @@ func (p *Proxy) track() bool {
 		return false
 	}
 	p.inFlight.Add(1)
+	p.handshaking.Add(1)
 	return true
 }
 
@@ -153,13 +160,15 @@ func (p *Proxy) acceptAtLimit(ln net.Listener, err error, backoff time.Duration)
 	return backoff
 }
 
-// logLimit says, at most once a second, that the file limit was hit.
+// logLimit says, at most once a second for each thing doing it, that the
+// file limit was hit.
 func (p *Proxy) logLimit(doing string, err error) {
 	p.mu.Lock()
 	now := time.Now()
-	quiet := now.Sub(p.lastLimit) < time.Second
+	site, _, _ := strings.Cut(doing, " ")
+	quiet := now.Sub(p.lastLimit[site]) < time.Second
 	if !quiet {
-		p.lastLimit = now
+		p.lastLimit[site] = now
 	}
 	p.mu.Unlock()
 	if !quiet {

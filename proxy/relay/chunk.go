@@ -3,6 +3,7 @@ package relay
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,6 +17,15 @@ type chunk struct {
 	off, end int
 	pipe     *pipe // splice: inPipe bytes are pending in it
 	inPipe   int
+	// bulk: the last read brought at least a buffer's worth, so the next
+	// fill splices (splice mode only). It sticks while splices keep bringing
+	// that much: a stream of large messages stays spliced.
+	bulk bool
+	// want is what the last fill asked for; spliced says it was a splice.
+	// A shorter read through a buffer drained the socket; a shorter splice
+	// may have stopped at the pipe's slot count instead.
+	want    int
+	spliced bool
 }
 
 func (c *chunk) pending() int { return c.end - c.off + c.inPipe }
@@ -23,38 +33,36 @@ func (c *chunk) pending() int { return c.end - c.off + c.inPipe }
 // mover fills and drains chunks on raw non-blocking descriptors.
 type mover struct {
 	splice bool
-	size   int        // buffer size
+	size   int        // buffer size: a read of this much is bulk
 	bufs   *sync.Pool // *[]byte of the configured buffer size
 	pipes  *pipePool
 	// onPipeErr is told once per failure to get a pipe (the file limit, most
 	// likely); the chunk then goes through a buffer instead.
 	onPipeErr func(error)
+	spliced   *atomic.Int64 // bytes moved by splice, for tests and tuning
 }
 
 func newMover(cfg *Config, pipes *pipePool) mover {
 	size := cfg.BufferSize
 	return mover{
-		splice: !cfg.Copy,
-		size:   size,
-		bufs:   &sync.Pool{New: func() any { b := make([]byte, size); return &b }},
-		pipes:  pipes,
+		splice:  !cfg.Copy,
+		bufs:    &sync.Pool{New: func() any { b := make([]byte, size); return &b }},
+		pipes:   pipes,
+		spliced: new(atomic.Int64),
 	}
-}
-
-// want is how many bytes one fill asks for: a short read below this means
-// the socket was drained.
-func (m *mover) want() int {
-	if m.splice {
-		return pipeSize
-	}
-	return m.size
 }
 
 // fill reads the next bytes from fd into an empty chunk. It returns 0, nil
 // at end of stream and unix.EAGAIN when nothing is there; in both cases and
 // on error the chunk holds nothing borrowed afterwards.
+//
+// In splice mode a direction reads through a buffer like the copy path
+// until a read fills the buffer (more is queued: bulk); then it splices,
+// for as long as splices bring at least a buffer's worth. Two splice(2)
+// calls cost more than recv and send of a few bytes, and a pipe's
+// bookkeeping is wasted on them; bulk is spliced without being copied.
 func (m *mover) fill(c *chunk, fd int) (int, error) {
-	if m.splice && c.buf == nil {
+	if m.splice && c.bulk {
 		if c.pipe == nil {
 			p, err := m.pipes.get()
 			if err != nil {
@@ -65,9 +73,12 @@ func (m *mover) fill(c *chunk, fd int) (int, error) {
 			}
 			c.pipe = p
 		}
+		c.want, c.spliced = pipeSize, true
 		n, err := spliceIn(fd, c.pipe)
+		c.bulk = n >= m.size
 		if n > 0 {
 			c.inPipe += n
+			m.spliced.Add(int64(n))
 			return n, nil
 		}
 		m.release(c)
@@ -80,7 +91,9 @@ func (m *mover) fillBuf(c *chunk, fd int) (int, error) {
 	if c.buf == nil {
 		c.buf = m.bufs.Get().(*[]byte)
 	}
+	c.want, c.spliced = len(*c.buf), false
 	n, err := sysRead(fd, *c.buf)
+	c.bulk = m.splice && n == len(*c.buf)
 	if n > 0 {
 		c.off, c.end = 0, n
 		return n, nil

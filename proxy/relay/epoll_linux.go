@@ -102,6 +102,13 @@ func dupFD(c net.Conn) (int, error) {
 	return fd, err
 }
 
+func (e *epollEngine) spliced() (n int64) {
+	for _, p := range e.pollers {
+		n += p.mv.spliced.Load()
+	}
+	return n
+}
+
 func (e *epollEngine) closeAll() {
 	for _, p := range e.pollers {
 		p.command(func(p *poller) { p.closeAll = true }, false)
@@ -440,9 +447,11 @@ func (p *poller) pump(t *tunnel, d int, rdhup bool) {
 		if !p.flush(t, d) {
 			return // blocked
 		}
-		if n < p.mv.want() && !rdhup {
-			p.more = p.more || p.mv.splice // a splice may stop short of the data there
-			return
+		if n < ds.c.want {
+			p.more = p.more || ds.c.spliced // a splice may stop short of the data there
+			if !rdhup {
+				return
+			}
 		}
 	}
 }

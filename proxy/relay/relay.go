@@ -236,6 +236,15 @@ func (r *Relay) Bytes() (up, down int64) {
 	return up, down
 }
 
+// spliced is how many bytes went through splice(2) rather than a buffer.
+func (r *Relay) spliced() int64 {
+	n := r.gr.mv.spliced.Load()
+	if r.ep != nil {
+		n += r.ep.spliced()
+	}
+	return n
+}
+
 // CloseAll ends every open tunnel (EndShutdown); the Relay stays usable.
 func (r *Relay) CloseAll() {
 	r.gr.closeAll()

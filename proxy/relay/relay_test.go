@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -13,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // variant is one way of relaying; every behaviour test runs on each.
@@ -166,6 +169,35 @@ func TestRelaysBothWays(t *testing.T) {
 		}
 		if r.Open() != 0 {
 			t.Errorf("Open() = %d after the tunnel ended", r.Open())
+		}
+	})
+}
+
+// TestSpliceForBulkOnly: with splice on, small messages go through a
+// buffer (cheaper than two splices for a few bytes) and bulk is spliced;
+// with splice off nothing is.
+func TestSpliceForBulkOnly(t *testing.T) {
+	forEach(t, func(t *testing.T, cfg Config) {
+		r := newRelay(t, cfg)
+		te := open(t, r, nil, nil)
+		for i := 0; i < 20; i++ {
+			te.client.Write([]byte("small"))
+			readN(t, te.backend, 5)
+		}
+		if n := r.spliced(); n != 0 {
+			t.Fatalf("%d bytes of small messages spliced, want 0", n)
+		}
+		big := random(4 << 20)
+		go te.client.Write(big)
+		if got := readN(t, te.backend, len(big)); !bytes.Equal(got, big) {
+			t.Fatal("4 MiB arrived changed")
+		}
+		n := r.spliced()
+		switch {
+		case cfg.Copy && n != 0:
+			t.Errorf("copy path spliced %d bytes", n)
+		case !cfg.Copy && n < int64(len(big))/2:
+			t.Errorf("splice path spliced %d of %d bulk bytes, want most", n, len(big))
 		}
 	})
 }
@@ -544,4 +576,69 @@ func TestManyTunnelsConcurrently(t *testing.T) {
 		}
 		waitFor(t, func() bool { return r.Open() == 0 })
 	})
+}
+
+// TestFallbackAtFileLimit: when no descriptor is left to take a tunnel's
+// sockets into the epoll engine, the tunnel is relayed by goroutines, and
+// the log says why, once.
+func TestFallbackAtFileLimit(t *testing.T) {
+	if !epollSupported {
+		t.Skip("the epoll engine is Linux-only")
+	}
+	var log syncBuffer
+	r := newRelay(t, Config{Engine: Epoll, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	_ = time.Local.String() // the log's time zone file, loaded while there are descriptors
+	client, proxyClient := tcpPair(t)
+	proxyBackend, backend := tcpPair(t)
+	done := make(chan Result, 1)
+
+	var rl unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &rl)
+	lowered := rl
+	lowered.Cur = 1024
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &lowered)
+	var hog []int
+	for {
+		fd, err := unix.Open(os.DevNull, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			break
+		}
+		hog = append(hog, fd)
+	}
+	r.Start(Tunnel{Client: proxyClient, Backend: proxyBackend, Done: func(res Result) { done <- res }})
+	for _, fd := range hog {
+		unix.Close(fd)
+	}
+	unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
+
+	client.Write([]byte("through goroutines"))
+	if got := readN(t, backend, 18); string(got) != "through goroutines" {
+		t.Fatalf("backend got %q", got)
+	}
+	if r.gr.open.Load() != 1 || r.ep.open.Load() != 0 {
+		t.Errorf("goroutine engine holds %d tunnels, epoll %d; want the tunnel on goroutines", r.gr.open.Load(), r.ep.open.Load())
+	}
+	if !strings.Contains(log.String(), "too many open files (limit 1024)") {
+		t.Errorf("log does not explain the fallback:\n%s", log.String())
+	}
+	client.Close()
+	backend.Close()
+	<-done
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,0 +1,180 @@
+package proxy
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/echo"
+)
+
+// syncBuffer is a log destination tests can read while the proxy writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// fileHog takes every free descriptor of this process below a lowered soft
+// limit, so a test can hand them back one at a time. It restores the limit
+// at cleanup. Tests using it must not run in parallel with others.
+type fileHog struct {
+	t     *testing.T
+	files []*os.File
+}
+
+func hogFiles(t *testing.T) *fileHog {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, n := range fdKinds(t) {
+		open += n
+	}
+	lowered := rl
+	lowered.Cur = uint64(open) + 64 // what the test needs before it hogs, and a little
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lowered); err != nil {
+		t.Fatal(err)
+	}
+	h := &fileHog{t: t}
+	t.Cleanup(func() {
+		h.free(len(h.files))
+		unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
+	})
+	h.takeAll()
+	return h
+}
+
+// takeAll takes every descriptor still free.
+func (h *fileHog) takeAll() {
+	for {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			if !errors.Is(err, unix.EMFILE) {
+				h.t.Fatalf("hogging descriptors: %v", err)
+			}
+			return
+		}
+		h.files = append(h.files, f)
+	}
+}
+
+// free gives back n descriptors.
+func (h *fileHog) free(n int) {
+	for ; n > 0 && len(h.files) > 0; n-- {
+		h.files[len(h.files)-1].Close()
+		h.files = h.files[:len(h.files)-1]
+	}
+}
+
+// TestFileLimit: at the file limit the client gets a 503 and the log says
+// which limit, whether the backend dial or accept hit it; the proxy neither
+// hangs the client nor spins. Every socket the test needs is made before
+// it takes the last descriptor, so the counts are exact.
+func TestFileLimit(t *testing.T) {
+	_ = time.Local.String() // load the time zone (a file) while descriptors remain
+	var log syncBuffer
+	p, addr := startProxy(t, Config{
+		Upstreams: []Upstream{{Addr: tripwire(t)}},
+		Logger:    slog.New(slog.NewTextHandler(&log, nil)),
+	})
+
+	// Backend dial: the client is connected and accepted first.
+	c := dialRaw(t, addr)
+	waitFor(t, "the proxy to accept", func() bool { return p.inFlightCount() == 1 })
+	// Accept: a socket made now, connected once nothing is left.
+	s, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(s)
+
+	hog := hogFiles(t)
+	c.Write([]byte(upgradeRequest("/")))
+	if status := readStatus(t, c); status != "503" {
+		t.Fatalf("backend dial at the limit: status %q, want 503; log:\n%s", status, log.String())
+	}
+	c.Close()
+	waitFor(t, "the refused handshake to end", func() bool { return p.inFlightCount() == 0 })
+	hog.takeAll() // what the refused connection gave back
+
+	ap, _ := netip.ParseAddrPort(addr)
+	if err := unix.Connect(s, &unix.SockaddrInet4{Addr: ap.Addr().As4(), Port: int(ap.Port())}); err != nil {
+		t.Fatal(err)
+	}
+	req := []byte(upgradeRequest("/"))
+	unix.Write(s, req)
+	unix.SetsockoptTimeval(s, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10})
+	head := make([]byte, 12)
+	if n, err := unix.Read(s, head); err != nil || n < 12 || string(head[9:12]) != "503" {
+		t.Fatalf("accept at the limit: read %q, %v; want a 503; log:\n%s", head[:max(n, 0)], err, log.String())
+	}
+	hog.free(len(hog.files))
+
+	out := log.String()
+	for _, want := range []string{"too many open files (limit", "connecting to backend", "accepting a client"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if got := p.Counters().Handshakes["file_limit"]; got != 2 {
+		t.Errorf("file_limit handshakes %d, want 2", got)
+	}
+	// And the proxy works again once descriptors are back.
+	b := startBackend(t, "after", echo.Config{})
+	_, addr2 := startProxy(t, Config{Upstreams: upstreams(b)})
+	open(t, addr2, "/", dialOpts{}).echoes("descriptors are back")
+}
+
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial at the limit: %v", err)
+	}
+	return c
+}
+
+// readStatus reads the status code of an HTTP response.
+func readStatus(t *testing.T, c net.Conn) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	b := make([]byte, 12)
+	if _, err := readFull(c, b); err != nil {
+		t.Errorf("reading the answer: %v (got %q)", err, b)
+	}
+	return string(b[9:12])
+}
+
+func readFull(c net.Conn, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		k, err := c.Read(b[n:])
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
