@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -358,4 +359,42 @@ func TestHalfClose(t *testing.T) {
 			t.Error("the backend's FIN did not reach the client")
 		}
 	})
+}
+
+func TestAdminHandler(t *testing.T) {
+	b := startBackend(t, "b1", echo.Config{})
+	p, addr := startProxy(t, Config{Upstreams: upstreams(b)})
+	c := open(t, addr, "/", dialOpts{})
+	c.echoes("count me")
+	ask(t, addr, "/", dialOpts{request: "GET / HTTP/1.1\r\nHost: a\r\n\r\n"})
+	srv := httptest.NewServer(p.AdminHandler())
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/anything")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Counters
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "application/json" || got.TunnelsOpen != 1 || got.Handshakes["ok"] != 1 ||
+		got.Handshakes["not_upgrade"] != 1 || got.BytesUp == 0 || got.BytesDown == 0 || len(got.Backends) != 1 ||
+		got.Backends[0].TunnelsOpen != 1 || got.Backends[0].Addr != b.addr {
+		t.Errorf("counters %+v", got)
+	}
+	for _, kind := range []string{"header", "connect", "response", "read", "send", "lifetime"} {
+		if _, ok := got.Timeouts[kind]; !ok {
+			t.Errorf("timeouts lack %q", kind)
+		}
+	}
+	resp, err = http.Post(srv.URL, "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 405 {
+		t.Errorf("POST: %d, want 405", resp.StatusCode)
+	}
 }

@@ -80,7 +80,7 @@ worker_processes 1;
 worker_rlimit_nofile 20000;
 pid $nd/nginx.pid;
 error_log $nd/error.log warn;
-events { worker_connections 19000; use epoll; }
+events { worker_connections 19900; use epoll; }
 http {
   access_log off;
   client_body_temp_path $nd/body;
