@@ -39,6 +39,7 @@ type answer struct {
 	headLen int
 	resp    upgrade.Response
 	p       *Proxy
+	unwatch func() bool // see handshake.unwatch
 }
 
 func (a *answer) release() {
@@ -49,6 +50,7 @@ func (a *answer) release() {
 }
 
 func (a *answer) close() {
+	a.unwatch()
 	a.conn.Close()
 	a.release()
 }
@@ -58,25 +60,33 @@ func (a *answer) close() {
 func (h *handshake) attempt(i int) (*answer, *refusal) {
 	p := h.p
 	addr := p.group.Addr(i)
-	bc, err := p.dialer.Dial("tcp", addr)
+	bc, err := p.dialer.DialContext(p.stopping, "tcp", addr)
 	if err != nil {
 		return nil, h.dialError(addr, err)
 	}
+	unwatch := watch(p.stopping, bc)
 	if r := h.sendRequest(bc, addr); r != nil {
+		unwatch()
 		bc.Close()
 		return nil, r
 	}
 	bufp := p.heads.Get().(*[]byte)
 	a, r := h.readAnswer(bc, addr, bufp)
 	if r != nil {
+		unwatch()
 		bc.Close()
 		p.heads.Put(bufp)
+		return nil, r
 	}
-	return a, r
+	a.unwatch = unwatch
+	return a, nil
 }
 
 func (h *handshake) dialError(addr string, err error) *refusal {
 	p := h.p
+	if p.stopping.Err() != nil {
+		return &refusal{out: outShuttingDown, status: 503, reason: "shutting down", backend: addr, err: err}
+	}
 	if isFileLimit(err) {
 		p.logLimit("connecting to backend "+addr+"; answering 503", err)
 		return &refusal{out: outFileLimit, status: 503, reason: "too many open files", backend: addr, err: err}
@@ -121,6 +131,8 @@ func (h *handshake) readAnswer(bc net.Conn, addr string, bufp *[]byte) (*answer,
 	bc.SetReadDeadline(time.Now().Add(p.cfg.ReadTimeout))
 	end, n, err := readHead(bc, *bufp)
 	switch {
+	case err != nil && p.stopping.Err() != nil:
+		return nil, &refusal{out: outShuttingDown, status: 503, reason: "shutting down", backend: addr, err: err}
 	case errors.Is(err, errHeadTooLarge):
 		return nil, &refusal{out: outBackendError, status: 502, reason: "backend response head too large", backend: addr, fails: true}
 	case isTimeout(err):

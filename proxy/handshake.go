@@ -36,6 +36,8 @@ func (p *Proxy) serveConn(c net.Conn) {
 	defer p.inFlight.Done()
 	defer p.handshaking.Add(-1)
 	h := &handshake{p: p, c: c, start: time.Now(), ip: remoteIP(c)}
+	h.unwatch = watch(p.stopping, c)
+	defer func() { h.unwatch() }()
 	bufp := p.heads.Get().(*[]byte)
 	defer p.heads.Put(bufp)
 	if r := h.run(*bufp); r != nil {
@@ -51,6 +53,14 @@ type handshake struct {
 	req   upgrade.Request
 	ahead []byte // bytes the client sent after its head
 	held  bool   // counted by the limiter
+	// unwatch stops Shutdown from cutting the client off, once the
+	// connection is the relay's or answered.
+	unwatch func() bool
+}
+
+// watch makes c's pending and future I/O fail once ctx ends.
+func watch(ctx context.Context, c net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 }
 
 func (h *handshake) run(buf []byte) *refusal {
@@ -95,6 +105,8 @@ func (h *handshake) headError(err error, n int) *refusal {
 		return nil
 	case errors.Is(err, errHeadTooLarge):
 		return &refusal{out: outHeaderTooLarge, status: 431, reason: "request head larger than " + strconv.Itoa(h.p.cfg.MaxHeaderBytes) + " bytes"}
+	case h.p.stopping.Err() != nil:
+		return &refusal{out: outShuttingDown, err: err} // the deadline is Shutdown's: no answer
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		h.p.counters.timeouts[toHeader].Add(1)
 		return &refusal{out: outHeaderTimeout, status: 408, reason: "request head not complete within " + h.p.cfg.HeaderTimeout.String()}
@@ -192,6 +204,8 @@ func (h *handshake) tunnel(i int, a *answer) {
 	b.total.Add(1)
 	ip, backend := h.ip, p.group.Addr(i)
 	h.held = false // the tunnel's Done releases the limiter from here on
+	h.unwatch()
+	a.unwatch()
 	p.relay.Start(relay.Tunnel{
 		Client: h.c, Backend: a.conn,
 		ToClient:  a.head, // the 101 and whatever the backend sent after it

@@ -35,6 +35,11 @@ type Proxy struct {
 	limits  limiter
 	reserve reserveFD
 	counters
+	// stopping ends at the end of Shutdown's grace: handshakes still
+	// waiting then (a slow client head, a backend that does not answer)
+	// are cut short rather than hold Shutdown up for their timeouts.
+	stopping context.Context
+	abort    context.CancelFunc
 
 	mu          sync.Mutex
 	listeners   map[net.Listener]struct{}
@@ -72,6 +77,7 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	size := cfg.MaxHeaderBytes
 	p.heads.New = func() any { b := make([]byte, size); return &b }
+	p.stopping, p.abort = context.WithCancel(context.Background())
 	p.backends = make([]backendCounters, group.Len())
 	for _, st := range cfg.NextUpstream {
 		p.next[st] = true
@@ -205,6 +211,7 @@ wait:
 			}
 		}
 	}
+	p.abort()       // handshakes still waiting on a client or a backend give up now
 	p.relay.Close() // ends the tunnels left; handshakes still running get EndShutdown
 	<-handshakes
 	p.reserve.close()

@@ -148,3 +148,23 @@ func TestShutdownGrace(t *testing.T) {
 		t.Errorf("tunnel ends by shutdown: %d", got)
 	}
 }
+
+// TestShutdownCutsSlowHandshakes: handshakes still waiting when the grace
+// ends (a client that never finishes its head, a backend that never
+// answers) do not hold Shutdown up for their own timeouts.
+func TestShutdownCutsSlowHandshakes(t *testing.T) {
+	p, addr := startProxy(t, Config{Upstreams: []Upstream{{Addr: silent(t)}}, ShutdownGrace: timeout})
+	slow := dial(t, addr, dialOpts{})
+	slow.Write([]byte("GET / HTTP/1.1\r\n")) // and nothing more
+	waiting := dial(t, addr, dialOpts{})
+	waiting.Write([]byte(upgradeRequest("/"))) // the backend never answers
+	waitFor(t, "both handshakes under way", func() bool { return p.inFlightCount() == 2 })
+	start := time.Now()
+	p.Shutdown(t.Context())
+	if took := time.Since(start); took < tooEarly || took > tooLate {
+		t.Errorf("Shutdown took %v with a %v grace", took, timeout)
+	}
+	if got := p.Counters().Handshakes["shutting_down"]; got != 2 {
+		t.Errorf("shutting_down handshakes %d, want 2", got)
+	}
+}
