@@ -159,8 +159,8 @@ func (p *Proxy) acceptAtLimit(ln net.Listener, err error, backoff time.Duration)
 			p.counters.outcomes[outFileLimit].Add(1)
 			refuseNow(c, 503, "too many open files")
 		}
-		p.reserve.open()
 	}
+	p.reserve.open() // fails while at the limit; the next round tries again
 	backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
 	time.Sleep(backoff)
 	return backoff
