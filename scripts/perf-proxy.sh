@@ -2,7 +2,9 @@
 # perf-proxy.sh BIN OUT — the reference proxy against nginx and direct, on
 # loopback, with wsbench's own echo backend and load generator:
 #   rtt         50 connections, 10k round trips/s, 64 B: latency p50/p99 and
-#               the proxy's CPU per round trip (two relayed messages)
+#               the proxy's CPU per round trip (two relayed messages); run
+#               WSBENCH_PERF_ROUNDS (5) times, targets interleaved, medians
+#               shown: one run of a shared 2-core machine is noise
 #   throughput  64 B, 16 KiB and 1 MiB echo messages as fast as they go:
 #               messages/s, MB/s, and CPU per relayed message
 #   hold        WSBENCH_PERF_TUNNELS (9,000) idle tunnels: the proxy's RSS
@@ -18,6 +20,7 @@ out=${2:?usage: perf-proxy.sh BIN OUT}
 base=${WSBENCH_PERF_PORT:-19100}
 duration=${WSBENCH_PERF_DURATION:-10s}
 tunnels=${WSBENCH_PERF_TUNNELS:-9000}
+rounds=${WSBENCH_PERF_ROUNDS:-5}
 nginx_bin=${WSBENCH_NGINX:-/usr/sbin/nginx}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -114,6 +117,10 @@ else
 	echo "perf-proxy: $nginx_bin not found (apt-get install nginx); no nginx column" >&2
 fi
 
+per() { # per CPU_MS COUNT FACTOR: µs of CPU per (COUNT*FACTOR)
+	awk -v c="$1" -v n="$2" -v f="$3" 'BEGIN { if (c > 0 && n > 0) printf "%.1f", c * 1000 / (n * f); else print "-" }'
+}
+
 declare -A res
 load() { # load NAME KIND LOADGEN-FLAGS...: runs loadgen, records CPU and summary
 	local name=$1 kind=$2
@@ -126,11 +133,26 @@ load() { # load NAME KIND LOADGEN-FLAGS...: runs loadgen, records CPU and summar
 	res[$name.$kind.recv]=$(jq '.messages.received' "$dir/summary.json")
 }
 
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : "-") }'; }
+declare -A cpus p50s p99s
+for r in $(seq "$rounds"); do
+	for n in "${names[@]}"; do
+		echo "== $n: rtt, round $r of $rounds" >&2
+		load "$n" "rtt-$r" --workload rtt --conns 50 --rate 10k --size 64
+		sum="$out/$n/rtt-$r/summary.json"
+		[ "${pid[$n]}" = 0 ] || cpus[$n]+=" $(per "${res[$n.rtt-$r.cpu_ms]}" "${res[$n.rtt-$r.recv]}" 1)"
+		p50s[$n]+=" $(jq '.histograms.rtt.p50_us' "$sum")"
+		p99s[$n]+=" $(jq '.histograms.rtt.p99_us' "$sum")"
+	done
+done
 for n in "${names[@]}"; do
-	echo "== $n: rtt" >&2
-	load "$n" rtt --workload rtt --conns 50 --rate 10k --size 64
-	res[$n.rtt.p50]=$(jq '.histograms.rtt.p50_us' "$out/$n/rtt/summary.json")
-	res[$n.rtt.p99]=$(jq '.histograms.rtt.p99_us' "$out/$n/rtt/summary.json")
+	res[$n.rtt.p50]=$(echo "${p50s[$n]}" | median)
+	res[$n.rtt.p99]=$(echo "${p99s[$n]}" | median)
+	res[$n.rtt.cpu]=$(echo "${cpus[$n]:-}" | median)
+	res[$n.rtt.cpus]=${cpus[$n]:-}
+done
+
+for n in "${names[@]}"; do
 	for spec in "64B 50 16" "16KiB 50 4" "1MiB 8 1"; do
 		read -r size conns window <<<"$spec"
 		echo "== $n: throughput $size" >&2
@@ -158,10 +180,6 @@ for n in "${names[@]}"; do
 	fi
 done
 
-per() { # per CPU_MS COUNT FACTOR: µs of CPU per (COUNT*FACTOR)
-	awk -v c="$1" -v n="$2" -v f="$3" 'BEGIN { if (c > 0 && n > 0) printf "%.1f", c * 1000 / (n * f); else print "-" }'
-}
-
 {
 	echo
 	echo "wsbench proxy perf ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${nginx_version:-no nginx}), results in $out"
@@ -178,9 +196,9 @@ per() { # per CPU_MS COUNT FACTOR: µs of CPU per (COUNT*FACTOR)
 			printf "%16s" "$v"
 		done
 	}
-	row "rtt 10k/s 64B p50 (µs)" rtt.p50
-	row "rtt 10k/s 64B p99 (µs)" rtt.p99
-	row "CPU per round trip (µs)" rtt.recv 1
+	row "rtt 10k/s 64B p50 (µs, median)" rtt.p50
+	row "rtt 10k/s 64B p99 (µs, median)" rtt.p99
+	row "CPU per round trip (µs, median)" rtt.cpu
 	for size in 64B 16KiB 1MiB; do
 		row "echo $size msgs/s" "tp-$size.msgs"
 		row "echo $size MB/s (one way)" "tp-$size.mbs"
@@ -190,4 +208,7 @@ per() { # per CPU_MS COUNT FACTOR: µs of CPU per (COUNT*FACTOR)
 	row "RSS per idle tunnel (KiB)" hold.rss
 	row "fds per idle tunnel" hold.fds
 	echo
+	echo
+	echo "CPU per round trip in each of the $rounds rtt rounds:"
+	for n in "${names[@]}"; do if [ -n "${res[$n.rtt.cpus]}" ]; then echo "  $n:${res[$n.rtt.cpus]}"; fi; done
 } | tee "$out/table.txt"
