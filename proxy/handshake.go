@@ -35,6 +35,7 @@ type refusal struct {
 func (p *Proxy) serveConn(c net.Conn) {
 	defer p.inFlight.Done()
 	defer p.handshaking.Add(-1)
+	defer p.noteHandshake()
 	h := &handshake{p: p, c: c, start: time.Now(), ip: remoteIP(c)}
 	h.unwatch = watch(p.stopping, c)
 	defer func() { h.unwatch() }()

@@ -83,3 +83,16 @@ func fmtKinds(m map[string]int) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// TestTidyAfterBurst: once a burst of handshakes has been quiet for a
+// second, the proxy returns the memory it left (and counts afresh).
+func TestTidyAfterBurst(t *testing.T) {
+	p, _ := startProxy(t, Config{Upstreams: []Upstream{{Addr: tripwire(t)}}})
+	for i := 0; i < tidyAfter; i++ {
+		p.noteHandshake()
+	}
+	if p.sinceTidy.Load() != tidyAfter {
+		t.Fatalf("counted %d handshakes", p.sinceTidy.Load())
+	}
+	waitFor(t, "the tidy after a quiet second", func() bool { return p.sinceTidy.Load() == 0 })
+}

@@ -40,6 +40,9 @@ type Proxy struct {
 	// are cut short rather than hold Shutdown up for their timeouts.
 	stopping context.Context
 	abort    context.CancelFunc
+	// See tidy.go.
+	sinceTidy     atomic.Int64
+	lastHandshake atomic.Int64 // Unix ns
 
 	mu          sync.Mutex
 	listeners   map[net.Listener]struct{}

@@ -15,8 +15,10 @@
 //
 // # Zero copy, and nothing held while idle
 //
-// Bytes move with splice(2) through a pipe (Config.Copy switches to a
-// userspace copy through BufferSize buffers, like nginx's proxy_buffer_size).
+// Bulk moves with splice(2) through a pipe; small messages, for which two
+// splices cost more than recv and send, go through a BufferSize buffer
+// (Config.Copy copies everything that way, like nginx with its
+// proxy_buffer_size).
 // Pipes and buffers are borrowed from small pools only while a chunk is in
 // flight: an idle tunnel holds neither. With the Epoll engine (Linux's
 // default) it holds no goroutine either: Start duplicates both sockets'

@@ -24,20 +24,20 @@ const pumpBudget = 1 << 20
 // epollEngine owns the tunnels' descriptors outright: Start duplicates each
 // socket's descriptor and closes the net.Conn, so Go's netpoller forgets it
 // and the tunnel costs two descriptors and one small struct, with no
-// goroutine, buffer or pipe while idle. Pollers, each one goroutine blocked
-// in epoll_wait, read and write inline for their share of the tunnels.
+// goroutine, buffer or pipe while idle. Pollers, each one goroutine parked
+// in Go's netpoller on its epoll descriptor, read and write inline for
+// their share of the tunnels.
 type epollEngine struct {
 	cfg            *Config
 	pollers        []*poller
 	next           atomic.Uint32
-	fallback       *goEngine
 	open, up, down atomic.Int64
 	base           time.Time
 	limitLogged    atomic.Bool
 }
 
-func newEpollEngine(cfg *Config, fallback *goEngine) (*epollEngine, error) {
-	e := &epollEngine{cfg: cfg, fallback: fallback, base: time.Now()}
+func newEpollEngine(cfg *Config) (*epollEngine, error) {
+	e := &epollEngine{cfg: cfg, base: time.Now()}
 	for i := 0; i < cfg.Pollers; i++ {
 		p, err := newPoller(e)
 		if err != nil {
@@ -284,12 +284,14 @@ func (p *poller) loop() {
 
 // step runs on every wake of the netpoller's watch on the epoll fd (and
 // first thing in each Read): take the ready events, handle them, run due
-// timers. Returning false parks until the next wake. Within one Read call
-// a wake that arrives while step runs is kept, so parking right after a
-// batch misses nothing; only a batch that may have left readiness
-// unreported (a full events array, or a pump stopped by its budget while
-// its socket stays readable: level-triggered epoll will not report it
-// again) polls once more first.
+// timers. Returning false parks until the next wake. Every readiness change
+// of a socket in the epoll set wakes that watch, and within one Read call a
+// wake that arrives while step runs is kept, so parking right after a
+// batch misses nothing new. What a batch can leave ready without a new
+// wake is polled once more first (p.more): a full events array, a pump
+// stopped by its budget, a splice that may have stopped short of the data,
+// a delayed chunk written after its delay. A short read of a socket whose
+// FIN had arrived is not among them: pump reads on to the EOF.
 func (p *poller) step(fd uintptr) bool {
 	for {
 		n, err := rawEpollPoll(int(fd), p.events)

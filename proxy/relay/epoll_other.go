@@ -12,7 +12,7 @@ const epollSupported = false
 // epollEngine exists only on Linux; elsewhere Config.fill picks Goroutines.
 type epollEngine struct{ open, up, down atomic.Int64 }
 
-func newEpollEngine(*Config, *goEngine) (*epollEngine, error) {
+func newEpollEngine(*Config) (*epollEngine, error) {
 	return nil, errors.New("relay: the epoll engine needs Linux")
 }
 

@@ -120,7 +120,7 @@ func New(cfg Config) (*Relay, error) {
 	}
 	r := &Relay{cfg: cfg, gr: newGoEngine(&cfg)}
 	if cfg.Engine == Epoll {
-		ep, err := newEpollEngine(&cfg, r.gr)
+		ep, err := newEpollEngine(&cfg)
 		if err != nil {
 			return nil, err
 		}
