@@ -231,7 +231,7 @@ func (c *core) protocolError(s *session, err error, now int64) {
 // peerClosed answers a close frame from the server and ends the session.
 func (c *core) peerClosed(s *session, payload []byte, now int64) {
 	if s.closing {
-		c.end(s, now, "open") // the reply to our own close at the end of the run
+		c.end(s, now, "") // the reply to our own close at the end of the run
 		return
 	}
 	code, _ := frame.ParseClose(payload)
@@ -282,10 +282,15 @@ func (c *core) runTimers(now int64) {
 }
 
 // end closes s; outcome says how it ended. Connections the run closes at
-// its end count as "open": they survived.
+// its end count as "open": they survived. So does one that ends any other
+// way once the run has sent its close (a reset racing the close handshake
+// at the end of a hold is not a drop during it).
 func (c *core) end(s *session, now int64, outcome string) {
 	if s.closed {
 		return
+	}
+	if s.closing {
+		outcome = "open"
 	}
 	s.closed = true
 	if s.heapIdx >= 0 {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/results"
 )
@@ -163,6 +164,50 @@ func TestHoldWithPingsSurvives(t *testing.T) {
 	if s.Hold.Outcomes["open"] != 30 || s.Connections.Dropped != 0 {
 		t.Fatalf("outcomes %v, want all 30 open at the end", s.Hold.Outcomes)
 	}
+}
+
+// TestHoldResetDuringCloseSurvives: a connection that outlived the hold and
+// is reset while the run closes it (a proxy tearing the tunnel down as the
+// close handshake races a server ping) survived; it is not a drop.
+func TestHoldResetDuringCloseSurvives(t *testing.T) {
+	addr := resetOnCloseServer(t)
+	for _, eng := range engines() {
+		t.Run(eng, func(t *testing.T) {
+			run := mustRun(t, Options{URL: "ws://" + addr + "/", Workload: WorkloadHold,
+				Conns: 10, Duration: 500 * time.Millisecond, Engine: eng})
+			s := run.Summary
+			if s.Hold.Outcomes["open"] != 10 || s.Connections.Dropped != 0 {
+				t.Fatalf("outcomes %v, dropped %d; want all 10 open at the end", s.Hold.Outcomes, s.Connections.Dropped)
+			}
+		})
+	}
+}
+
+// resetOnCloseServer upgrades every connection, then answers the client's
+// first frame (its close at the end of a hold) with a TCP reset.
+func resetOnCloseServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := ws.Upgrade(c); err != nil {
+					return
+				}
+				c.Read(make([]byte, 512))
+				c.(*net.TCPConn).SetLinger(0)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
 
 func TestThroughputAndPush(t *testing.T) {

@@ -89,7 +89,7 @@ func init() {
 			fs.Var(&o.connectTimeout, "connect-timeout", "TCP connect to a backend (nginx proxy_connect_timeout); then the next backend or 504")
 			fs.Var(&o.readTimeout, "read-timeout", "idle tunnel, and the wait for the backend's answer (nginx proxy_read_timeout)")
 			fs.StringVar(&o.readMode, "read-timeout-mode", string(relay.Either), "nginx: bytes either way re-arm --read-timeout; upstream: only the backend's")
-			fs.Var(&o.sendTimeout, "send-timeout", "a write to either side blocked this long closes the tunnel (nginx proxy_send_timeout)")
+			fs.Var(&o.sendTimeout, "send-timeout", "a write to either side blocked this long closes the tunnel, resetting the stalled peer (nginx proxy_send_timeout with reset_timedout_connection)")
 			fs.Var(&o.lifetime, "max-lifetime", "absolute tunnel lifetime (0: none), like Caddy's stream_timeout")
 			fs.BoolVar(&o.splice, "splice", true, "relay with splice(2); false copies through --buffer-size buffers")
 			fs.Var(&o.bufferSize, "buffer-size", "copy buffer with --splice=false (nginx proxy_buffer_size)")

@@ -46,7 +46,11 @@
 //     upgraded handler re-arms proxy_read_timeout on every event; Mode
 //     Upstream counts only the backend's.
 //   - SendTimeout: a write that makes no progress for this long (the peer
-//     stopped reading and its window is full) ends the tunnel.
+//     stopped reading and its window is full) ends the tunnel, and the
+//     stalled peer is reset (SO_LINGER 0, like nginx with
+//     reset_timedout_connection on): a FIN would queue behind the bytes it
+//     never read. While a write is blocked, the send timeout alone judges
+//     the tunnel.
 //   - MaxLifetime: an absolute limit, like Caddy's stream_timeout.
 //
 // They hold on the splice path and the copy path alike, because both move

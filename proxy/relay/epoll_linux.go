@@ -609,6 +609,7 @@ func (p *poller) check(t *tunnel) {
 	}
 	for d := range t.dir {
 		if ds := &t.dir[d]; ds.blocked && now >= ds.blockedAt+int64(p.cfg.SendTimeout) {
+			resetOnClose(t.fd[1-d])
 			p.end(t, EndSendTimeout, nil)
 			return
 		}

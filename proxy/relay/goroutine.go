@@ -39,9 +39,13 @@ type goTunnel struct {
 	raw   [2]syscall.RawConn
 	start time.Time
 	last  [2]atomic.Int64 // ns after start of the last bytes read from each side
-	bytes [2]int64        // each written only by its direction's goroutine
-	done  func(Result)
-	timer *time.Timer // MaxLifetime
+	// blocked counts directions waiting on a full destination: the send
+	// timeout, not the read timeout, judges a tunnel then (as in the Epoll
+	// engine), so a stalled reader is reset rather than sent a FIN.
+	blocked atomic.Int32
+	bytes   [2]int64 // each written only by its direction's goroutine
+	done    func(Result)
+	timer   *time.Timer // MaxLifetime
 
 	mu      sync.Mutex
 	ended   bool
@@ -162,6 +166,9 @@ func (g *goTunnel) pipe(src int) {
 			end := EndReset
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				end, err = EndSendTimeout, nil
+				if tc, ok := g.conn[dst].(*net.TCPConn); ok {
+					tc.SetLinger(0) // RST, not a FIN queued behind unread bytes: see resetOnClose
+				}
 			}
 			g.finish(end, err)
 			return
@@ -209,9 +216,11 @@ func (g *goTunnel) write(c *chunk, dst int) error {
 	if c.pending() == 0 || (werr != nil && !errors.Is(werr, unix.EAGAIN)) {
 		return wrapWrite(dst, werr)
 	}
+	g.blocked.Add(1)
 	g.conn[dst].SetWriteDeadline(time.Now().Add(g.e.cfg.SendTimeout))
 	err := g.raw[dst].Write(drain)
 	g.conn[dst].SetWriteDeadline(time.Time{})
+	g.blocked.Add(-1)
 	if err != nil {
 		return err
 	}
@@ -238,7 +247,10 @@ func (g *goTunnel) idleExpired() bool {
 		last = max(last, g.last[0].Load())
 	}
 	deadline := g.start.Add(time.Duration(last) + cfg.ReadTimeout)
-	if !time.Now().Before(deadline) {
+	now := time.Now()
+	if g.blocked.Load() > 0 {
+		deadline = now.Add(cfg.ReadTimeout)
+	} else if !now.Before(deadline) {
 		return true
 	}
 	for _, c := range g.conn {

@@ -337,27 +337,59 @@ func TestReadTimeout(t *testing.T) {
 	}
 }
 
+// TestSendTimeout: the relay's write to a client that stopped reading
+// blocks; after SendTimeout the tunnel ends and the client is reset (a FIN
+// would queue behind the bytes it never read). The read timeout, equal in
+// one case, must not end it first with a FIN: no bytes move because the
+// write is blocked, which is the send timeout's to judge.
 func TestSendTimeout(t *testing.T) {
-	forEach(t, func(t *testing.T, cfg Config) {
-		cfg.SendTimeout, cfg.ReadTimeout = rt, time.Minute
-		r := newRelay(t, cfg)
-		te := open(t, r, nil, nil)
-		te.client.SetReadBuffer(4096) // the client never reads; its window fills fast
-		go func() {
-			chunk := make([]byte, 64<<10)
-			for {
-				if _, err := te.backend.Write(chunk); err != nil {
-					return
+	for _, readTimeout := range []time.Duration{time.Minute, rt} {
+		t.Run(fmt.Sprintf("read_timeout=%v", readTimeout), func(t *testing.T) {
+			forEach(t, func(t *testing.T, cfg Config) {
+				cfg.SendTimeout, cfg.ReadTimeout = rt, readTimeout
+				r := newRelay(t, cfg)
+				te := open(t, r, nil, nil)
+				te.client.SetReadBuffer(4096) // the client never reads; its window fills fast
+				go func() {
+					chunk := make([]byte, 64<<10)
+					for {
+						if _, err := te.backend.Write(chunk); err != nil {
+							return
+						}
+					}
+				}()
+				// The relay's write to the client blocks some time after the start
+				// (once the buffers are full), then the send timeout runs.
+				res, took := te.wait(t, latest)
+				if res.End != EndSendTimeout || took < earliest {
+					t.Errorf("ended %v (%v) after %v; want send_timeout after at least %v", res.End, res.Err, took, earliest)
 				}
-			}
-		}()
-		// The relay's write to the client blocks some time after the start
-		// (once the buffers are full), then the send timeout runs.
-		res, took := te.wait(t, latest)
-		if res.End != EndSendTimeout || took < earliest {
-			t.Errorf("ended %v (%v) after %v; want send_timeout after at least %v", res.End, res.Err, took, earliest)
+				if err := waitSocketError(te.client, time.Second); !errors.Is(err, unix.ECONNRESET) {
+					t.Errorf("client socket error after the send timeout: %v, want %v (reset, not FIN)", err, unix.ECONNRESET)
+				}
+			})
+		})
+	}
+}
+
+// waitSocketError polls c's pending socket error (SO_ERROR) until one
+// arrives or limit passes; a reset from the peer leaves ECONNRESET there.
+func waitSocketError(c *net.TCPConn, limit time.Duration) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	for end := time.Now().Add(limit); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		var soerr int
+		rc.Control(func(fd uintptr) { soerr, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR) })
+		if err != nil {
+			return err
 		}
-	})
+		if soerr != 0 {
+			return unix.Errno(soerr)
+		}
+	}
+	return nil
 }
 
 func TestMaxLifetime(t *testing.T) {

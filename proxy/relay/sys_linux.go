@@ -69,3 +69,11 @@ func rawEpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	}
 	return int(n), nil
 }
+
+// resetOnClose makes closing fd send RST instead of FIN (SO_LINGER 0), as
+// nginx's reset_timedout_connection does for a peer that stopped reading:
+// a FIN would queue behind the bytes it never read, so it would never learn
+// the tunnel ended, and the socket would hold that memory in FIN-WAIT-1.
+func resetOnClose(fd int) {
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+}
