@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"io"
 	"math/big"
 	"net"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/tcptest"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -186,28 +188,13 @@ func TestHoldResetDuringCloseSurvives(t *testing.T) {
 // resetOnCloseServer upgrades every connection, then answers the client's
 // first frame (its close at the end of a hold) with a TCP reset.
 func resetOnCloseServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				if _, err := ws.Upgrade(c); err != nil {
-					return
-				}
-				c.Read(make([]byte, 512))
-				c.(*net.TCPConn).SetLinger(0)
-			}()
+	return tcptest.Serve(t, func(c net.Conn) {
+		if _, err := ws.Upgrade(c); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		c.Read(make([]byte, 512))
+		c.(*net.TCPConn).SetLinger(0)
+	})
 }
 
 func TestThroughputAndPush(t *testing.T) {
@@ -356,53 +343,24 @@ func closedPort(t *testing.T) string {
 
 // silentServer accepts and never answers: handshakes time out.
 func silentServer(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	return ln.Addr().String()
+	return tcptest.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 }
 
 // fakeServer answers every request with a fixed response.
 func fakeServer(t *testing.T, response string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
+	return tcptest.Serve(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		var req []byte
+		for !strings.Contains(string(req), "\r\n\r\n") {
+			n, err := c.Read(buf)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				var req []byte
-				for !strings.Contains(string(req), "\r\n\r\n") {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					req = append(req, buf[:n]...)
-				}
-				c.Write([]byte(response))
-				time.Sleep(100 * time.Millisecond)
-			}()
+			req = append(req, buf[:n]...)
 		}
-	}()
-	return ln.Addr().String()
+		c.Write([]byte(response))
+		time.Sleep(100 * time.Millisecond)
+	})
 }
 
 func selfSigned(t *testing.T) tls.Certificate {

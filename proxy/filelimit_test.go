@@ -1,39 +1,20 @@
 package proxy
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/syncbuf"
 )
-
-// syncBuffer is a log destination tests can read while the proxy writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // fileHog takes every free descriptor of this process below a lowered soft
 // limit, so a test can hand them back one at a time. It restores the limit
@@ -94,7 +75,7 @@ func (h *fileHog) free(n int) {
 // it takes the last descriptor, so the counts are exact.
 func TestFileLimit(t *testing.T) {
 	_ = time.Local.String() // load the time zone (a file) while descriptors remain
-	var log syncBuffer
+	var log syncbuf.Buffer
 	p, addr := startProxy(t, Config{
 		Upstreams: []Upstream{{Addr: tripwire(t)}},
 		Logger:    slog.New(slog.NewTextHandler(&log, nil)),

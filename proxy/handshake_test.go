@@ -14,6 +14,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/tcptest"
 )
 
 // TestRefusedBeforeAnyBackend: requests the proxy must answer itself never
@@ -312,34 +313,19 @@ func TestCloseHandshake(t *testing.T) {
 // message and closes: only a proxy that passes half-closes on lets the
 // client see it.
 func finBackend(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
-					"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-				c.SetReadDeadline(time.Now().Add(10 * time.Second))
-				if _, err := io.Copy(io.Discard, br); err != nil {
-					return // no FIN: the client sees no message
-				}
-				ws.WriteFrame(c, ws.NewTextFrame([]byte("got your FIN")))
-			}()
+	return tcptest.Serve(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if _, err := http.ReadRequest(br); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(io.Discard, br); err != nil {
+			return // no FIN: the client sees no message
+		}
+		ws.WriteFrame(c, ws.NewTextFrame([]byte("got your FIN")))
+	})
 }
 
 // TestHalfClose: the client's FIN reaches the backend, and what the

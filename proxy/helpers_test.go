@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/tcptest"
 	"github.com/wsbench/wsbench/proxy/relay"
 )
 
@@ -218,22 +219,9 @@ func (c *client) waitClosed(limit time.Duration) (time.Duration, bool) {
 
 // tripwire is a backend address that fails the test if anything connects.
 func tripwire(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Errorf("a backend connection was made from %v", c.RemoteAddr())
-			c.Close()
-		}
-	}()
-	return ln.Addr().String()
+	return tcptest.Serve(t, func(c net.Conn) {
+		t.Errorf("a backend connection was made from %v", c.RemoteAddr())
+	})
 }
 
 // deadAddr is a loopback port nobody listens on (connection refused).
@@ -273,58 +261,17 @@ func blackhole(t testing.TB) string {
 
 // silent is a backend that accepts and never answers.
 func silent(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	return ln.Addr().String()
+	return tcptest.Serve(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 }
 
 // answering is a backend that answers every request with resp and closes.
 func answering(t testing.TB, resp string) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				io.WriteString(c, resp)
-			}()
+	return tcptest.Serve(t, func(c net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+			return
 		}
-	}()
-	return ln.Addr().String()
+		io.WriteString(c, resp)
+	})
 }
 
 // variants are the relay paths every tunnel test runs on.

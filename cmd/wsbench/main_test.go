@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/syncbuf"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -62,31 +62,12 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a command writing while the test
-// reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startEchoCLI runs `wsbench echo` in-process and returns its address once
 // it prints the line the container stack waits for.
 func startEchoCLI(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, append([]string{"echo", "--listen", "127.0.0.1:0", "--id", "cli-echo"}, args...), &env{stdout: out, stderr: io.Discard})

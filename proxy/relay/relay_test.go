@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/syncbuf"
 )
 
 // variant is one way of relaying; every behaviour test runs on each.
@@ -617,7 +619,7 @@ func TestFallbackAtFileLimit(t *testing.T) {
 	if !epollSupported {
 		t.Skip("the epoll engine is Linux-only")
 	}
-	var log syncBuffer
+	var log syncbuf.Buffer
 	r := newRelay(t, Config{Engine: Epoll, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	_ = time.Local.String() // the log's time zone file, loaded while there are descriptors
 	client, proxyClient := tcpPair(t)
@@ -656,21 +658,4 @@ func TestFallbackAtFileLimit(t *testing.T) {
 	client.Close()
 	backend.Close()
 	<-done
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
