@@ -30,22 +30,8 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 	usage := &Usage{}
 	for _, rep := range r.Reps {
 		s := rep.Summary
-		if s.Start.Before(out.Start) {
-			out.Start = s.Start
-		}
-		if s.End.After(out.End) {
-			out.End = s.End
-		}
-		out.Interrupted = out.Interrupted || s.Interrupted
-		addConnections(&out.Connections, s.Connections)
-		out.Messages.Sent += s.Messages.Sent
-		out.Messages.Received += s.Messages.Received
-		out.Bytes.Sent += s.Bytes.Sent
-		out.Bytes.Received += s.Bytes.Received
+		out.AddTotals(s)
 		out.Rates.WindowSec += s.Rates.WindowSec
-		for k, v := range s.Failures {
-			out.Failures[k] += v
-		}
 		if usage != nil && rep.Usage != nil {
 			usage.CPU += rep.Usage.CPU
 			usage.MemoryGrowth += rep.Usage.MemoryGrowth
@@ -78,13 +64,4 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 		out.Histograms[m] = results.Summarize(h)
 	}
 	return &out, usage, nil
-}
-
-func addConnections(dst *results.Connections, c results.Connections) {
-	dst.Attempted += c.Attempted
-	dst.Opened += c.Opened
-	dst.Failed += c.Failed
-	dst.Dropped += c.Dropped
-	dst.OpenAtEnd += c.OpenAtEnd
-	dst.Reconnects += c.Reconnects
 }

@@ -142,20 +142,8 @@ func mergeSummaries(runs []*Run) Summary {
 	var hosts, notes []string
 	for _, r := range runs {
 		in := &r.Summary
-		if in.Start.Before(s.Start) {
-			s.Start = in.Start
-		}
-		if in.End.After(s.End) {
-			s.End = in.End
-		}
-		s.Interrupted = s.Interrupted || in.Interrupted
-		addConnections(&s.Connections, in.Connections)
-		s.Messages.Sent += in.Messages.Sent
-		s.Messages.Received += in.Messages.Received
-		s.Bytes.Sent += in.Bytes.Sent
-		s.Bytes.Received += in.Bytes.Received
+		s.AddTotals(in)
 		addRates(&s.Rates, in.Rates)
-		addCounts(&s.Failures, in.Failures)
 		addCounts(&s.Backends, in.Backends)
 		s.Hold = addHold(s.Hold, in.Hold)
 		s.Hellos = appendNewHellos(s.Hellos, in.Hellos)
@@ -177,6 +165,25 @@ func mergeSummaries(runs []*Run) Summary {
 		s.Notes = append(s.Notes, "load generated on hosts "+strings.Join(hosts, ", ")+"; host facts are the first's")
 	}
 	return s
+}
+
+// AddTotals widens s's start and end to take in in's, and adds in's
+// connection, message, byte and failure counts: what every way of pooling
+// summaries (workers side by side, repetitions one after another) shares.
+func (s *Summary) AddTotals(in *Summary) {
+	if s.Start.IsZero() || in.Start.Before(s.Start) {
+		s.Start = in.Start
+	}
+	if in.End.After(s.End) {
+		s.End = in.End
+	}
+	s.Interrupted = s.Interrupted || in.Interrupted
+	addConnections(&s.Connections, in.Connections)
+	s.Messages.Sent += in.Messages.Sent
+	s.Messages.Received += in.Messages.Received
+	s.Bytes.Sent += in.Bytes.Sent
+	s.Bytes.Received += in.Bytes.Received
+	addCounts(&s.Failures, in.Failures)
 }
 
 func addConnections(dst *Connections, c Connections) {
