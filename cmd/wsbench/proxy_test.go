@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/gobwas/ws/wsutil"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/syncbuf"
 )
 
 func TestProxyFlagErrors(t *testing.T) {
@@ -56,24 +55,6 @@ func TestProxyHelpHasExamples(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a running command's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestProxyCommand runs `wsbench proxy` in front of an echo backend: the
 // listening line, a relayed message, the admin counters, and a clean stop.
 func TestProxyCommand(t *testing.T) {
@@ -86,7 +67,7 @@ func TestProxyCommand(t *testing.T) {
 	defer srv.Shutdown(context.Background())
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	exited := make(chan int, 1)
 	go func() {
 		exited <- run(ctx, []string{"proxy", "--listen", "127.0.0.1:0", "--upstream", ln.Addr().String(),
