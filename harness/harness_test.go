@@ -3,6 +3,7 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 	"github.com/wsbench/wsbench/stack"
@@ -18,25 +20,20 @@ import (
 // needDocker skips without Docker, but fails when CI requires it.
 func needDocker(t *testing.T) {
 	t.Helper()
-	err := stack.DockerAvailable(context.Background())
-	if err == nil {
-		return
-	}
-	if os.Getenv("WSBENCH_REQUIRE_DOCKER") == "1" {
-		t.Fatalf("WSBENCH_REQUIRE_DOCKER=1 but %v", err)
-	}
-	t.Skip(err)
+	testenv.Need(t, stack.DockerAvailable(context.Background()), "WSBENCH_REQUIRE_DOCKER")
 }
 
+// needNginx skips without nginx, but fails when CI requires the real stack.
 func needNginx(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("nginx"); err == nil {
 		return
 	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return
+	_, err := os.Stat("/usr/sbin/nginx")
+	if err != nil {
+		err = fmt.Errorf("no nginx on this machine (apt-get install nginx): %w", err)
 	}
-	t.Skip("no nginx on this machine (apt-get install nginx)")
+	testenv.Need(t, err, "WSBENCH_REQUIRE_NGINX", "WSBENCH_REQUIRE_DOCKER")
 }
 
 func load(t *testing.T, names ...string) []*scenarios.Scenario {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 // Process measurements for benchmarks: CPU time, resident memory and open
@@ -100,11 +102,11 @@ http {
 `
 
 // startNginx runs nginx in front of upstream, or skips when it is not
-// installed (apt-get install nginx).
+// installed (apt-get install nginx) and WSBENCH_REQUIRE_NGINX is not 1.
 func startNginx(tb testing.TB, upstream string) *nginxProc {
 	tb.Helper()
 	if _, err := os.Stat(nginxBin); err != nil {
-		tb.Skipf("nginx is not installed at %s: %v", nginxBin, err)
+		testenv.Need(tb, fmt.Errorf("nginx is not installed: %w", err), "WSBENCH_REQUIRE_NGINX")
 	}
 	dir := tb.TempDir()
 	os.Chmod(dir, 0o755) // the worker may run as nobody

@@ -3,6 +3,7 @@ package results
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 // chromiumProbe is added to a copy of report.html (the report itself has
@@ -60,11 +63,7 @@ func chromium(t *testing.T) string {
 			return path
 		}
 	}
-	msg := "no Chromium found (tried " + strings.Join(names, ", ") + "); install Debian's chromium package (apt-get install -y chromium)"
-	if os.Getenv("WSBENCH_REQUIRE_CHROMIUM") == "1" {
-		t.Fatal(msg + "; WSBENCH_REQUIRE_CHROMIUM=1 requires it")
-	}
-	t.Skip(msg)
+	testenv.Need(t, errors.New("no Chromium found (tried "+strings.Join(names, ", ")+"); install Debian's chromium package (apt-get install -y chromium)"), "WSBENCH_REQUIRE_CHROMIUM")
 	return ""
 }
 

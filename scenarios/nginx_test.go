@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"flag"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -105,10 +108,7 @@ func TestRenderNginxGolden(t *testing.T) {
 // self-signed certificate.
 func TestRenderNginxSyntax(t *testing.T) {
 	if _, err := os.Stat(nginxBinary); err != nil {
-		if os.Getenv("WSBENCH_REQUIRE_NGINX") == "1" || os.Getenv("WSBENCH_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("%s: %v (apt-get install nginx)", nginxBinary, err)
-		}
-		t.Skipf("%s not installed (apt-get install nginx); CI requires it", nginxBinary)
+		testenv.Need(t, fmt.Errorf("%w (apt-get install nginx)", err), "WSBENCH_REQUIRE_NGINX", "WSBENCH_REQUIRE_DOCKER")
 	}
 	certDir := t.TempDir()
 	cert, key := writeSelfSigned(t, certDir)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 var (
@@ -56,10 +58,7 @@ func needDocker(t *testing.T) {
 		cli.Close()
 		return
 	}
-	if os.Getenv("WSBENCH_REQUIRE_DOCKER") == "1" {
-		t.Fatalf("WSBENCH_REQUIRE_DOCKER=1 but docker is not usable: %v", err)
-	}
-	t.Skipf("docker not available: %v", err)
+	testenv.Need(t, fmt.Errorf("docker is not usable: %w", err), "WSBENCH_REQUIRE_DOCKER")
 }
 
 // testLog collects the stack's progress lines into the test log.
