@@ -130,7 +130,7 @@ func FuzzParseOptions(f *testing.F) {
 			t.Errorf("%q: accepted stall %v every %v", uri, o.stall, o.stallEvery)
 		case o.ping < 0 || o.delay < 0 || o.closeAfter < 0 || o.delay > maxWait || o.stallEvery > maxWait:
 			t.Errorf("%q: accepted a negative or huge duration: %+v", uri, o)
-		case !sendableCloseCode(o.closeCode):
+		case !frame.ValidCloseCode(o.closeCode):
 			t.Errorf("%q: accepted close code %d", uri, o.closeCode)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/units"
 )
 
@@ -173,7 +174,7 @@ func durationParam(set func(*options, time.Duration)) func(*options, string) err
 
 func parseCloseCode(o *options, v string) error {
 	n, err := strconv.Atoi(v)
-	if err != nil || !sendableCloseCode(ws.StatusCode(n)) {
+	if err != nil || !frame.ValidCloseCode(ws.StatusCode(n)) {
 		return fmt.Errorf("want a close code a server may send: 1000-1003, 1007-1014 or 3000-4999")
 	}
 	o.closeCode = ws.StatusCode(n)
@@ -202,12 +203,6 @@ func parseSize(o *options, v string) error {
 	}
 	o.size = int(s)
 	return nil
-}
-
-// sendableCloseCode reports whether an endpoint may put code on the wire
-// (RFC 6455 7.4.1 and 7.4.2; 1004-1006 and 1015 are reserved).
-func sendableCloseCode(c ws.StatusCode) bool {
-	return c >= 1000 && c <= 1003 || c >= 1007 && c <= 1014 || c >= 3000 && c <= 4999
 }
 
 func sortedKeys(q url.Values) []string {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/frame"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -111,13 +113,13 @@ func TestStallLeft(t *testing.T) {
 	}
 }
 
-func TestSendableCloseCode(t *testing.T) {
+func TestValidCloseCode(t *testing.T) {
 	for code, want := range map[ws.StatusCode]bool{
 		999: false, 1000: true, 1003: true, 1004: false, 1005: false, 1006: false,
 		1007: true, 1014: true, 1015: false, 2999: false, 3000: true, 4999: true, 5000: false,
 	} {
-		if got := sendableCloseCode(code); got != want {
-			t.Errorf("sendableCloseCode(%d) = %v, want %v", code, got, want)
+		if got := frame.ValidCloseCode(code); got != want {
+			t.Errorf("frame.ValidCloseCode(%d) = %v, want %v", code, got, want)
 		}
 	}
 }

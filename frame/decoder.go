@@ -154,7 +154,7 @@ func checkClose(p []byte) error {
 		return ErrCloseLength
 	}
 	code, reason := ParseClose(p)
-	if !validCloseCode(code) {
+	if !ValidCloseCode(code) {
 		return ErrCloseCode
 	}
 	if !utf8.Valid(reason) {
@@ -163,9 +163,11 @@ func checkClose(p []byte) error {
 	return nil
 }
 
-// validCloseCode reports whether a peer may send code: the RFC 6455 codes
-// (7.4.1), the IANA-registered 1012-1014, and the 3000-4999 ranges (7.4.2).
-func validCloseCode(c ws.StatusCode) bool {
+// ValidCloseCode reports whether an endpoint may send code in a close
+// frame: the RFC 6455 codes (7.4.1), the IANA-registered 1012-1014, and the
+// 3000-4999 ranges (7.4.2). 1004-1006 and 1015 are reserved and never valid
+// on the wire.
+func ValidCloseCode(c ws.StatusCode) bool {
 	switch {
 	case c >= 3000 && c <= 4999:
 		return true

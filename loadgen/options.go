@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -101,54 +102,22 @@ type Options struct {
 
 // withDefaults returns o with zero fields set to their defaults.
 func (o Options) withDefaults() Options {
-	if o.Workload == "" {
-		o.Workload = WorkloadRTT
-	}
-	if o.Conns == 0 {
-		o.Conns = DefaultConns
-	}
-	if o.Rate == 0 {
-		o.Rate = DefaultRate
-	}
-	if o.Size == 0 {
-		o.Size = DefaultSize
-	}
-	if o.Window == 0 {
-		o.Window = DefaultWindow
-	}
-	if o.PushRate == 0 {
-		o.PushRate = DefaultPushRate
-	}
-	if o.Duration == 0 {
-		o.Duration = DefaultDuration
-	}
-	if o.HandshakeTimeout == 0 {
-		o.HandshakeTimeout = DefaultHandshakeTimeout
-	}
-	if o.Drain == 0 {
-		o.Drain = DefaultDrain
-	}
-	if o.HoldSend == "" {
-		o.HoldSend = "ping"
-	}
-	if o.Engine == "" {
-		o.Engine = "auto"
-	}
-	if o.TimerSlack == 0 {
-		o.TimerSlack = DefaultTimerSlack
-	}
-	if o.RampFactor == 0 {
-		o.RampFactor = DefaultRampFactor
-	}
-	if o.StepDuration == 0 {
-		o.StepDuration = DefaultStepDuration
-	}
-	if o.SLO == 0 {
-		o.SLO = DefaultSLO
-	}
-	if o.MaxSteps == 0 {
-		o.MaxSteps = DefaultMaxSteps
-	}
+	o.Workload = cmp.Or(o.Workload, WorkloadRTT)
+	o.Conns = cmp.Or(o.Conns, DefaultConns)
+	o.Rate = cmp.Or(o.Rate, DefaultRate)
+	o.Size = cmp.Or(o.Size, DefaultSize)
+	o.Window = cmp.Or(o.Window, DefaultWindow)
+	o.PushRate = cmp.Or(o.PushRate, DefaultPushRate)
+	o.Duration = cmp.Or(o.Duration, DefaultDuration)
+	o.HandshakeTimeout = cmp.Or(o.HandshakeTimeout, DefaultHandshakeTimeout)
+	o.Drain = cmp.Or(o.Drain, DefaultDrain)
+	o.HoldSend = cmp.Or(o.HoldSend, "ping")
+	o.Engine = cmp.Or(o.Engine, "auto")
+	o.TimerSlack = cmp.Or(o.TimerSlack, DefaultTimerSlack)
+	o.RampFactor = cmp.Or(o.RampFactor, DefaultRampFactor)
+	o.StepDuration = cmp.Or(o.StepDuration, DefaultStepDuration)
+	o.SLO = cmp.Or(o.SLO, DefaultSLO)
+	o.MaxSteps = cmp.Or(o.MaxSteps, DefaultMaxSteps)
 	return o
 }
 

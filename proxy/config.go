@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"net"
@@ -200,15 +201,15 @@ func (c *Config) fill() error {
 	if c.ForwardedProto != "" && c.ForwardedProto != "http" && c.ForwardedProto != "https" {
 		return fmt.Errorf("proxy: ForwardedProto: %q: want http or https", c.ForwardedProto)
 	}
-	c.MaxFails = orDefault(c.MaxFails, DefaultMaxFails)
-	c.FailTimeout = orDefault(c.FailTimeout, DefaultFailTimeout)
-	c.HeaderTimeout = orDefault(c.HeaderTimeout, DefaultHeaderTimeout)
-	c.MaxHeaderBytes = orDefault(c.MaxHeaderBytes, DefaultMaxHeaderBytes)
-	c.ConnectTimeout = orDefault(c.ConnectTimeout, DefaultConnectTimeout)
-	c.ReadTimeout = orDefault(c.ReadTimeout, DefaultReadTimeout)
-	c.SendTimeout = orDefault(c.SendTimeout, DefaultSendTimeout)
-	c.BufferSize = orDefault(c.BufferSize, DefaultBufferSize)
-	c.ShutdownGrace = orDefault(c.ShutdownGrace, DefaultShutdownGrace)
+	c.MaxFails = cmp.Or(c.MaxFails, DefaultMaxFails)
+	c.FailTimeout = cmp.Or(c.FailTimeout, DefaultFailTimeout)
+	c.HeaderTimeout = cmp.Or(c.HeaderTimeout, DefaultHeaderTimeout)
+	c.MaxHeaderBytes = cmp.Or(c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	c.ConnectTimeout = cmp.Or(c.ConnectTimeout, DefaultConnectTimeout)
+	c.ReadTimeout = cmp.Or(c.ReadTimeout, DefaultReadTimeout)
+	c.SendTimeout = cmp.Or(c.SendTimeout, DefaultSendTimeout)
+	c.BufferSize = cmp.Or(c.BufferSize, DefaultBufferSize)
+	c.ShutdownGrace = cmp.Or(c.ShutdownGrace, DefaultShutdownGrace)
 	if c.ForwardedProto == "" {
 		c.ForwardedProto = "http"
 	}
@@ -216,13 +217,6 @@ func (c *Config) fill() error {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
-}
-
-func orDefault[T int | time.Duration](v, d T) T {
-	if v == 0 {
-		return d
-	}
-	return v
 }
 
 // peers turns the upstreams into balancer peers with defaults applied.
