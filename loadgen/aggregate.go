@@ -178,21 +178,13 @@ func (a *aggregator) span(m metric, from, to int64) (h *hdrhistogram.Histogram, 
 	return h, recv, errs, true
 }
 
-// snapshot returns the series and interval histograms; call it after run.
-func (a *aggregator) snapshot() ([]results.Interval, [numMetrics][]*hdrhistogram.PackedHistogram) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.series, a.ivs
-}
-
 // progress prints one line a second: in place on a terminal, as plain
 // lines otherwise (logs, CI).
 type progress struct {
-	w        io.Writer
-	tty      bool
-	conns    int
-	wrote    bool
-	failures func() int64
+	w     io.Writer
+	tty   bool
+	conns int
+	wrote bool
 }
 
 func (p *progress) line(r results.Interval, prim string, secs float64) {

@@ -96,7 +96,7 @@ func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 		c.d.t0, c.d.rate = m.t0, m.rate
 		for _, s := range c.all {
 			if !s.closed {
-				c.d.rampTo(s, m.t0)
+				c.d.rampTo(s)
 				c.timers.set(s)
 			}
 		}

@@ -17,22 +17,19 @@ import (
 
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
-)
 
-// backendHeader names the echo backend that accepted a connection.
-const backendHeader = "X-Wsbench-Backend"
+	"github.com/wsbench/wsbench/echo"
+)
 
 // dialed is the outcome of one connection attempt, handed to the event
 // loop that will own the connection.
 type dialed struct {
-	idx       int
 	conn      net.Conn // nil when the attempt failed
 	rest      []byte   // bytes the server sent right after its 101
 	connectNS int64    // dial start → TCP established
 	shakeNS   int64    // dial start → 101 parsed
 	backend   string
 	cause     string // failure cause; "" on success
-	err       error
 	// A reconnection takes over a dropped connection's place in the rate
 	// schedule: its slot and next message index.
 	reconnect bool
@@ -78,7 +75,7 @@ func noReadRcvBuf(noRead bool) int {
 // dial opens connection idx and performs the handshake. Timings start when
 // dial is called, which the caller does at the connection's scheduled time.
 func (d *dialer) dial(ctx context.Context, idx int) dialed {
-	res := dialed{idx: idx}
+	var res dialed
 	start := time.Now()
 	nd := net.Dialer{Timeout: d.timeout, Control: d.control}
 	if len(d.sources) > 0 {
@@ -94,7 +91,7 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 			return c, err
 		},
 		OnHeader: func(key, value []byte) error {
-			if strings.EqualFold(string(key), backendHeader) {
+			if strings.EqualFold(string(key), echo.BackendHeader) {
 				res.backend = string(value)
 			}
 			return nil
@@ -103,7 +100,7 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 	conn, br, _, err := wd.Dial(ctx, d.url)
 	res.shakeNS = int64(time.Since(start))
 	if err != nil {
-		res.cause, res.err = classify(err), err
+		res.cause = classify(err)
 		if conn != nil {
 			conn.Close()
 		}

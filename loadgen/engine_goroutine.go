@@ -34,7 +34,7 @@ const writeTimeout = 5 * time.Second
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
 
-func newGoroutineEngine(_ int, d *driver, clk clock, drain, slack int64) *goroutineEngine {
+func newGoroutineEngine(d *driver, clk clock, drain, slack int64) *goroutineEngine {
 	e := &goroutineEngine{
 		inbox:  make(chan loopMsg, 1024),
 		chunks: make(chan chunk, 1024),

@@ -20,7 +20,6 @@ const readBufSize = 64 << 10
 // each, and it sends on timers with nanosecond timeouts (epoll_pwait2).
 type epollLoop struct {
 	core
-	id     int
 	epfd   int
 	efd    int // eventfd: wakes the loop when inbox has messages
 	inbox  chan loopMsg
@@ -33,7 +32,7 @@ type epollLoop struct {
 	watch uint32
 }
 
-func newEpollLoop(id int, d *driver, clk clock, drain, slack int64, noRead bool) (*epollLoop, error) {
+func newEpollLoop(d *driver, clk clock, drain, slack int64, noRead bool) (*epollLoop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: epoll: %w", err)
@@ -50,7 +49,7 @@ func newEpollLoop(id int, d *driver, clk clock, drain, slack int64, noRead bool)
 		return nil, fmt.Errorf("loadgen: epoll add eventfd: %w", err)
 	}
 	l := &epollLoop{
-		id: id, epfd: epfd, efd: efd,
+		epfd: epfd, efd: efd,
 		inbox:  make(chan loopMsg, 1024),
 		buf:    make([]byte, readBufSize),
 		events: make([]unix.EpollEvent, 256),
@@ -292,11 +291,11 @@ func writeFD(fd int, p []byte) (int, error) {
 
 const epollSupported = true
 
-func newEngine(epoll bool, id int, d *driver, clk clock, drain, slack int64, noRead bool) (engine, error) {
+func newEngine(epoll bool, d *driver, clk clock, drain, slack int64, noRead bool) (engine, error) {
 	if !epoll {
-		return newGoroutineEngine(id, d, clk, drain, slack), nil
+		return newGoroutineEngine(d, clk, drain, slack), nil
 	}
-	return newEpollLoop(id, d, clk, drain, slack, noRead)
+	return newEpollLoop(d, clk, drain, slack, noRead)
 }
 
 // adopt runs on the dialing goroutine, so taking the descriptor out of
@@ -306,7 +305,7 @@ func (l *epollLoop) adopt(d dialed) {
 	if d.conn != nil {
 		fd, err := takeFD(d.conn)
 		if err != nil {
-			m.dial.cause, m.dial.err = classify(err), err
+			m.dial.cause = classify(err)
 		}
 		m.fd = fd
 	}

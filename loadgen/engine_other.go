@@ -4,6 +4,6 @@ package loadgen
 
 const epollSupported = false
 
-func newEngine(_ bool, id int, d *driver, clk clock, drain, slack int64, _ bool) (engine, error) {
-	return newGoroutineEngine(id, d, clk, drain, slack), nil
+func newEngine(_ bool, d *driver, clk clock, drain, slack int64, _ bool) (engine, error) {
+	return newGoroutineEngine(d, clk, drain, slack), nil
 }

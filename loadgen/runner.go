@@ -77,7 +77,7 @@ func newRunner(o Options, pr Progress) (*runner, error) {
 		kind: o.Workload, size: o.Size, window: o.Window,
 		sched:     rttSchedule{n: max(o.Conns, 1), rate: o.Rate},
 		pingEvery: int64(o.PingInterval), holdData: o.HoldSend == "data",
-		pad: make([]byte, o.Size), clock: r.clk,
+		pad: make([]byte, o.Size),
 	}
 	n := r.engineCount()
 	r.prog = &progress{w: pr.W, tty: pr.TTY, conns: o.Conns}
@@ -90,7 +90,7 @@ func newRunner(o Options, pr Progress) (*runner, error) {
 	for i := 0; i < n; i++ {
 		rec := newRecorder(i, r.agg.in, r.agg.free)
 		d := newDriver(r.plan, rec, uint64(time.Now().UnixNano())+uint64(i)*0x9e3779b97f4a7c15)
-		e, err := newEngine(useEpoll, i, d, r.clk, int64(o.Drain), int64(max(o.TimerSlack, 0)), o.NoRead)
+		e, err := newEngine(useEpoll, d, r.clk, int64(o.Drain), int64(max(o.TimerSlack, 0)), o.NoRead)
 		if err != nil {
 			return nil, err
 		}

@@ -54,9 +54,9 @@ func (d *driver) at(slot int32, k int64) int64 {
 	return d.t0 + rttSchedule{n: d.p.sched.n, rate: d.rate}.at(int(slot), k)
 }
 
-// rampTo starts a new step at t0 with a new rate: every connection's
-// schedule restarts from its first slot of the step.
-func (d *driver) rampTo(s *session, t0 int64) {
+// rampTo restarts s's schedule from its first slot of a new step; the
+// caller has already set the step's start (d.t0) and rate (d.rate).
+func (d *driver) rampTo(s *session) {
 	s.k = 0
 	if s.inflight == 0 && !s.closing {
 		s.due = d.at(s.slot, 0)
@@ -72,7 +72,6 @@ type plan struct {
 	pingEvery int64
 	holdData  bool
 	pad       []byte // zeros to fill messages up to size
-	clock     clock
 }
 
 // clock reads monotonic nanoseconds since the run's base.
@@ -173,9 +172,9 @@ func (d *driver) sendMessage(s *session, intended, actual int64) {
 	}
 }
 
-// message handles one complete message or control frame. It returns false
-// when the connection must be closed now.
-func (d *driver) message(s *session, msg frame.Message, now int64) bool {
+// message handles one complete message or control frame: it answers a
+// ping with a pong and records data messages.
+func (d *driver) message(s *session, msg frame.Message, now int64) {
 	switch msg.Op {
 	case ws.OpPing:
 		s.out = frame.AppendFrame(s.out, ws.OpPong, msg.Payload, ptr(d.mask()))
@@ -187,7 +186,6 @@ func (d *driver) message(s *session, msg frame.Message, now int64) bool {
 	case ws.OpBinary:
 		d.data(s, msg.Payload, now)
 	}
-	return true
 }
 
 // hello keeps a backend's hello message; it reports whether p was one.
