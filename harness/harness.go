@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -107,7 +108,7 @@ type harness struct {
 func (h *harness) scenario(ctx context.Context, sc *scenarios.Scenario, idx int) (*ScenarioOutcome, error) {
 	so := &ScenarioOutcome{Name: sc.Name, Description: sc.Description, File: sc.File}
 	groups := [][]scenarios.Target{sc.Targets}
-	if kills(sc) {
+	if sc.Kills() {
 		groups = nil
 		for _, t := range sc.Targets {
 			groups = append(groups, []scenarios.Target{t})
@@ -127,15 +128,6 @@ func (h *harness) scenario(ctx context.Context, sc *scenarios.Scenario, idx int)
 		}
 	}
 	return so, nil
-}
-
-func kills(sc *scenarios.Scenario) bool {
-	for _, w := range sc.Workloads {
-		if w.Kill != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // group brings up one stack for some of a scenario's targets and measures
@@ -187,7 +179,8 @@ func (t *topology) workload(ctx context.Context, w scenarios.Workload, targets [
 			if row.Err != "" || row.Skipped != "" || ctx.Err() != nil {
 				continue
 			}
-			reps[j] = append(reps[j], t.measure(ctx, w, targetOf(t.sc, row.Target), i, count))
+			tg, _ := t.sc.Target(row.Target)
+			reps[j] = append(reps[j], t.measure(ctx, w, tg, i, count))
 		}
 	}
 	for j, row := range rows {
@@ -196,33 +189,32 @@ func (t *topology) workload(ctx context.Context, w scenarios.Workload, targets [
 	return rows
 }
 
-func targetOf(sc *scenarios.Scenario, name string) scenarios.Target {
-	for _, t := range sc.Targets {
-		if t.Name == name {
-			return t
-		}
-	}
-	return scenarios.Target{Name: name}
-}
-
-func runsOn(w scenarios.Workload, target string) bool {
-	if len(w.Targets) == 0 {
-		return true
-	}
-	for _, t := range w.Targets {
-		if t == target {
-			return true
+func (h *harness) usesNginx() bool {
+	for _, sc := range h.o.Scenarios {
+		for _, tg := range sc.Targets {
+			if tg.Kind == scenarios.KindNginx {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// noteImages records, once, the images a run used.
+func runsOn(w scenarios.Workload, target string) bool {
+	return len(w.Targets) == 0 || slices.Contains(w.Targets, target)
+}
+
+// noteImages records, once, the images a run used. It asks for the nginx
+// image only when a scenario has an nginx target: asking builds it.
 func (h *harness) noteImages(ctx context.Context, st *stack.Stack) {
 	if len(h.out.Images) > 0 {
 		return
 	}
-	for _, kind := range []string{stack.ImageWsbench, stack.ImageNginx} {
+	kinds := []string{stack.ImageWsbench}
+	if h.usesNginx() {
+		kinds = append(kinds, stack.ImageNginx)
+	}
+	for _, kind := range kinds {
 		img, err := st.Image(ctx, kind)
 		if err != nil {
 			continue

@@ -90,11 +90,10 @@ func (t *topology) finish(ctx context.Context, row *Row, w scenarios.Workload, r
 		}
 	}
 	row.Summary, row.Usage = &run.Summary, sumUsage(reps)
-	facts := scenarios.Facts{Summary: &run.Summary, Proxy: row.Usage, Backends: t.echoUpstreams(targetOf(t.sc, row.Target))}
-	for _, key := range []string{"*", row.Target} {
-		for _, e := range w.Expect[key] {
-			row.Verdicts = append(row.Verdicts, e.Check(facts))
-		}
+	tg, _ := t.sc.Target(row.Target)
+	facts := scenarios.Facts{Summary: &run.Summary, Proxy: row.Usage, Backends: t.echoUpstreams(tg)}
+	for _, e := range w.Expectations(row.Target) {
+		row.Verdicts = append(row.Verdicts, e.Check(facts))
 	}
 	if err := writeVerdicts(dir, row); err != nil {
 		row.Err = err.Error()
@@ -135,15 +134,12 @@ type plan struct {
 func (p plan) total() time.Duration { return p.connect + p.dur }
 
 func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
-	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: time.Duration(w.Load.Duration)}
-	if p.dur == 0 {
-		p.dur = 10 * time.Second // the load generator's default
-	}
+	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: w.Load.LoadDuration()}
 	scheme, host := "ws", t.st.Addr(t.sc.Upstreams(tg)[0], backendPort)
 	switch tg.Kind {
-	case "refproxy", "nginx":
+	case scenarios.KindRefproxy, scenarios.KindNginx:
 		host, p.proxy = t.st.Addr(tg.Name, proxyPort), tg.Name
-		if tlsOn(tg) {
+		if tg.TLS() {
 			scheme = "wss"
 		}
 	default:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/wsbench/wsbench/scenarios"
@@ -23,12 +22,10 @@ type topology struct {
 	saved    map[string]bool   // services whose logs are saved
 }
 
-func backendName(i int) string { return scenarios.BackendPrefix + strconv.Itoa(i) }
-
 // echoUpstreams counts the echo backends target tg balances over (its
 // blackholes accept nothing, so they never count).
 func (t *topology) echoUpstreams(tg scenarios.Target) int {
-	if tg.Kind == "direct" {
+	if tg.Kind == scenarios.KindDirect {
 		return 1
 	}
 	n := 0
@@ -55,16 +52,11 @@ func (t *topology) usesTLS() bool {
 		return true
 	}
 	for _, tg := range t.sc.Targets {
-		if tlsOn(tg) {
+		if tg.TLS() {
 			return true
 		}
 	}
 	return false
-}
-
-func tlsOn(t scenarios.Target) bool {
-	v := strings.ToLower(t.Params["tls"])
-	return t.Kind == "nginx" && (v == "on" || v == "true" || v == "yes")
 }
 
 func (t *topology) certFiles() (map[string][]byte, error) {
@@ -125,7 +117,7 @@ func (t *topology) start(ctx context.Context, svc stack.Service) error {
 // startTarget starts a target's proxy; a direct target has none.
 func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 	switch tg.Kind {
-	case "refproxy":
+	case scenarios.KindRefproxy:
 		args := []string{"proxy", "--listen", t.st.Bind(tg.Name, proxyPort)}
 		for _, u := range t.upstreams(tg) {
 			args = append(args, "--upstream", u)
@@ -133,7 +125,7 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 		args = append(args, tg.Args...)
 		return t.start(ctx, stack.Service{Name: tg.Name, Role: "refproxy", Port: proxyPort, Args: args,
 			WaitLog: "wsbench proxy: listening on"})
-	case "nginx":
+	case scenarios.KindNginx:
 		files, err := t.nginxFiles(tg)
 		if err != nil {
 			return err
@@ -152,7 +144,7 @@ func (t *topology) nginxFiles(tg scenarios.Target) (map[string][]byte, error) {
 		TempDir:   t.st.Path(tg.Name, "/tmp"),
 	}
 	files := map[string][]byte{"/tmp/.keep": nil}
-	if tlsOn(tg) {
+	if tg.TLS() {
 		tf, err := t.certFiles()
 		if err != nil {
 			return nil, err

@@ -117,6 +117,17 @@ func (l Load) LoadDuration() time.Duration {
 	return loadgen.DefaultDuration
 }
 
+// Kills reports whether a workload kills a backend mid-run; the harness
+// then gives each target backends of its own.
+func (s *Scenario) Kills() bool {
+	for _, w := range s.Workloads {
+		if w.Kill != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // Estimate is a rough wall-clock time of running every workload on each
 // of its targets one after another: opening the connections, the load
 // phase, the drain and close, and a fixed cost per target and per
@@ -130,10 +141,8 @@ func (s *Scenario) Estimate() time.Duration {
 		perBackend = time.Second
 	)
 	stacks := 1
-	for _, w := range s.Workloads {
-		if w.Kill != nil {
-			stacks = len(s.Targets) // the harness gives each target its own backends
-		}
+	if s.Kills() {
+		stacks = len(s.Targets) // the harness gives each target its own backends
 	}
 	total := time.Duration(stacks*(s.backendCount()+s.Backends.Blackhole)) * perBackend
 	total += time.Duration(len(s.Targets)) * perTarget

@@ -116,19 +116,25 @@ func reservedFlag(arg string, flags ...string) string {
 	return ""
 }
 
+// name checks the name of a target or workload at key: present, well
+// formed and not taken; first maps names to the line they first appeared.
+func (v *validator) name(key, what, name, why string, first map[string]int) {
+	switch {
+	case name == "":
+		v.fail(key, "missing: %s", why)
+	case !nameRE.MatchString(name):
+		v.fail(key, "%q: want lowercase letters, digits and '-', at most 63", name)
+	case first[name] > 0:
+		v.fail(key, "duplicate %s name %q (first at line %d)", what, name, first[name])
+	default:
+		first[name] = max(1, v.pos.line(key))
+	}
+}
+
 func (v *validator) target(s *Scenario, i int, first map[string]int) {
 	t := &s.Targets[i]
 	p := fmt.Sprintf("targets[%d]", i)
-	switch {
-	case t.Name == "":
-		v.fail(p+".name", "missing: every target needs a name (it names its results directory)")
-	case !nameRE.MatchString(t.Name):
-		v.fail(p+".name", "%q: want lowercase letters, digits and '-', at most 63", t.Name)
-	case first[t.Name] > 0:
-		v.fail(p+".name", "duplicate target name %q (first at line %d)", t.Name, first[t.Name])
-	default:
-		first[t.Name] = max(1, v.pos.line(p+".name"))
-	}
+	v.name(p+".name", "target", t.Name, "every target needs a name (it names its results directory)", first)
 	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
 		v.fail(p+".seed", "%q: want a seed configuration S1 … S11 (DESIGN.md)", t.Seed)
 	}
@@ -189,16 +195,7 @@ func (v *validator) upstreams(s *Scenario, t *Target, p string) {
 func (v *validator) workload(s *Scenario, i int, first map[string]int) {
 	w := &s.Workloads[i]
 	p := fmt.Sprintf("workloads[%d]", i)
-	switch {
-	case w.Name == "":
-		v.fail(p+".name", "missing: every workload needs a name")
-	case !nameRE.MatchString(w.Name):
-		v.fail(p+".name", "%q: want lowercase letters, digits and '-', at most 63", w.Name)
-	case first[w.Name] > 0:
-		v.fail(p+".name", "duplicate workload name %q (first at line %d)", w.Name, first[w.Name])
-	default:
-		first[w.Name] = max(1, v.pos.line(p+".name"))
-	}
+	v.name(p+".name", "workload", w.Name, "every workload needs a name", first)
 	seen := map[string]bool{}
 	for j, name := range w.Targets {
 		tp := fmt.Sprintf("%s.targets[%d]", p, j)

@@ -60,10 +60,6 @@ func prepareTestcontainers(ctx context.Context, cli client.APIClient) {
 	})
 }
 
-// dockerClient connects to the engine the way the docker CLI does
-// (DOCKER_HOST, else the local socket) and checks that it answers. The
-// client negotiates the API version: Docker 20.10 speaks API 1.41, which
-// the v0.45 client (minimum 1.40) accepts.
 // DockerAvailable reports whether the Docker engine answers: nil, or an
 // error wrapping ErrNoDocker that says why not.
 func DockerAvailable(ctx context.Context) error {
@@ -74,6 +70,10 @@ func DockerAvailable(ctx context.Context) error {
 	return cli.Close()
 }
 
+// dockerClient connects to the engine the way the docker CLI does
+// (DOCKER_HOST, else the local socket) and checks that it answers. The
+// client negotiates the API version: Docker 20.10 speaks API 1.41, which
+// the v0.45 client (minimum 1.40) accepts.
 func dockerClient(ctx context.Context) (*client.Client, error) {
 	cli, err := client.New(client.FromEnv)
 	if err != nil {

@@ -81,16 +81,25 @@ func (b *localBackend) image(ctx context.Context, kind string) (Image, error) {
 	return img, nil
 }
 
-func (b *localBackend) start(ctx context.Context, svc *Service, h *Handle) error {
-	root := filepath.Join(b.dir, "svc", svc.Name)
-	for p, data := range svc.Files {
+// writeFiles writes files (slash paths → contents) under root, making
+// directories as needed: a service's view of its own file system.
+func writeFiles(root string, files map[string][]byte) error {
+	for p, data := range files {
 		dst := filepath.Join(root, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return fmt.Errorf("stack: %q: %w", svc.Name, err)
+			return err
 		}
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			return fmt.Errorf("stack: %q: %w", svc.Name, err)
+			return err
 		}
+	}
+	return nil
+}
+
+func (b *localBackend) start(ctx context.Context, svc *Service, h *Handle) error {
+	root := filepath.Join(b.dir, "svc", svc.Name)
+	if err := writeFiles(root, svc.Files); err != nil {
+		return fmt.Errorf("stack: %q: %w", svc.Name, err)
 	}
 	args := svc.Args
 	if svc.Image == ImageNginx {
@@ -235,14 +244,8 @@ func (b *localBackend) usage(_ context.Context, h *Handle) (Usage, error) {
 
 func (b *localBackend) runWorker(ctx context.Context, lg *Loadgen, name string, args func(string) []string, dst string) (int, error) {
 	root := filepath.Join(b.dir, "svc", name)
-	for p, data := range lg.Files {
-		f := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
-			return 0, err
-		}
-		if err := os.WriteFile(f, data, 0o644); err != nil {
-			return 0, err
-		}
+	if err := writeFiles(root, lg.Files); err != nil {
+		return 0, err
 	}
 	img, err := b.image(ctx, ImageWsbench)
 	if err != nil {
