@@ -100,23 +100,22 @@ func (t *topology) finish(ctx context.Context, row *Row, w scenarios.Workload, r
 	}
 }
 
-// sumUsage adds the repetitions' proxy CPU (the combined result adds their
-// messages too) and averages their memory growth.
+// sumUsage adds the repetitions' proxy CPU and memory growth: the combined
+// result adds their messages and connections too, so per-message and
+// per-connection figures stay per repetition's worth (an average of the
+// growth over summed connections would divide by the count twice).
 func sumUsage(reps []rep) *scenarios.Usage {
+	if len(reps) == 0 {
+		return nil
+	}
 	var u scenarios.Usage
-	n := int64(0)
 	for _, r := range reps {
 		if r.usage == nil {
 			return nil
 		}
 		u.CPU += r.usage.CPU
 		u.MemoryGrowth += r.usage.MemoryGrowth
-		n++
 	}
-	if n == 0 {
-		return nil
-	}
-	u.MemoryGrowth /= n
 	return &u
 }
 
