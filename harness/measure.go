@@ -151,7 +151,7 @@ func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
 		path = "/"
 	}
 	p.url = scheme + "://" + host + path
-	conns := max(int(w.Load.Conns), 1)
+	conns := w.Load.LoadConns()
 	if r := float64(w.Load.ConnectRate); r > 0 {
 		p.connect = time.Duration(float64(conns) / r * float64(time.Second))
 	} else {
@@ -163,7 +163,7 @@ func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
 // args is worker i's command line: its share of the connections and rates.
 func (p plan) args(i int) []string {
 	l := p.w.Load
-	conns := max(int(l.Conns), 1)
+	conns := l.LoadConns()
 	share := conns / p.workers
 	if i < conns%p.workers {
 		share++

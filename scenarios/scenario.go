@@ -108,6 +108,15 @@ func (t Target) TLS() bool {
 	return t.Kind == KindNginx && on
 }
 
+// LoadConns returns the number of connections: Load.Conns, or the load
+// generator's default.
+func (l Load) LoadConns() int {
+	if l.Conns > 0 {
+		return int(l.Conns)
+	}
+	return loadgen.DefaultConns
+}
+
 // LoadDuration returns the load phase's length: Load.Duration, or the load
 // generator's default.
 func (l Load) LoadDuration() time.Duration {
@@ -158,10 +167,7 @@ func (s *Scenario) Estimate() time.Duration {
 
 // openTime is how long opening the connections takes at the connect rate.
 func openTime(l Load) time.Duration {
-	conns := int(l.Conns)
-	if conns == 0 {
-		conns = loadgen.DefaultConns
-	}
+	conns := l.LoadConns()
 	if l.ConnectRate <= 0 {
 		return 200 * time.Millisecond
 	}
