@@ -134,13 +134,13 @@ func (g *goTunnel) exit() {
 // pipe relays from side src to the other side until EOF, error or a timeout.
 func (g *goTunnel) pipe(src int) {
 	defer g.exit()
-	dst := 1 - src
-	var c chunk
-	defer g.e.mv.release(&c)
+	d := newGoDir(g, src)
+	defer g.e.mv.release(&d.c)
+	dst := d.dst
 	cfg := g.e.cfg
 	g.conn[src].SetReadDeadline(g.start.Add(cfg.ReadTimeout))
 	for {
-		n, err := g.read(&c, src)
+		n, err := d.read()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			if g.idleExpired() {
 				g.finish(EndReadTimeout, nil)
@@ -162,7 +162,7 @@ func (g *goTunnel) pipe(src int) {
 		if cfg.InjectDelay > 0 {
 			time.Sleep(cfg.InjectDelay)
 		}
-		if err := g.write(&c, dst); err != nil {
+		if err := d.write(); err != nil {
 			end := EndReset
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				end, err = EndSendTimeout, nil
@@ -184,47 +184,72 @@ func (g *goTunnel) count(src, n int) {
 	}
 }
 
-// read waits until src is readable, then fills c.
-func (g *goTunnel) read(c *chunk, src int) (int, error) {
-	var n int
-	var ferr error
-	err := g.raw[src].Read(func(fd uintptr) bool {
-		n, ferr = g.e.mv.fill(c, int(fd))
-		return !errors.Is(ferr, unix.EAGAIN)
-	})
-	if err != nil {
-		return 0, err
-	}
-	return n, ferr
+// goDir is one direction's chunk and the callbacks its goroutine hands
+// the RawConns, bound once for the direction's life rather than built as
+// escaping closures for every chunk relayed.
+type goDir struct {
+	g        *goTunnel
+	src, dst int
+	c        chunk
+	n        int   // fillFD's result
+	ferr     error // fillFD's error
+	werr     error // drainFD's last error
+	fillFn   func(fd uintptr) bool
+	drainFn  func(fd uintptr) bool
+	ctlFn    func(fd uintptr)
 }
 
-// write drains c into dst. The first attempt goes straight to the socket;
-// only a write that would block arms the send timeout and waits.
-func (g *goTunnel) write(c *chunk, dst int) error {
-	var werr error
-	drain := func(fd uintptr) bool {
-		for c.pending() > 0 {
-			if _, werr = g.e.mv.drain(c, int(fd)); werr != nil {
-				return !errors.Is(werr, unix.EAGAIN)
-			}
+func newGoDir(g *goTunnel, src int) *goDir {
+	d := &goDir{g: g, src: src, dst: 1 - src}
+	d.fillFn, d.drainFn, d.ctlFn = d.fillFD, d.drainFD, d.controlFD
+	return d
+}
+
+func (d *goDir) fillFD(fd uintptr) bool {
+	d.n, d.ferr = d.g.e.mv.fill(&d.c, int(fd))
+	return !errors.Is(d.ferr, unix.EAGAIN)
+}
+
+func (d *goDir) drainFD(fd uintptr) bool {
+	for d.c.pending() > 0 {
+		if _, d.werr = d.g.e.mv.drain(&d.c, int(fd)); d.werr != nil {
+			return !errors.Is(d.werr, unix.EAGAIN)
 		}
-		return true
 	}
-	if err := g.raw[dst].Control(func(fd uintptr) { drain(fd) }); err != nil {
+	return true
+}
+
+func (d *goDir) controlFD(fd uintptr) { d.drainFD(fd) }
+
+// read waits until src is readable, then fills the chunk.
+func (d *goDir) read() (int, error) {
+	d.n, d.ferr = 0, nil
+	if err := d.g.raw[d.src].Read(d.fillFn); err != nil {
+		return 0, err
+	}
+	return d.n, d.ferr
+}
+
+// write drains the chunk into dst. The first attempt goes straight to the
+// socket; only a write that would block arms the send timeout and waits.
+func (d *goDir) write() error {
+	g, dst := d.g, d.dst
+	d.werr = nil
+	if err := g.raw[dst].Control(d.ctlFn); err != nil {
 		return err
 	}
-	if c.pending() == 0 || (werr != nil && !errors.Is(werr, unix.EAGAIN)) {
-		return wrapWrite(dst, werr)
+	if d.c.pending() == 0 || (d.werr != nil && !errors.Is(d.werr, unix.EAGAIN)) {
+		return wrapWrite(dst, d.werr)
 	}
 	g.blocked.Add(1)
 	g.conn[dst].SetWriteDeadline(time.Now().Add(g.e.cfg.SendTimeout))
-	err := g.raw[dst].Write(drain)
+	err := g.raw[dst].Write(d.drainFn)
 	g.conn[dst].SetWriteDeadline(time.Time{})
 	g.blocked.Add(-1)
 	if err != nil {
 		return err
 	}
-	return wrapWrite(dst, werr)
+	return wrapWrite(dst, d.werr)
 }
 
 func wrapWrite(dst int, err error) error {
