@@ -328,8 +328,9 @@ func (p *poller) dispatch(n int) {
 	}
 }
 
-// takeInbox adopts new tunnels and runs commands; true means stop.
-func (p *poller) takeInbox() bool {
+// takeInbox adopts new tunnels and runs commands; a stop command shuts the
+// poller down (p.stopped).
+func (p *poller) takeInbox() {
 	var buf [8]byte
 	retry(func() (int, error) { return unix.Read(p.evfd, buf[:]) })
 	p.mu.Lock()
@@ -344,13 +345,12 @@ func (p *poller) takeInbox() bool {
 	}
 	if p.stop {
 		p.shutdown()
-		return true
+		return
 	}
 	if p.closeAll {
 		p.closeAll = false
 		p.endAll(EndShutdown)
 	}
-	return false
 }
 
 // shutdown ends every tunnel and stops the loop; the loop closes the
@@ -560,11 +560,7 @@ func (p *poller) end(t *tunnel, why End, err error) {
 
 // deadline is the earliest moment one of the tunnel's timers can fire.
 func (p *poller) deadline(t *tunnel) int64 {
-	last := t.last[1]
-	if p.cfg.Mode == Either {
-		last = max(last, t.last[0])
-	}
-	due := last + int64(p.cfg.ReadTimeout)
+	due := p.cfg.Mode.lastActive(t.last[0], t.last[1]) + int64(p.cfg.ReadTimeout)
 	if p.cfg.MaxLifetime > 0 {
 		due = min(due, t.start+int64(p.cfg.MaxLifetime))
 	}
@@ -614,11 +610,7 @@ func (p *poller) check(t *tunnel) {
 			return
 		}
 	}
-	last := t.last[1]
-	if p.cfg.Mode == Either {
-		last = max(last, t.last[0])
-	}
-	if now >= last+int64(p.cfg.ReadTimeout) {
+	if now >= p.cfg.Mode.lastActive(t.last[0], t.last[1])+int64(p.cfg.ReadTimeout) {
 		p.end(t, EndReadTimeout, nil)
 		return
 	}

@@ -267,10 +267,7 @@ func (g *goTunnel) idleExpired() bool {
 		return true
 	}
 	cfg := g.e.cfg
-	last := g.last[1].Load()
-	if cfg.Mode == Either {
-		last = max(last, g.last[0].Load())
-	}
+	last := cfg.Mode.lastActive(g.last[0].Load(), g.last[1].Load())
 	deadline := g.start.Add(time.Duration(last) + cfg.ReadTimeout)
 	now := time.Now()
 	if g.blocked.Load() > 0 {

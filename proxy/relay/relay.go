@@ -46,6 +46,16 @@ const (
 	Upstream Mode = "upstream"
 )
 
+// lastActive is when the last bytes that re-arm the read timeout were read,
+// given when each side last sent: the backend's, or the later of the two in
+// Either mode.
+func (m Mode) lastActive(client, backend int64) int64 {
+	if m == Either {
+		return max(client, backend)
+	}
+	return backend
+}
+
 // Config configures a Relay. The zero value relays with splice on Linux,
 // 60 s read and send timeouts, no lifetime limit.
 type Config struct {
