@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -182,7 +181,7 @@ type runFile struct {
 // an error naming its file.
 func LoadOverview(dir string) (*Overview, error) {
 	o := &Overview{Dir: dir, RunID: filepath.Base(filepath.Clean(dir))}
-	data, err := readRunFile(filepath.Join(dir, RunFile))
+	data, err := readBounded(filepath.Join(dir, RunFile), maxRunFileBytes, "run file")
 	switch {
 	case err == nil:
 		o.FromRunFile = true
@@ -204,25 +203,6 @@ func LoadOverview(dir string) (*Overview, error) {
 	return o, nil
 }
 
-func readRunFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, err
-		}
-		return nil, fileError(err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRunFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("results: read %s: %w", path, err)
-	}
-	if len(data) > maxRunFileBytes {
-		return nil, fmt.Errorf("results: %s: larger than %d MiB; not a wsbench run file", path, maxRunFileBytes>>20)
-	}
-	return data, nil
-}
-
 // decodeRunFile parses run.json and checks its schema and the result
 // directories it names (relative, inside the run directory).
 func decodeRunFile(data []byte) (*runFile, error) {
@@ -230,12 +210,8 @@ func decodeRunFile(data []byte) (*runFile, error) {
 	if err := json.Unmarshal(data, &rf); err != nil {
 		return nil, jsonError(data, err)
 	}
-	switch rf.Schema {
-	case RunSchema:
-	case "":
-		return nil, fmt.Errorf("no \"schema\" field, want %q (not a wsbench run?)", RunSchema)
-	default:
-		return nil, fmt.Errorf("schema %q, want %q", clip(rf.Schema), RunSchema)
+	if err := checkSchema(rf.Schema, RunSchema, "run"); err != nil {
+		return nil, err
 	}
 	for i, s := range rf.Scenarios {
 		for j, r := range s.Rows {

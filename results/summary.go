@@ -24,17 +24,9 @@ func ReadSummary(path string) (*Summary, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, SummaryFile)
 	}
-	f, err := os.Open(path)
+	data, err := readBounded(path, maxSummaryBytes, "summary")
 	if err != nil {
-		return nil, fileError(err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSummaryBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("results: read %s: %w", path, err)
-	}
-	if len(data) > maxSummaryBytes {
-		return nil, fmt.Errorf("results: %s: larger than %d MiB; not a wsbench summary", path, maxSummaryBytes>>20)
+		return nil, err
 	}
 	s, err := decodeSummary(data)
 	if err != nil {
@@ -50,12 +42,8 @@ func decodeSummary(data []byte) (*Summary, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, jsonError(data, err)
 	}
-	switch s.Schema {
-	case Schema:
-	case "":
-		return nil, fmt.Errorf("no \"schema\" field, want %q (not a wsbench result?)", Schema)
-	default:
-		return nil, fmt.Errorf("schema %q, want %q", clip(s.Schema), Schema)
+	if err := checkSchema(s.Schema, Schema, "result"); err != nil {
+		return nil, err
 	}
 	for name := range s.Histograms {
 		if err := checkMetricName(name); err != nil {
@@ -66,6 +54,38 @@ func decodeSummary(data []byte) (*Summary, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// readBounded reads the file at path, at most limit bytes of it: a larger
+// file is an error saying it is not a wsbench <what>. Errors name the file;
+// one that does not exist satisfies errors.Is(err, fs.ErrNotExist).
+func readBounded(path string, limit int, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("results: read %s: %w", path, err)
+	}
+	if len(data) > limit {
+		return nil, fmt.Errorf("results: %s: larger than %d MiB; not a wsbench %s", path, limit>>20, what)
+	}
+	return data, nil
+}
+
+// checkSchema checks a file's schema field, got, against want; what names
+// the kind of file in the error for a missing field (result, run).
+func checkSchema(got, want, what string) error {
+	switch got {
+	case want:
+		return nil
+	case "":
+		return fmt.Errorf("no \"schema\" field, want %q (not a wsbench %s?)", want, what)
+	default:
+		return fmt.Errorf("schema %q, want %q", clip(got), want)
+	}
 }
 
 // compactHellos rewrites each hello message as compact JSON, in place, so
