@@ -21,7 +21,7 @@ func Combine(runs ...*Run) (*Run, error) {
 			return nil, fmt.Errorf("results: combine: repetition %d ran with other parameters than repetition 1; combine repetitions of one load", i+2)
 		}
 	}
-	out, err := Merge(runs...)
+	out, err := merge(runs, fmt.Sprintf("combined from %d repetitions", len(runs)))
 	if err != nil {
 		return nil, fmt.Errorf("results: combine: %w", err)
 	}
@@ -35,6 +35,21 @@ func Combine(runs ...*Run) (*Run, error) {
 		}
 	}
 	s := &out.Summary
+	s.SetRatesOver(window)
+	if s.Self != nil && len(runs) > 1 {
+		// The processes ran one after another: memory is the largest of
+		// them, not a sum; CPU per message stays the sums' ratio.
+		s.Self.RSSBytes = rss
+		s.Self.RSSPerConnBytes = 0
+	}
+	return out, nil
+}
+
+// SetRatesOver sets s's rates to its message and byte counts divided by
+// window, in seconds, and its rate window to window: the rates of runs
+// pooled one after another, whose windows add up end to end. With a window
+// of zero or less every rate is zero.
+func (s *Summary) SetRatesOver(window float64) {
 	s.Rates = Rates{WindowSec: window}
 	if window > 0 {
 		s.Rates.MsgsSentPerSec = float64(s.Messages.Sent) / window
@@ -42,16 +57,4 @@ func Combine(runs ...*Run) (*Run, error) {
 		s.Rates.BytesSentPerSec = float64(s.Bytes.Sent) / window
 		s.Rates.BytesRecvPerSec = float64(s.Bytes.Received) / window
 	}
-	if s.Self != nil && len(runs) > 1 {
-		// The processes ran one after another: memory is the largest of
-		// them, not a sum; CPU per message stays the sums' ratio.
-		s.Self.RSSBytes = rss
-		s.Self.RSSPerConnBytes = 0
-	}
-	for i, n := range s.Notes {
-		if n == fmt.Sprintf("merged from %d load-generator runs", len(runs)) {
-			s.Notes[i] = fmt.Sprintf("combined from %d repetitions", len(runs))
-		}
-	}
-	return out, nil
 }

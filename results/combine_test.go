@@ -1,6 +1,7 @@
 package results
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -41,5 +42,29 @@ func TestCombineRepetitions(t *testing.T) {
 	b.Summary.Params["rate"] = "5000"
 	if _, err := Combine(a, b); err == nil {
 		t.Fatal("repetitions with different parameters combined")
+	}
+}
+
+// Repetitions that were each merged from workers keep both notes: how each
+// repetition was made, and that they were combined.
+func TestCombineKeepsWorkerNotes(t *testing.T) {
+	rep := func(start time.Time) *Run {
+		a := worker(t, start, "30", "6000", []int64{100, 200}, []int64{300})
+		b := worker(t, start, "20", "4000", []int64{150}, []int64{5_000})
+		m, err := Merge(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	c, err := Combine(rep(t0), rep(t0.Add(time.Minute)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := c.Summary.Notes
+	for _, want := range []string{"merged from 2 load-generator runs", "combined from 2 repetitions"} {
+		if !slices.Contains(notes, want) {
+			t.Errorf("notes %q: want %q among them", notes, want)
+		}
 	}
 }

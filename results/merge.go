@@ -41,6 +41,13 @@ var splitParams = []string{"conns", "rate", "connect_rate", "source_ips"}
 // runs in place (interval tags, summary stats). Histograms of different
 // ranges are an error if a value would not fit.
 func Merge(runs ...*Run) (*Run, error) {
+	return merge(runs, fmt.Sprintf("merged from %d load-generator runs", len(runs)))
+}
+
+// merge is Merge, noting how the runs were joined with note: Merge's
+// workers ran side by side, Combine's repetitions one after another. The
+// runs' own notes (e.g. that a repetition was merged from workers) are kept.
+func merge(runs []*Run, note string) (*Run, error) {
 	if len(runs) == 0 {
 		return nil, fmt.Errorf("results: merge: no runs to merge")
 	}
@@ -55,7 +62,7 @@ func Merge(runs ...*Run) (*Run, error) {
 	if err := checkMergeable(runs); err != nil {
 		return nil, fmt.Errorf("results: merge: %w", err)
 	}
-	out := &Run{Summary: mergeSummaries(runs)}
+	out := &Run{Summary: mergeSummaries(runs, note)}
 	var err error
 	if out.Summary.Params, err = mergeParams(runs); err != nil {
 		return nil, fmt.Errorf("results: merge: %w", err)
@@ -130,8 +137,8 @@ func mergeParams(runs []*Run) (map[string]string, error) {
 }
 
 // mergeSummaries combines everything in the summaries but the parameters
-// and the stats.
-func mergeSummaries(runs []*Run) Summary {
+// and the stats, and adds note after the runs' notes.
+func mergeSummaries(runs []*Run, note string) Summary {
 	first := runs[0].Summary
 	s := Summary{
 		Schema: Schema, Tool: first.Tool, Host: first.Host,
@@ -160,7 +167,7 @@ func mergeSummaries(runs []*Run) Summary {
 		}
 		s.Hold.Survival = mergeSurvival(curves)
 	}
-	s.Notes = append(notes, fmt.Sprintf("merged from %d load-generator runs", len(runs)))
+	s.Notes = append(notes, note)
 	if len(hosts) > 1 {
 		s.Notes = append(s.Notes, "load generated on hosts "+strings.Join(hosts, ", ")+"; host facts are the first's")
 	}
@@ -345,12 +352,7 @@ func mergeIntervalSlots(runs []*Run, startMs int64) (map[string][]*hdrhistogram.
 		}
 	}
 	for m, bySlot := range slots {
-		keys := make([]int64, 0, len(bySlot))
-		for k := range bySlot {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(bySlot)) {
 			out[m] = append(out[m], bySlot[k])
 		}
 	}
@@ -389,11 +391,7 @@ func mergeSeries(runs []*Run, startMs int64, primary []*hdrhistogram.PackedHisto
 	for _, h := range primary {
 		latency[slotOf(h.StartTimeMs(), startMs)] = h
 	}
-	keys := make([]int64, 0, len(slots))
-	for k := range slots {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(slots))
 	out := make([]Interval, 0, len(keys))
 	for _, k := range keys {
 		s := slots[k]
