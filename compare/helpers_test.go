@@ -136,14 +136,14 @@ func findRow(t *testing.T, rep *Report, result, metric string) Row {
 // writeRunJSON writes a run.json whose rows point at dirs with usage.
 func writeRunJSON(t *testing.T, dir string, rows []map[string]any) {
 	t.Helper()
-	doc := map[string]any{"schema": RunSchema, "run_id": "test", "scenarios": []any{
+	doc := map[string]any{"schema": results.RunSchema, "run_id": "test", "scenarios": []any{
 		map[string]any{"name": "s", "rows": rows},
 	}}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, RunFile), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, results.RunFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -16,12 +16,6 @@ import (
 	"github.com/wsbench/wsbench/results"
 )
 
-// RunFile is the name of a `wsbench run` directory's index.
-const RunFile = "run.json"
-
-// RunSchema is the schema of run.json this package reads.
-const RunSchema = "wsbench/run/v1"
-
 // Set is one side of a comparison: every result found under one path.
 type Set struct {
 	Path string
@@ -47,6 +41,9 @@ type Result struct {
 	runs    []*results.Run // its runs' files, read when per-interval samples are needed
 	runsErr error
 	read    bool
+	// readDirs are the runs pool already read, by directory, so that
+	// readRuns reads no directory twice.
+	readDirs map[string]*results.Run
 }
 
 // Rep is one repetition of a result (wsbench run --count N).
@@ -196,7 +193,7 @@ type runFile struct {
 // readRunFile reads run.json, if there is one, and returns the proxies'
 // usage by relative directory. Rows that did not run become warnings.
 func (set *Set) readRunFile() (map[string]*Usage, error) {
-	p := filepath.Join(set.Path, RunFile)
+	p := filepath.Join(set.Path, results.RunFile)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -220,8 +217,8 @@ func parseRunFile(data []byte) (usage map[string]*Usage, warnings []string, err 
 	if err := json.Unmarshal(data, &rf); err != nil {
 		return nil, nil, err
 	}
-	if rf.Schema != RunSchema {
-		return nil, nil, fmt.Errorf("schema %q, want %q", rf.Schema, RunSchema)
+	if rf.Schema != results.RunSchema {
+		return nil, nil, fmt.Errorf("schema %q, want %q", rf.Schema, results.RunSchema)
 	}
 	usage = map[string]*Usage{}
 	for _, sc := range rf.Scenarios {
@@ -267,6 +264,10 @@ func (r *Result) readRuns() ([]*results.Run, error) {
 		if dir == "" {
 			continue
 		}
+		if run := r.readDirs[dir]; run != nil {
+			r.runs = append(r.runs, run)
+			continue
+		}
 		if _, err := os.Stat(filepath.Join(dir, results.TimeseriesFile)); err != nil {
 			continue
 		}
@@ -278,4 +279,12 @@ func (r *Result) readRuns() ([]*results.Run, error) {
 		r.runs = append(r.runs, run)
 	}
 	return r.runs, nil
+}
+
+// keepRun keeps a run read from dir for readRuns.
+func (r *Result) keepRun(dir string, run *results.Run) {
+	if r.readDirs == nil {
+		r.readDirs = map[string]*results.Run{}
+	}
+	r.readDirs[dir] = run
 }

@@ -128,3 +128,24 @@ func FuzzParseRunFile(f *testing.F) {
 		}
 	})
 }
+
+// Pooling reads the repetitions' files; the per-interval samples use those
+// runs rather than reading each directory again.
+func TestPoolReadsRepetitionsOnce(t *testing.T) {
+	dir := t.TempDir()
+	synth{seed: 1}.write(t, dir, "rtt/rep-1")
+	synth{seed: 2}.write(t, dir, "rtt/rep-2")
+	set := load(t, dir)
+	r := set.Results["rtt"]
+	if r == nil || !r.Pooled || len(r.Reps) != 2 {
+		t.Fatalf("result %+v, want one pooled from two repetitions", r)
+	}
+	// Gone from disk: only runs already read can be returned.
+	if err := os.RemoveAll(filepath.Join(dir, "rtt")); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := r.readRuns()
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("%d runs, error %v; want the two repetitions pool read", len(runs), err)
+	}
+}

@@ -24,14 +24,15 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 	}
 	out := *first
 	out.Connections, out.Messages, out.Bytes = results.Connections{}, results.Traffic{}, results.Traffic{}
-	out.Failures, out.Histograms, out.Rates = map[string]int64{}, map[string]results.Stats{}, results.Rates{}
+	out.Failures, out.Histograms = map[string]int64{}, map[string]results.Stats{}
 	out.Hold, out.Ramp, out.Self, out.Notes = nil, nil, nil, nil
 	hists := map[string]*hdrhistogram.Histogram{}
 	usage := &Usage{}
+	var window float64
 	for _, rep := range r.Reps {
 		s := rep.Summary
 		out.AddTotals(s)
-		out.Rates.WindowSec += s.Rates.WindowSec
+		window += s.Rates.WindowSec
 		if usage != nil && rep.Usage != nil {
 			usage.CPU += rep.Usage.CPU
 			usage.MemoryGrowth += rep.Usage.MemoryGrowth
@@ -45,6 +46,7 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		r.keepRun(rep.Dir, run)
 		for m, h := range run.Histograms {
 			if hists[m] == nil {
 				hists[m] = results.NewHistogram()
@@ -54,12 +56,7 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 			}
 		}
 	}
-	if w := out.Rates.WindowSec; w > 0 {
-		out.Rates.MsgsSentPerSec = float64(out.Messages.Sent) / w
-		out.Rates.MsgsRecvPerSec = float64(out.Messages.Received) / w
-		out.Rates.BytesSentPerSec = float64(out.Bytes.Sent) / w
-		out.Rates.BytesRecvPerSec = float64(out.Bytes.Received) / w
-	}
+	out.SetRatesOver(window)
 	for m, h := range hists {
 		out.Histograms[m] = results.Summarize(h)
 	}
