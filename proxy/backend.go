@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/wsbench/wsbench/proxy/relay"
 	"github.com/wsbench/wsbench/proxy/upgrade"
 )
 
@@ -87,12 +88,11 @@ func (h *handshake) dialError(addr string, err error) *refusal {
 	if p.stopping.Err() != nil {
 		return &refusal{out: outShuttingDown, status: 503, reason: "shutting down", backend: addr, err: err}
 	}
-	if isFileLimit(err) {
+	if relay.IsFileLimit(err) {
 		p.logLimit("connecting to backend "+addr+"; answering 503", err)
 		return &refusal{out: outFileLimit, status: 503, reason: "too many open files", backend: addr, err: err}
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if isTimeout(err) {
 		p.counters.timeouts[toConnect].Add(1)
 		return &refusal{out: outConnectTimeout, status: 504, reason: "backend did not accept the connection within " + p.cfg.ConnectTimeout.String(),
 			backend: addr, err: err, retry: true, fails: true}

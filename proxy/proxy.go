@@ -111,12 +111,11 @@ func (p *Proxy) Serve(ln net.Listener) error {
 			if p.isShutting() {
 				return ErrClosed
 			}
-			if isFileLimit(err) {
+			if relay.IsFileLimit(err) {
 				backoff = p.acceptAtLimit(ln, err, backoff)
 				continue
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.ECONNABORTED) {
+			if isTimeout(err) || errors.Is(err, syscall.ECONNABORTED) {
 				continue // the client gave up while queued; not our problem
 			}
 			return fmt.Errorf("proxy: accept: %w", err)
@@ -181,7 +180,7 @@ func (p *Proxy) logLimit(doing string, err error) {
 	}
 	p.mu.Unlock()
 	if !quiet {
-		p.log.Error("proxy: "+limitErr(err).Error()+": "+doing, "tunnels_open", p.relay.Open())
+		p.log.Error("proxy: "+relay.LimitErr(err).Error()+": "+doing, "tunnels_open", p.relay.Open())
 	}
 }
 
@@ -280,8 +279,4 @@ func hashKeyFunc(spec string) (func(*upgrade.Request, netip.Addr) string, error)
 		return func(r *upgrade.Request, _ netip.Addr) string { return queryValue(string(r.Target), name) }, nil
 	}
 	return nil, fmt.Errorf("proxy: HashKey %q: want header:NAME, query:NAME, uri or remote_addr", spec)
-}
-
-func isFileLimit(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -39,12 +38,3 @@ func (r *reserveFD) release() bool {
 }
 
 func (r *reserveFD) close() { r.release() }
-
-// limitErr explains EMFILE and ENFILE with the limit that was hit.
-func limitErr(err error) error {
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil {
-		return fmt.Errorf("too many open files: %w", err)
-	}
-	return fmt.Errorf("too many open files (limit %d): %w", rl.Cur, err)
-}

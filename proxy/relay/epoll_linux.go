@@ -42,7 +42,7 @@ func newEpollEngine(cfg *Config) (*epollEngine, error) {
 		p, err := newPoller(e)
 		if err != nil {
 			e.close()
-			return nil, fmt.Errorf("relay: starting poller: %w", limitErr(err))
+			return nil, fmt.Errorf("relay: starting poller: %w", LimitErr(err))
 		}
 		e.pollers = append(e.pollers, p)
 		go p.loop()
@@ -78,8 +78,8 @@ func (e *epollEngine) start(t Tunnel) bool {
 // noteLimit says, once, that tunnels are going to goroutines because the
 // file limit leaves no descriptor to take theirs.
 func (e *epollEngine) noteLimit(err error) {
-	if isEMFILE(err) && !e.limitLogged.Swap(true) {
-		e.cfg.Logger.Warn("relay: "+limitErr(err).Error()+"; tunnels that cannot get one are relayed by goroutines", "err", err)
+	if IsFileLimit(err) && !e.limitLogged.Swap(true) {
+		e.cfg.Logger.Warn("relay: "+LimitErr(err).Error()+"; tunnels that cannot get one are relayed by goroutines", "err", err)
 	}
 }
 
@@ -535,7 +535,7 @@ func (p *poller) setInterest(t *tunnel, i int) {
 	}
 	ev := unix.EpollEvent{Events: want, Fd: int32(t.slot<<1) | int32(i), Pad: int32(t.gen)}
 	if err := unix.EpollCtl(p.epfd, op, t.fd[i], &ev); err != nil {
-		p.end(t, EndReset, ioErr(i, "epoll_ctl", limitErr(err)))
+		p.end(t, EndReset, ioErr(i, "epoll_ctl", LimitErr(err)))
 		return
 	}
 	t.reg[i] = want

@@ -1,15 +1,23 @@
 package relay
 
 import (
+	"errors"
 	"fmt"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// limitErr explains EMFILE and ENFILE with the limit that was hit, so a
+// IsFileLimit reports whether err is the process or system file limit
+// (EMFILE or ENFILE).
+func IsFileLimit(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// LimitErr explains EMFILE and ENFILE with the limit that was hit, so a
 // tunnel count that reaches it says so plainly; other errors pass through.
-func limitErr(err error) error {
-	if !isEMFILE(err) {
+func LimitErr(err error) error {
+	if !IsFileLimit(err) {
 		return err
 	}
 	var rl unix.Rlimit

@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -275,8 +274,3 @@ func ioErr(side int, op string, err error) error {
 }
 
 var sideName = [2]string{"client", "backend"}
-
-// isEMFILE reports whether err is the process or system file limit.
-func isEMFILE(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
-}
