@@ -144,34 +144,36 @@ func checkAddr(addr string) error {
 	return nil
 }
 
-// fill validates c and fills in defaults. Errors name the field.
-func (c *Config) fill() error {
+// fill validates c and fills in defaults. Errors name the field. It
+// returns the compiled HashKey.
+func (c *Config) fill() (keyFunc, error) {
 	if len(c.Upstreams) == 0 {
-		return fmt.Errorf("proxy: Upstreams: none given; want at least one backend host:port")
+		return nil, fmt.Errorf("proxy: Upstreams: none given; want at least one backend host:port")
 	}
 	for i, u := range c.Upstreams {
 		if err := checkAddr(u.Addr); err != nil {
-			return fmt.Errorf("proxy: Upstreams[%d]: %w", i, err)
+			return nil, fmt.Errorf("proxy: Upstreams[%d]: %w", i, err)
 		}
 		if u.Weight < 0 || u.FailTimeout < 0 {
-			return fmt.Errorf("proxy: Upstreams[%d] %s: negative weight %d or fail_timeout %v", i, u.Addr, u.Weight, u.FailTimeout)
+			return nil, fmt.Errorf("proxy: Upstreams[%d] %s: negative weight %d or fail_timeout %v", i, u.Addr, u.Weight, u.FailTimeout)
 		}
 	}
 	if c.Balance == "" {
 		c.Balance = balance.RoundRobin
 	}
 	if _, err := balance.ParseMethod(string(c.Balance)); err != nil {
-		return fmt.Errorf("proxy: Balance: %w", err)
+		return nil, fmt.Errorf("proxy: Balance: %w", err)
 	}
 	if c.HashKey == "" {
 		c.HashKey = "remote_addr"
 	}
-	if _, err := hashKeyFunc(c.HashKey); err != nil {
-		return err
+	hashKey, err := hashKeyFunc(c.HashKey)
+	if err != nil {
+		return nil, err
 	}
 	for _, st := range c.NextUpstream {
 		if st < 400 || st > 599 {
-			return fmt.Errorf("proxy: NextUpstream: status %d: want an error status from 400 to 599", st)
+			return nil, fmt.Errorf("proxy: NextUpstream: status %d: want an error status from 400 to 599", st)
 		}
 	}
 	for _, d := range []struct {
@@ -181,7 +183,7 @@ func (c *Config) fill() error {
 		{"ReadTimeout", c.ReadTimeout}, {"SendTimeout", c.SendTimeout}, {"MaxLifetime", c.MaxLifetime},
 		{"InjectDelay", c.InjectDelay}, {"ShutdownGrace", c.ShutdownGrace}} {
 		if d.v < 0 {
-			return fmt.Errorf("proxy: %s: %v is negative", d.name, d.v)
+			return nil, fmt.Errorf("proxy: %s: %v is negative", d.name, d.v)
 		}
 	}
 	for _, n := range []struct {
@@ -189,17 +191,17 @@ func (c *Config) fill() error {
 		v    int
 	}{{"MaxConns", c.MaxConns}, {"MaxConnsPerIP", c.MaxConnsPerIP}, {"BufferSize", c.BufferSize}, {"Pollers", c.Pollers}} {
 		if n.v < 0 {
-			return fmt.Errorf("proxy: %s: %d is negative", n.name, n.v)
+			return nil, fmt.Errorf("proxy: %s: %d is negative", n.name, n.v)
 		}
 	}
 	if c.MaxHeaderBytes != 0 && c.MaxHeaderBytes < 256 {
-		return fmt.Errorf("proxy: MaxHeaderBytes: %d is too small for any WebSocket handshake; want at least 256", c.MaxHeaderBytes)
+		return nil, fmt.Errorf("proxy: MaxHeaderBytes: %d is too small for any WebSocket handshake; want at least 256", c.MaxHeaderBytes)
 	}
 	if strings.ContainsAny(c.Host, " \t\r\n") {
-		return fmt.Errorf("proxy: Host: %q has whitespace", c.Host)
+		return nil, fmt.Errorf("proxy: Host: %q has whitespace", c.Host)
 	}
 	if c.ForwardedProto != "" && c.ForwardedProto != "http" && c.ForwardedProto != "https" {
-		return fmt.Errorf("proxy: ForwardedProto: %q: want http or https", c.ForwardedProto)
+		return nil, fmt.Errorf("proxy: ForwardedProto: %q: want http or https", c.ForwardedProto)
 	}
 	c.MaxFails = cmp.Or(c.MaxFails, DefaultMaxFails)
 	c.FailTimeout = cmp.Or(c.FailTimeout, DefaultFailTimeout)
@@ -216,7 +218,7 @@ func (c *Config) fill() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return nil
+	return hashKey, nil
 }
 
 // peers turns the upstreams into balancer peers with defaults applied.

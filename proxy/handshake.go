@@ -146,7 +146,10 @@ func (h *handshake) checkOrigin() *refusal {
 func (h *handshake) forward() *refusal {
 	p := h.p
 	tried := make([]bool, p.group.Len())
-	req := balance.Request{ClientIP: h.ip, Key: p.hashKey(&h.req, h.ip)}
+	req := balance.Request{ClientIP: h.ip}
+	if p.hashKey != nil {
+		req.Key = p.hashKey(&h.req, h.ip)
+	}
 	var last *refusal // why the previous backend failed
 	var held *answer  // a NextUpstream answer, passed on if no backend is left
 	for {

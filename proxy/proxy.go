@@ -27,7 +27,7 @@ type Proxy struct {
 	log     *slog.Logger
 	group   *balance.Group
 	relay   *relay.Relay
-	hashKey func(*upgrade.Request, netip.Addr) string
+	hashKey keyFunc   // nil unless Balance is hash, the only method that reads Request.Key
 	next    [600]bool // statuses in NextUpstream
 	origins map[string]bool
 	dialer  net.Dialer
@@ -54,14 +54,17 @@ type Proxy struct {
 
 // New validates cfg and returns a Proxy ready to Serve.
 func New(cfg Config) (*Proxy, error) {
-	if err := cfg.fill(); err != nil {
+	hk, err := cfg.fill()
+	if err != nil {
 		return nil, err
+	}
+	if cfg.Balance != balance.Hash {
+		hk = nil
 	}
 	group, err := balance.New(cfg.Balance, cfg.peers())
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	hk, _ := hashKeyFunc(cfg.HashKey)
 	rl, err := relay.New(relay.Config{
 		Engine: cfg.Engine, Copy: cfg.Copy, BufferSize: cfg.BufferSize,
 		ReadTimeout: cfg.ReadTimeout, Mode: cfg.ReadTimeoutMode, SendTimeout: cfg.SendTimeout,
@@ -265,8 +268,11 @@ func (l *limiter) release(ip netip.Addr) {
 	}
 }
 
+// keyFunc computes a request's hash key.
+type keyFunc func(*upgrade.Request, netip.Addr) string
+
 // hashKeyFunc compiles a HashKey spec.
-func hashKeyFunc(spec string) (func(*upgrade.Request, netip.Addr) string, error) {
+func hashKeyFunc(spec string) (keyFunc, error) {
 	kind, name, _ := strings.Cut(spec, ":")
 	switch {
 	case spec == "remote_addr":
