@@ -116,8 +116,9 @@ func (p *Proxy) Counters() Counters {
 	out.BytesUp, out.BytesDown = p.relay.Bytes()
 	for i, st := range p.group.Stats(time.Now()) {
 		b := &c.backends[i]
-		out.Backends = append(out.Backends, backendCounter(st, b.open.Load(), b.total.Load()))
-		out.TunnelsOpen += b.open.Load()
+		open := b.open.Load()
+		out.Backends = append(out.Backends, backendCounter(st, open, b.total.Load()))
+		out.TunnelsOpen += open
 	}
 	return out
 }
