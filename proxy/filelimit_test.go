@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -142,20 +143,8 @@ func readStatus(t *testing.T, c net.Conn) string {
 	t.Helper()
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	b := make([]byte, 12)
-	if _, err := readFull(c, b); err != nil {
+	if _, err := io.ReadFull(c, b); err != nil {
 		t.Errorf("reading the answer: %v (got %q)", err, b)
 	}
 	return string(b[9:12])
-}
-
-func readFull(c net.Conn, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		k, err := c.Read(b[n:])
-		n += k
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
 }
