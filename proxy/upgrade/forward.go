@@ -32,9 +32,11 @@ func AppendForward(dst []byte, req *Request, fw Forward) []byte {
 	dst = append(dst, req.Target...)
 	dst = append(dst, " HTTP/1.1\r\n"...)
 	var xff []byte
+	var connBuf [4][]byte
+	conn := connectionTokens(connBuf[:0], req.Fields)
 	for _, f := range req.Fields {
 		switch {
-		case dropped(req, f.Name):
+		case dropped(f.Name, conn):
 			continue
 		case fw.ClientIP != "" && equalFold(f.Name, "X-Forwarded-For"):
 			xff = joinList(xff, f.Value)
@@ -59,15 +61,37 @@ func AppendForward(dst []byte, req *Request, fw Forward) []byte {
 	return append(dst, "\r\n"...)
 }
 
+// connectionTokens appends to dst the tokens of the Connection fields, split
+// and trimmed as hasToken does, so each field is checked against them
+// without rescanning the head.
+func connectionTokens(dst [][]byte, fields []Field) [][]byte {
+	for _, f := range fields {
+		if !equalFold(f.Name, "Connection") {
+			continue
+		}
+		for v := f.Value; len(v) > 0; {
+			var t []byte
+			t, v, _ = bytes.Cut(v, []byte{','})
+			dst = append(dst, bytes.Trim(t, " \t"))
+		}
+	}
+	return dst
+}
+
 // dropped reports whether a header is hop-by-hop, by the fixed list or
-// because the client's Connection header names it.
-func dropped(req *Request, name []byte) bool {
+// because the client's Connection header names it (conn holds its tokens).
+func dropped(name []byte, conn [][]byte) bool {
 	for _, h := range hopByHop {
 		if equalFold(name, h) {
 			return true
 		}
 	}
-	return req.HasToken("Connection", string(name))
+	for _, t := range conn {
+		if equalFold(t, string(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // joinList appends v to a comma-separated list, as RFC 9110 section 5.3
