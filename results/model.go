@@ -38,6 +38,10 @@ const (
 	// MetricReconnect times the handshakes of connections reopened after a
 	// drop (failover: dial start → 101 through the surviving backends).
 	MetricReconnect = "reconnect"
+	// MetricDNS times name resolution of the target: once before the
+	// connect phase, or per connection with --resolve-each. connect and
+	// handshake start at the TCP connect, after it.
+	MetricDNS = "dns"
 )
 
 // NewHistogram returns an empty histogram with wsbench's range.
@@ -134,6 +138,10 @@ type Self struct {
 	// RSSPerConnBytes is RSSBytes over the connections open then (hold
 	// runs: the cost of holding a connection).
 	RSSPerConnBytes float64 `json:"rss_per_conn_bytes"`
+	// LoopBusy is the busiest event loop's share of the load phase spent
+	// working rather than waiting for events (0..1). Near 1, the load
+	// generator, not the target, set the pace.
+	LoopBusy float64 `json:"loop_busy,omitempty"`
 
 	msgs, open float64 // what the per-unit figures divide by, for merging
 }
