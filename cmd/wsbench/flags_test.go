@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -231,6 +232,46 @@ func TestHelpSaysWhatZeroMeans(t *testing.T) {
 				if code != exitOK || !strings.Contains(out, w) {
 					t.Errorf("%s --help (exit %d) lacks %q", tt.cmd, code, w)
 				}
+			}
+		})
+	}
+}
+
+// What the stack and the README pass must stay valid.
+func TestListenAddrAccepted(t *testing.T) {
+	for _, addr := range []string{":9000", ":0", "127.0.0.1:0", "0.0.0.0:9000", "[::1]:0", "[::]:8080", "localhost:9000", "backend-1:9000", "127.200.1.5:65535"} {
+		t.Run(addr, func(t *testing.T) {
+			if err := checkListenAddr("--listen", addr); err != nil {
+				t.Fatalf("checkListenAddr(%q) = %v, want it accepted", addr, err)
+			}
+		})
+	}
+}
+
+// More connections than files a process may open get a warning with the
+// limit and what to do; the run itself may be a test of fd exhaustion.
+func TestWarnFileLimit(t *testing.T) {
+	tests := []struct {
+		name  string
+		conns int
+		limit uint64
+		warn  bool
+	}{
+		{"well below", 10, 1024, false},
+		{"at the limit", 1024, 1024, true},
+		{"15k under the usual 1024", 15000, 1024, true},
+		{"15k under a raised limit", 15000, 1 << 20, false},
+		{"limit unknown", 15000, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var errb strings.Builder
+			warnFileLimit(&env{stderr: &errb}, tt.conns, tt.limit)
+			got := errb.String()
+			warned := strings.Contains(got, fmt.Sprintf("--conns %d", tt.conns)) &&
+				strings.Contains(got, fmt.Sprintf("limit of %d", tt.limit)) && strings.Contains(got, "ulimit -n")
+			if warned != tt.warn || (got != "") != tt.warn {
+				t.Fatalf("conns %d, limit %d: stderr %q, want a warning: %v", tt.conns, tt.limit, got, tt.warn)
 			}
 		})
 	}

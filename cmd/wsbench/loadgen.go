@@ -176,7 +176,7 @@ func runLoadgen(ctx context.Context, o loadgen.Options, v *loadgenFlagValues, e 
 	if err := checkOutDir(out); err != nil {
 		return err
 	}
-	warnFileLimit(e, o.Conns)
+	warnFileLimit(e, o.Conns, echo.FDLimit())
 	var pr loadgen.Progress
 	if !v.quiet {
 		pr = loadgen.Progress{W: e.stderr, TTY: isTerminal(e.stderr)}
@@ -226,10 +226,11 @@ func loadgenOutcome(s *results.Summary) error {
 // warnFileLimit says, before the load, when the connections asked for do
 // not fit under the open-file limit: the ones past it fail as emfile,
 // which may be what a test of fd exhaustion wants, so it is no error.
-func warnFileLimit(e *env, conns int) {
+// limit is the process's (0: unknown).
+func warnFileLimit(e *env, conns int, limit uint64) {
 	// A few files are the process's own: stdio, epoll, the results.
 	const reserve = 32
-	if limit := echo.FDLimit(); limit > 0 && uint64(conns)+reserve > limit {
+	if limit > 0 && uint64(conns)+reserve > limit {
 		fmt.Fprintf(e.stderr, "wsbench loadgen: warning: --conns %d needs about %d open files, above this process's limit of %d; "+
 			"connections past it will fail (cause emfile): raise the limit (ulimit -n) or split them over several load generators\n",
 			conns, conns+reserve, limit)
