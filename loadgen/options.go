@@ -2,12 +2,17 @@ package loadgen
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/units"
 )
 
 // Workloads.
@@ -121,75 +126,153 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Validate reports the first invalid option, naming it.
-func (o Options) Validate() error {
-	o = o.withDefaults()
+// Limits on what one load-generator process can be asked for: beyond them
+// a value is a typo or cannot work, so Validate refuses it before any load.
+const (
+	// MaxSize is the largest message: replies are read with frame's
+	// default limit, so a bigger echo would end the connection mid-run.
+	MaxSize = frame.DefaultMaxMessage
+	// MaxConns is far more connections than one process can hold: each is
+	// an open file, and Linux caps a process at fs.nr_open (1<<20 by
+	// default).
+	MaxConns = 1 << 24
+	// MaxRate bounds --rate and --connect-rate, far above the million or
+	// so messages a second one process sends.
+	MaxRate = 10_000_000
+	// MaxWindow bounds the messages in flight on one connection.
+	MaxWindow = 1 << 16
+)
+
+// OptionError is an option outside its range. Option is named as its flag
+// is, without the dashes, so the CLI and scenario files can point at what
+// was typed.
+type OptionError struct {
+	Option string // e.g. "window", "connect-rate"
+	Value  string // e.g. "0"
+	Want   string // e.g. "want at least 1 message in flight"
+}
+
+func (e *OptionError) Error() string { return "loadgen: " + e.Option + " " + e.Value + ": " + e.Want }
+
+// Validate reports the first invalid option, naming it. A zero option
+// takes its default (see Options).
+func (o Options) Validate() error { return o.ValidateGiven(nil) }
+
+// ValidateGiven is Validate for options a user typed: an option for which
+// given (called with its flag name, e.g. "window") reports true is checked
+// as it is, so an explicit 0 is refused where a zero value would otherwise
+// quietly mean the default. given may be nil (nothing given).
+func (o Options) ValidateGiven(given func(option string) bool) error {
+	d := o.withDefaults()
+	raw, def := o.ranges(d.Workload), d.ranges(d.Workload)
+	for i, c := range def {
+		if given != nil && given(c.name) {
+			c = raw[i]
+		}
+		if !c.ok {
+			return &OptionError{Option: c.name, Value: c.value, Want: c.want}
+		}
+	}
+	return d.validate()
+}
+
+// optionRange is one numeric option's range, as ranges reports it.
+type optionRange struct {
+	name, value string
+	ok          bool
+	want        string
+}
+
+// ranges checks every numeric option of o as it holds it (zero included)
+// for the workload, so that each range is stated once.
+func (o Options) ranges(workload string) []optionRange {
+	minSize, why := 1, "byte"
+	switch workload {
+	case WorkloadRTT, WorkloadThroughput, WorkloadRamp:
+		minSize, why = MinRTTSize, "bytes (sequence number and timestamps)"
+	case WorkloadPush:
+		minSize, why = echo.PushHeaderSize, "bytes (the push header)"
+	}
+	sizeWant := fmt.Sprintf("the %s workload needs at least %d %s", workload, minSize, why)
+	if o.Size > MaxSize {
+		sizeWant = fmt.Sprintf("too large, want at most %s (the largest message the load generator reads back)", units.Size(MaxSize))
+	}
+	rate := func(r float64) string { return units.Rate(r).String() }
+	dur := func(d time.Duration) string { return d.String() }
+	return []optionRange{
+		{"conns", units.Count(o.Conns).String(), o.Conns >= 1 && o.Conns <= MaxConns,
+			fmt.Sprintf("want 1 to %d connections (each is an open file)", MaxConns)},
+		{"connect-rate", rate(o.ConnectRate), o.ConnectRate >= 0 && o.ConnectRate <= MaxRate,
+			fmt.Sprintf("want 0 (all at once) to %s connections/s", rate(MaxRate))},
+		{"rate", rate(o.Rate), o.Rate > 0 && o.Rate <= MaxRate,
+			fmt.Sprintf("want above 0 and at most %s messages/s", rate(MaxRate))},
+		{"size", units.Size(o.Size).String(), o.Size >= minSize && o.Size <= MaxSize, sizeWant},
+		{"window", strconv.Itoa(o.Window), o.Window >= 1 && o.Window <= MaxWindow,
+			fmt.Sprintf("want 1 to %d messages in flight per connection", MaxWindow)},
+		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= echo.MaxPushRate,
+			fmt.Sprintf("want above 0 and at most %s messages/s (the echo backend's limit)", rate(echo.MaxPushRate))},
+		{"duration", dur(o.Duration), o.Duration > 0, "want more than 0"},
+		{"ping-interval", dur(o.PingInterval), o.PingInterval >= 0, "want 0 (never) or more"},
+		{"handshake-timeout", dur(o.HandshakeTimeout), o.HandshakeTimeout > 0, "want more than 0"},
+		{"drain", dur(o.Drain), o.Drain > 0, "want more than 0 (e.g. 1ms to stop waiting at once)"},
+		{"loops", strconv.Itoa(o.Loops), o.Loops >= 0, "want 0 (one per CPU) or more"},
+		{"ramp-factor", strconv.FormatFloat(o.RampFactor, 'g', -1, 64), o.RampFactor > 1 && o.RampFactor <= 100,
+			"want more than 1 and at most 100"},
+		{"step-duration", dur(o.StepDuration), o.StepDuration >= time.Second && o.StepDuration%time.Second == 0,
+			"want whole seconds, at least 1s"},
+		{"slo", dur(o.SLO), o.SLO > 0, "want more than 0"},
+		{"max-steps", strconv.Itoa(o.MaxSteps), o.MaxSteps >= 1 && o.MaxSteps <= 100, "want 1 to 100"},
+	}
+}
+
+// validate checks the options that are not ranges, with defaults filled.
+func (o Options) validate() error {
+	bad := func(option, value, format string, args ...any) error {
+		return &OptionError{Option: option, Value: value, Want: fmt.Sprintf(format, args...)}
+	}
 	u, err := url.Parse(o.URL)
+	q := strconv.Quote(o.URL)
 	switch {
 	case o.URL == "":
-		return fmt.Errorf("loadgen: url: missing (want e.g. ws://127.0.0.1:9000/echo)")
+		return bad("url", `""`, "missing (want e.g. ws://127.0.0.1:9000/echo)")
 	case err != nil:
-		return fmt.Errorf("loadgen: url %q: %w", o.URL, err)
+		return bad("url", q, "%v", errors.Unwrap(err))
 	case u.Scheme != "ws" && u.Scheme != "wss":
-		return fmt.Errorf("loadgen: url %q: scheme %q, want ws or wss", o.URL, u.Scheme)
-	case u.Host == "":
-		return fmt.Errorf("loadgen: url %q: missing host", o.URL)
+		return bad("url", q, "scheme %q, want ws or wss", u.Scheme)
+	case u.Hostname() == "":
+		return bad("url", q, "missing host (want e.g. ws://127.0.0.1:9000/echo)")
+	case u.Port() != "" && !validPort(u.Port()):
+		return bad("url", q, "port %s: want 1 to 65535", u.Port())
 	}
 	switch o.Workload {
 	case WorkloadRTT, WorkloadThroughput, WorkloadPush, WorkloadHold, WorkloadRamp:
 	default:
-		return fmt.Errorf("loadgen: workload %q: want rtt, throughput, push, hold or ramp", o.Workload)
-	}
-	if o.Workload == WorkloadRamp {
-		if err := o.validateRamp(); err != nil {
-			return err
-		}
-	}
-	if o.Conns < 0 {
-		return fmt.Errorf("loadgen: conns %d: must be positive", o.Conns)
-	}
-	if (o.Workload == WorkloadRTT || o.Workload == WorkloadThroughput || o.Workload == WorkloadRamp) && o.Size < MinRTTSize {
-		return fmt.Errorf("loadgen: size %d: the %s workload needs at least %d bytes (sequence number and timestamps)", o.Size, o.Workload, MinRTTSize)
-	}
-	if o.Size > 64<<20 {
-		return fmt.Errorf("loadgen: size %d: larger than the 64 MiB this tool sends", o.Size)
-	}
-	if o.Window < 1 {
-		return fmt.Errorf("loadgen: window %d: must be at least 1", o.Window)
+		return bad("workload", strconv.Quote(o.Workload), "want rtt, throughput, push, hold or ramp")
 	}
 	switch o.HoldSend {
 	case "ping", "data":
 	default:
-		return fmt.Errorf("loadgen: hold-send %q: want ping or data", o.HoldSend)
+		return bad("hold-send", strconv.Quote(o.HoldSend), "want ping or data")
 	}
 	switch o.Engine {
 	case "auto", "epoll", "goroutine":
 	default:
-		return fmt.Errorf("loadgen: engine %q: want auto, epoll or goroutine", o.Engine)
+		return bad("engine", strconv.Quote(o.Engine), "want auto, epoll or goroutine")
 	}
 	if o.NoRead && (o.Workload != WorkloadHold || o.Engine == "goroutine" || u.Scheme == "wss" || !epollSupported) {
 		return fmt.Errorf("loadgen: no-read: only for the hold workload on the epoll engine (Linux, ws://)")
 	}
 	for _, h := range o.Headers {
 		if k, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(k) == "" {
-			return fmt.Errorf("loadgen: header %q: want \"Name: value\"", h)
+			return bad("header", strconv.Quote(h), `want "Name: value"`)
 		}
 	}
 	return nil
 }
 
-func (o Options) validateRamp() error {
-	switch {
-	case o.RampFactor <= 1:
-		return fmt.Errorf("loadgen: ramp-factor %v: want more than 1", o.RampFactor)
-	case o.StepDuration < time.Second || o.StepDuration%time.Second != 0:
-		return fmt.Errorf("loadgen: step-duration %v: want whole seconds, at least 1s", o.StepDuration)
-	case o.MaxSteps < 1 || o.MaxSteps > 100:
-		return fmt.Errorf("loadgen: max-steps %d: want 1 to 100", o.MaxSteps)
-	case o.Rate <= 0:
-		return fmt.Errorf("loadgen: rate %v: the ramp's first step needs a rate", o.Rate)
-	}
-	return nil
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 // target returns the URL to dial: a push workload without an explicit

@@ -26,6 +26,15 @@ const (
 	DefaultShutdownGrace  = 10 * time.Second
 )
 
+// Bounds on Config sizes: beyond them a value cannot work or is a typo
+// that would cost memory per connection.
+const (
+	MinHeaderBytes   = 256      // less cannot hold any WebSocket handshake
+	HeaderBytesLimit = 1 << 20  // a head buffer per handshake; nginx's default is 8k
+	BufferSizeLimit  = 16 << 20 // two copy buffers per tunnel
+	PollersLimit     = 1024
+)
+
 // Upstream is one backend server.
 type Upstream struct {
 	Addr   string // host:port
@@ -194,8 +203,11 @@ func (c *Config) fill() (keyFunc, error) {
 			return nil, fmt.Errorf("proxy: %s: %d is negative", n.name, n.v)
 		}
 	}
-	if c.MaxHeaderBytes != 0 && c.MaxHeaderBytes < 256 {
-		return nil, fmt.Errorf("proxy: MaxHeaderBytes: %d is too small for any WebSocket handshake; want at least 256", c.MaxHeaderBytes)
+	if c.MaxHeaderBytes != 0 && (c.MaxHeaderBytes < MinHeaderBytes || c.MaxHeaderBytes > HeaderBytesLimit) {
+		return nil, fmt.Errorf("proxy: MaxHeaderBytes: %d: want %d (the smallest WebSocket handshake) to %d", c.MaxHeaderBytes, MinHeaderBytes, HeaderBytesLimit)
+	}
+	if c.BufferSize > BufferSizeLimit || c.Pollers > PollersLimit {
+		return nil, fmt.Errorf("proxy: BufferSize %d or Pollers %d: want at most %d and %d", c.BufferSize, c.Pollers, BufferSizeLimit, PollersLimit)
 	}
 	if strings.ContainsAny(c.Host, " \t\r\n") {
 		return nil, fmt.Errorf("proxy: Host: %q has whitespace", c.Host)

@@ -43,6 +43,13 @@ type validator struct {
 	errs []*Error
 }
 
+// given reports whether the file sets the key at path, so that an explicit
+// 0 can be told from a key left out (which takes the default).
+func (v *validator) given(path string) bool {
+	_, ok := v.pos[path]
+	return ok
+}
+
 func (v *validator) fail(path, format string, args ...any) {
 	v.errs = append(v.errs, &Error{File: v.file, Line: v.pos.line(path), Key: path, Err: fmt.Errorf(format, args...)})
 }
@@ -91,7 +98,7 @@ func (v *validator) scenario(s *Scenario) {
 
 func (v *validator) backends(b *Backends) {
 	switch {
-	case b.Count < 0 || b.Count > MaxBackends:
+	case b.Count < 0 || b.Count > MaxBackends || b.Count == 0 && v.given("backends.count"):
 		v.fail("backends.count", "%d: want 1 to %d echo backends", b.Count, MaxBackends)
 	case b.Count == 0:
 		b.Count = 1
@@ -250,9 +257,9 @@ func (v *validator) load(l *Load, p string) {
 			v.fail(p+"."+key, "applies to the %s workload only, this one is %s", strings.Join(kinds, " and "), kind)
 		}
 	}
-	only("rate", l.Rate > 0, loadgen.WorkloadRTT)
-	only("window", l.Window != 0, loadgen.WorkloadThroughput)
-	only("push_rate", l.PushRate > 0, loadgen.WorkloadPush)
+	only("rate", v.given(p+".rate"), loadgen.WorkloadRTT)
+	only("window", v.given(p+".window"), loadgen.WorkloadThroughput)
+	only("push_rate", v.given(p+".push_rate"), loadgen.WorkloadPush)
 	only("hold_send", l.HoldSend != "", loadgen.WorkloadHold)
 	only("no_read", l.NoRead, loadgen.WorkloadHold)
 	if l.Path != "" {
@@ -261,15 +268,6 @@ func (v *validator) load(l *Load, p string) {
 		} else if _, err := url.ParseQuery(u.RawQuery); err != nil {
 			v.fail(p+".path", "%q: query: %v", l.Path, err)
 		}
-	}
-	if (kind == loadgen.WorkloadRTT || kind == loadgen.WorkloadThroughput) && l.Size != 0 && l.Size < loadgen.MinRTTSize {
-		v.fail(p+".size", "%s: the %s workload needs at least %d bytes (sequence number and timestamps)", l.Size, kind, loadgen.MinRTTSize)
-	}
-	if l.Size > 64<<20 {
-		v.fail(p+".size", "%s: larger than the 64MiB the load generator sends", l.Size)
-	}
-	if l.Window < 0 {
-		v.fail(p+".window", "%d: want at least 1 message in flight", l.Window)
 	}
 	if l.HoldSend != "" && l.HoldSend != "ping" && l.HoldSend != "data" {
 		v.fail(p+".hold_send", "%q: want ping or data", l.HoldSend)
@@ -292,13 +290,31 @@ func (v *validator) load(l *Load, p string) {
 		ConnectRate: float64(l.ConnectRate), Rate: float64(l.Rate), Size: int(l.Size), Window: l.Window,
 		PushRate: float64(l.PushRate), Duration: time.Duration(l.Duration), PingInterval: time.Duration(l.PingInterval),
 		HoldSend: l.HoldSend, HandshakeTimeout: time.Duration(l.Timeout), Headers: l.Headers}
-	if err := o.Validate(); err != nil && len(v.errs) == before {
-		v.fail(p, "%v", err) // the load generator's own rules, should ours miss one
+	// The load generator's own rules, ranges included, with the keys
+	// this file sets checked as written: "window: 0" is an error, not
+	// the default.
+	err := o.ValidateGiven(func(option string) bool { return v.given(p + "." + loadKey(option)) })
+	var oe *loadgen.OptionError
+	switch {
+	case err == nil || len(v.errs) > before:
+	case errors.As(err, &oe):
+		v.fail(p+"."+loadKey(oe.Option), "%s: %s", oe.Value, oe.Want)
+	default:
+		v.fail(p, "%v", err)
 	}
 }
 
+// loadKey is the load: key of a load-generator option: its flag name with
+// underscores ("connect-rate" → connect_rate); the url is made from path.
+func loadKey(option string) string {
+	if option == "url" {
+		return "path"
+	}
+	return strings.ReplaceAll(option, "-", "_")
+}
+
 func (v *validator) workers(l *Load, p string) {
-	if l.Workers < 0 || l.Workers > MaxWorkers {
+	if l.Workers < 0 || l.Workers > MaxWorkers || l.Workers == 0 && v.given(p+".workers") {
 		v.fail(p+".workers", "%d: want 1 to %d load-generator processes", l.Workers, MaxWorkers)
 		return
 	}

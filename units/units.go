@@ -5,6 +5,7 @@
 package units
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -15,15 +16,20 @@ import (
 )
 
 // Size is a byte count. It accepts a plain number of bytes or a number with
-// a unit: B, KB/MB/GB (powers of 1000) or KiB/MiB/GiB (powers of 1024).
+// a unit: B, KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB/PiB/EiB
+// (powers of 1024).
 type Size int64
+
+// MaxSize is the largest Size: 4 EiB, so that sums of a few sizes cannot
+// overflow an int64. What a command accepts is far less; it says so itself.
+const MaxSize Size = 1 << 62
 
 var sizeUnits = []struct {
 	suffix string
 	mult   float64
 }{
-	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30},
-	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9},
+	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40}, {"pib", 1 << 50}, {"eib", 1 << 60},
+	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12},
 	{"k", 1 << 10}, {"m", 1 << 20}, {"g", 1 << 30},
 	{"b", 1},
 }
@@ -31,11 +37,13 @@ var sizeUnits = []struct {
 // ParseSize parses s as a Size.
 func ParseSize(s string) (Size, error) {
 	v, err := parseScaled(s, sizeUnits, "")
-	if err != nil {
+	switch {
+	case errors.Is(err, errTooLarge) || err == nil && v > float64(MaxSize):
+		return 0, fmt.Errorf("size %q: too large, want at most %s", s, MaxSize)
+	case err != nil:
 		return 0, fmt.Errorf("size %q: %w (want e.g. 64, 512B, 16KiB, 1MiB)", s, err)
-	}
-	if v < 0 || v > math.MaxInt64/2 {
-		return 0, fmt.Errorf("size %q: out of range", s)
+	case v < 0:
+		return 0, fmt.Errorf("size %q: must not be negative", s)
 	}
 	return Size(math.Round(v)), nil
 }
@@ -43,6 +51,12 @@ func ParseSize(s string) (Size, error) {
 // String renders the size with the largest binary unit that divides it.
 func (s Size) String() string {
 	switch {
+	case s != 0 && s%(1<<60) == 0:
+		return strconv.FormatInt(int64(s)>>60, 10) + "EiB"
+	case s != 0 && s%(1<<50) == 0:
+		return strconv.FormatInt(int64(s)>>50, 10) + "PiB"
+	case s != 0 && s%(1<<40) == 0:
+		return strconv.FormatInt(int64(s)>>40, 10) + "TiB"
 	case s != 0 && s%(1<<30) == 0:
 		return strconv.FormatInt(int64(s)>>30, 10) + "GiB"
 	case s != 0 && s%(1<<20) == 0:
@@ -77,10 +91,12 @@ var rateUnits = []struct {
 // ParseRate parses s as a Rate.
 func ParseRate(s string) (Rate, error) {
 	v, err := parseScaled(s, rateUnits, "/s")
-	if err != nil {
+	switch {
+	case errors.Is(err, errTooLarge):
+		return 0, fmt.Errorf("rate %q: too large", s)
+	case err != nil:
 		return 0, fmt.Errorf("rate %q: %w (want e.g. 500, 10k, 2.5k/s)", s, err)
-	}
-	if v < 0 {
+	case v < 0:
 		return 0, fmt.Errorf("rate %q: must not be negative", s)
 	}
 	return Rate(v), nil
@@ -107,11 +123,15 @@ type Count int
 // ParseCount parses s as a Count.
 func ParseCount(s string) (Count, error) {
 	v, err := parseScaled(s, rateUnits, "")
-	if err != nil {
+	switch {
+	case errors.Is(err, errTooLarge) || err == nil && v > math.MaxInt32:
+		return 0, fmt.Errorf("count %q: too large, want at most %d", s, math.MaxInt32)
+	case err != nil:
 		return 0, fmt.Errorf("count %q: %w (want e.g. 50, 2000, 15k)", s, err)
-	}
-	if v < 0 || v > math.MaxInt32 || v != math.Trunc(v) {
-		return 0, fmt.Errorf("count %q: want a whole number from 0 to %d", s, math.MaxInt32)
+	case v < 0:
+		return 0, fmt.Errorf("count %q: must not be negative", s)
+	case v != math.Trunc(v):
+		return 0, fmt.Errorf("count %q: want a whole number", s)
 	}
 	return Count(v), nil
 }
@@ -137,9 +157,14 @@ type Duration time.Duration
 // ParseDuration parses s as Go duration syntax, or a bare number of seconds.
 func ParseDuration(s string) (Duration, error) {
 	t := strings.TrimSpace(s)
-	if f, err := strconv.ParseFloat(t, 64); err == nil {
-		if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || f > math.MaxInt64/float64(time.Second) {
-			return 0, fmt.Errorf("duration %q: want a non-negative number of seconds, or e.g. 500ms, 10s", s)
+	if f, err := strconv.ParseFloat(t, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		switch {
+		case math.IsNaN(f):
+			return 0, fmt.Errorf("duration %q: want a number of seconds, or e.g. 500ms, 10s", s)
+		case f < 0:
+			return 0, fmt.Errorf("duration %q: must not be negative", s)
+		case f >= math.MaxInt64/float64(time.Second):
+			return 0, fmt.Errorf("duration %q: too large, want at most %s", s, time.Duration(math.MaxInt64).Truncate(time.Hour))
 		}
 		return Duration(f * float64(time.Second)), nil
 	}
@@ -222,10 +247,32 @@ func parseScaled(s string, units []struct {
 		return 0, fmt.Errorf("missing number")
 	}
 	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	switch {
+	case errors.Is(err, strconv.ErrRange) && !math.IsInf(f, 1):
+		return f, nil // -1e400 (the caller says negative) or 1e-400 (0)
+	case errors.Is(err, strconv.ErrRange) || err == nil && math.IsInf(f*mult, 1) && !math.IsInf(f, 1):
+		return 0, errTooLarge // 1e400, or 1e300TiB
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		if n := numberPrefix(t); n > 0 && n < len(t) {
+			return 0, fmt.Errorf("unknown unit %q", strings.TrimSpace(t[n:]))
+		}
 		return 0, fmt.Errorf("not a number")
 	}
 	return f * mult, nil
+}
+
+// errTooLarge is a number beyond what a float64 holds; each type words it.
+var errTooLarge = errors.New("too large")
+
+// numberPrefix is the length of the longest prefix of t that parses as a
+// number, so "12parsecs" can be told from "abc".
+func numberPrefix(t string) int {
+	for n := len(t) - 1; n > 0; n-- {
+		if f, err := strconv.ParseFloat(t[:n], 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return n
+		}
+	}
+	return 0
 }
 
 func scaledString(v float64) string {

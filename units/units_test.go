@@ -28,6 +28,8 @@ func TestParseSize(t *testing.T) {
 		{in: "-1", err: true},
 		{in: "abc", err: true},
 		{in: "1e300", err: true},
+		{in: "1TiB", want: 1 << 40},
+		{in: "4EiB", want: MaxSize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -85,7 +87,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestStringRoundTrip(t *testing.T) {
-	for _, s := range []Size{0, 1, 64, 1000, 4096, 16 << 10, 1 << 20, 3 << 30} {
+	for _, s := range []Size{0, 1, 64, 1000, 4096, 16 << 10, 1 << 20, 3 << 30, 5 << 40, MaxSize} {
 		back, err := ParseSize(s.String())
 		if err != nil || back != s {
 			t.Errorf("Size %d → %q → %d, %v", s, s.String(), back, err)
@@ -116,3 +118,46 @@ func TestYAMLErrorNamesLine(t *testing.T) {
 		t.Fatalf("decoded %+v", v)
 	}
 }
+
+// An error says which of the ways a value can be wrong it is: a value past
+// the limit is "too large" (with the limit), not "not a number".
+func TestParseErrorsSayWhy(t *testing.T) {
+	tests := []struct {
+		name  string
+		parse func(string) error
+		in    string
+		want  string
+	}{
+		{"size overflow", sizeErr, "99999999999TiB", `size "99999999999TiB": too large, want at most 4EiB`},
+		{"size beyond float64", sizeErr, "1e400", "too large"},
+		{"size beyond float64 with a unit", sizeErr, "1e300TiB", "too large"},
+		{"size past the max", sizeErr, "5EiB", "too large, want at most 4EiB"},
+		{"size unknown unit", sizeErr, "12parsecs", `unknown unit "parsecs"`},
+		{"size not a number", sizeErr, "abc", "not a number"},
+		{"size infinity", sizeErr, "Inf", "not a number"},
+		{"size negative", sizeErr, "-1KiB", "must not be negative"},
+		{"size very negative", sizeErr, "-1e400", "must not be negative"},
+		{"count overflow", countErr, "3e9", "too large, want at most 2147483647"},
+		{"count fraction", countErr, "1.5", "want a whole number"},
+		{"count negative", countErr, "-1", "must not be negative"},
+		{"count unknown unit", countErr, "12 apples", `unknown unit "apples"`},
+		{"rate overflow", rateErr, "1e400", `rate "1e400": too large`},
+		{"rate negative", rateErr, "-5", "must not be negative"},
+		{"duration overflow", durationErr, "1e300", "too large, want at most 2562047h"},
+		{"duration negative", durationErr, "-1", "must not be negative"},
+		{"duration NaN", durationErr, "NaN", "want a number of seconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.parse(tt.in)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("parse(%q) = %v, want an error containing %q", tt.in, err, tt.want)
+			}
+		})
+	}
+}
+
+func sizeErr(s string) error     { _, err := ParseSize(s); return err }
+func countErr(s string) error    { _, err := ParseCount(s); return err }
+func rateErr(s string) error     { _, err := ParseRate(s); return err }
+func durationErr(s string) error { _, err := ParseDuration(s); return err }

@@ -16,6 +16,10 @@ import (
 	"github.com/wsbench/wsbench/units"
 )
 
+// maxEchoMessage bounds --max-message: the backend holds a message whole
+// before echoing it, so a larger limit is a typo or an out-of-memory.
+const maxEchoMessage = 1 << 30
+
 // echoOptions are the flags of `wsbench echo`.
 type echoOptions struct {
 	listen         string
@@ -65,10 +69,10 @@ func init() {
 			}
 			fs.StringVar(&o.listen, "listen", ":9000", "TCP address to listen on")
 			fs.StringVar(&o.id, "id", "", "backend id sent in the "+echo.BackendHeader+" header and hello messages (default: the host name)")
-			fs.Var(&o.maxMessage, "max-message", "largest message accepted; bigger ones are closed with 1009")
+			fs.Var(&o.maxMessage, "max-message", "largest message accepted, at most 1GiB; bigger ones are closed with 1009")
 			fs.Var(&o.pingInterval, "ping-interval", "send a ping on every connection this often (0: never; ?ping= overrides)")
 			fs.StringArrayVar(&o.allowedOrigins, "allowed-origin", nil, "allow only this Origin (repeatable); others get 403, requests without Origin pass")
-			fs.Var(&o.drain, "drain", "on SIGTERM, how long to wait for connections to answer close 1001")
+			fs.Var(&o.drain, "drain", "on SIGTERM, how long to wait for connections to answer close 1001 (more than 0)")
 			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 			fs.StringVar(&o.tlsCert, "tls-cert", "", "serve wss:// with this PEM certificate `FILE` (needs --tls-key)")
 			fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
@@ -88,8 +92,14 @@ func runEcho(ctx context.Context, o echoOptions, e *env) error {
 	if err != nil {
 		return err
 	}
-	if o.maxMessage <= 0 {
-		return usagef("--max-message %s: want above 0", o.maxMessage)
+	if o.maxMessage <= 0 || o.maxMessage > maxEchoMessage {
+		return usagef("--max-message %s: want 1B to %s (a message is held whole in memory)", o.maxMessage, units.Size(maxEchoMessage))
+	}
+	if o.drain <= 0 { // echo.Config would take 0 for its default
+		return usagef("--drain %s: want more than 0 (e.g. 1ms to close at once)", o.drain)
+	}
+	if err := checkListenAddr("--listen", o.listen); err != nil {
+		return err
 	}
 	if o.id != "" && strings.ContainsFunc(o.id, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return usagef("--id %q: want printable ASCII without spaces (it is sent as a header value)", o.id)
@@ -157,7 +167,7 @@ func listenEcho(o echoOptions) (net.Listener, error) {
 		if echo.IsFDLimit(err) {
 			return nil, fmt.Errorf("too many open files (limit %d): %w", echo.FDLimit(), err)
 		}
-		return nil, fmt.Errorf("--listen %s: %w", o.listen, err)
+		return nil, listenError("--listen", o.listen, err)
 	}
 	if cfg != nil {
 		ln = tls.NewListener(ln, cfg)
@@ -170,7 +180,7 @@ func listenEcho(o echoOptions) (net.Listener, error) {
 func runBlackhole(ctx context.Context, addr string, e *env) error {
 	b, err := echo.ListenBlackhole(addr)
 	if err != nil {
-		return err
+		return listenError("--listen", addr, err)
 	}
 	defer b.Close()
 	// Same stable line as a real backend: the stack waits for it.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/loadgen"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/units"
@@ -76,10 +77,10 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	}
 	fs.StringVar(&v.url, "url", "", "target `URL`, ws:// or wss:// (required); path defaults to /echo, or /push for push")
 	fs.StringVar(&v.workload, "workload", loadgen.WorkloadRTT, "rtt | throughput | push | hold | ramp")
-	fs.Var(&v.conns, "conns", "connections to open")
+	fs.Var(&v.conns, "conns", "connections to open (at least 1; each is an open file, see ulimit -n)")
 	fs.Var(&v.connectRate, "connect-rate", "connections opened per second (0 = all at once)")
 	fs.Var(&v.rate, "rate", "rtt: messages per second over all connections (open model)")
-	fs.Var(&v.size, "size", "message size (rtt/throughput: at least 24 B)")
+	fs.Var(&v.size, "size", "message size, at most 16MiB (rtt/throughput: at least 24B; push: at least 16B)")
 	fs.IntVar(&v.window, "window", v.window, "throughput: messages in flight per connection")
 	fs.Var(&v.pushRate, "push-rate", "push: messages per second the server sends on each connection")
 	fs.Var(&v.duration, "duration", "length of the load phase, after the connections are opened")
@@ -110,8 +111,10 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 		if err != nil {
 			return usageError{err}
 		}
-		if err := o.Validate(); err != nil {
-			return usageError{err}
+		// fs.Changed: an explicit --window 0 is checked as 0, not taken
+		// for "the default" as a zero option is in the library.
+		if err := o.ValidateGiven(fs.Changed); err != nil {
+			return optionError(err)
 		}
 		return runLoadgen(ctx, o, v, e)
 	}
@@ -130,9 +133,6 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 	if v.slack == 0 {
 		o.TimerSlack = -1 // exact timers
 	}
-	if v.conns == 0 {
-		return o, fmt.Errorf("invalid argument \"0\" for \"--conns\" flag: want at least 1 connection")
-	}
 	if v.sources != "" {
 		ips, err := loadgen.ParseSourceIPs(v.sources)
 		if err != nil {
@@ -145,10 +145,17 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 		if err != nil {
 			return o, fmt.Errorf("invalid argument %q for \"--start-at\" flag: %w", v.startAt, err)
 		}
+		if wait := time.Until(t); wait > maxStartWait {
+			return o, fmt.Errorf("--start-at %s: %s from now; want at most %s ahead (a typo would hang the run)", v.startAt, wait.Round(time.Second), maxStartWait)
+		}
 		o.StartAt = t
 	}
 	return o, nil
 }
+
+// maxStartWait bounds --start-at: load generators are started together
+// seconds ahead, never a day.
+const maxStartWait = time.Hour
 
 func parseStartAt(s string) (time.Time, error) {
 	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -166,6 +173,10 @@ func runLoadgen(ctx context.Context, o loadgen.Options, v *loadgenFlagValues, e 
 	if out == "" {
 		out = filepath.Join("runs", runID())
 	}
+	if err := checkOutDir(out); err != nil {
+		return err
+	}
+	warnFileLimit(e, o.Conns, echo.FDLimit())
 	var pr loadgen.Progress
 	if !v.quiet {
 		pr = loadgen.Progress{W: e.stderr, TTY: isTerminal(e.stderr)}
@@ -210,6 +221,20 @@ func loadgenOutcome(s *results.Summary) error {
 		}
 	}
 	return exitError{code: exitFailure, err: fmt.Errorf("%s", msg)}
+}
+
+// warnFileLimit says, before the load, when the connections asked for do
+// not fit under the open-file limit: the ones past it fail as emfile,
+// which may be what a test of fd exhaustion wants, so it is no error.
+// limit is the process's (0: unknown).
+func warnFileLimit(e *env, conns int, limit uint64) {
+	// A few files are the process's own: stdio, epoll, the results.
+	const reserve = 32
+	if limit > 0 && uint64(conns)+reserve > limit {
+		fmt.Fprintf(e.stderr, "wsbench loadgen: warning: --conns %d needs about %d open files, above this process's limit of %d; "+
+			"connections past it will fail (cause emfile): raise the limit (ulimit -n) or split them over several load generators\n",
+			conns, conns+reserve, limit)
+	}
 }
 
 // runID names a run directory: sortable, unique enough per second.

@@ -85,25 +85,25 @@ func init() {
 			fs.Var(&o.failTimeout, "fail-timeout", "window for --max-fails, and how long a failed backend stays out")
 			fs.StringVar(&o.nextUpstream, "next-upstream", "", "backend statuses that also move on to the next backend, e.g. 502,503 (connect errors and timeouts always do)")
 			fs.Var(&o.headerTimeout, "header-timeout", "time to receive the whole request head (slowloris); then 408")
-			fs.Var(&o.maxHeader, "max-header-bytes", "largest request head; larger gets 431")
+			fs.Var(&o.maxHeader, "max-header-bytes", "largest request head, 256B to 1MiB; larger gets 431")
 			fs.Var(&o.connectTimeout, "connect-timeout", "TCP connect to a backend (nginx proxy_connect_timeout); then the next backend or 504")
 			fs.Var(&o.readTimeout, "read-timeout", "idle tunnel, and the wait for the backend's answer (nginx proxy_read_timeout)")
 			fs.StringVar(&o.readMode, "read-timeout-mode", string(relay.Either), "nginx: bytes either way re-arm --read-timeout; upstream: only the backend's")
 			fs.Var(&o.sendTimeout, "send-timeout", "a write to either side blocked this long closes the tunnel, resetting the stalled peer (nginx proxy_send_timeout with reset_timedout_connection)")
 			fs.Var(&o.lifetime, "max-lifetime", "absolute tunnel lifetime (0: none), like Caddy's stream_timeout")
 			fs.BoolVar(&o.splice, "splice", true, "relay with splice(2); false copies through --buffer-size buffers")
-			fs.Var(&o.bufferSize, "buffer-size", "copy buffer with --splice=false (nginx proxy_buffer_size)")
+			fs.Var(&o.bufferSize, "buffer-size", "copy buffer with --splice=false (nginx proxy_buffer_size), at most 16MiB")
 			fs.Var(&o.maxConns, "max-conns", "most client connections at once (0: no limit); more get 503")
 			fs.Var(&o.maxConnsPerIP, "max-conns-per-ip", "most connections from one client address (0: no limit); more get 503, like nginx limit_conn")
 			fs.StringArrayVar(&o.origins, "allowed-origin", nil, "allow only this Origin (repeatable); others get 403, requests without Origin pass")
 			fs.StringVar(&o.host, "host", "$host", "Host header sent to the backend: $host (the client's), $proxy_host (the backend's host:port) or a fixed name")
 			fs.StringVar(&o.proto, "forwarded-proto", "http", "X-Forwarded-Proto sent to the backend: http or https")
-			fs.Var(&o.grace, "shutdown-grace", "on SIGTERM, how long open tunnels may run before they are closed")
+			fs.Var(&o.grace, "shutdown-grace", "on SIGTERM, how long open tunnels may run before they are closed (more than 0)")
 			fs.StringVar(&o.admin, "admin", "", "serve JSON counters on this address, e.g. 127.0.0.1:9901 (off when empty)")
 			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (a failed handshake logs at info, or warn when a backend is at fault)")
 			fs.StringVar(&o.engine, "relay", "", "relay engine: epoll (Linux default: no goroutine per tunnel) or goroutines")
-			fs.IntVar(&o.pollers, "pollers", 0, "epoll relay loops (0: one per 4 CPUs, at least one)")
-			fs.Var(&o.injectDelay, "inject-delay", "FOR TESTING THE REGRESSION GATE ONLY: hold every relayed chunk this long")
+			fs.IntVar(&o.pollers, "pollers", 0, "epoll relay loops, up to 1024 (0: one per 4 CPUs, at least one)")
+			fs.Var(&o.injectDelay, "inject-delay", "FOR TESTING THE REGRESSION GATE ONLY: hold every relayed chunk this long (0: no delay)")
 			return func(ctx context.Context, args []string, e *env) error {
 				if len(args) > 0 {
 					return usagef("proxy takes no arguments, got %q", args)
@@ -151,14 +151,33 @@ func (o *proxyOptions) config(log *slog.Logger) (proxy.Config, error) {
 	if cfg.NextUpstream, err = parseStatuses(o.nextUpstream); err != nil {
 		return cfg, err
 	}
-	for name, d := range map[string]units.Duration{"--header-timeout": o.headerTimeout, "--connect-timeout": o.connectTimeout,
-		"--read-timeout": o.readTimeout, "--send-timeout": o.sendTimeout, "--fail-timeout": o.failTimeout} {
-		if d <= 0 {
-			return cfg, usagef("%s %s: want more than 0", name, d)
+	// proxy.Config takes a zero for its default: an explicit 0 here is
+	// refused, not quietly replaced.
+	for _, d := range []struct {
+		name string
+		v    units.Duration
+	}{{"--header-timeout", o.headerTimeout}, {"--connect-timeout", o.connectTimeout}, {"--read-timeout", o.readTimeout},
+		{"--send-timeout", o.sendTimeout}, {"--fail-timeout", o.failTimeout}, {"--shutdown-grace", o.grace}} {
+		if d.v <= 0 {
+			return cfg, usagef("%s %s: want more than 0", d.name, d.v)
 		}
 	}
-	if o.bufferSize <= 0 || o.maxHeader <= 0 {
-		return cfg, usagef("--buffer-size %s and --max-header-bytes %s: want more than 0", o.bufferSize, o.maxHeader)
+	switch {
+	case o.maxHeader < proxy.MinHeaderBytes || o.maxHeader > proxy.HeaderBytesLimit:
+		return cfg, usagef("--max-header-bytes %s: want %s (the smallest WebSocket handshake) to %s",
+			o.maxHeader, units.Size(proxy.MinHeaderBytes), units.Size(proxy.HeaderBytesLimit))
+	case o.bufferSize < 1 || o.bufferSize > proxy.BufferSizeLimit:
+		return cfg, usagef("--buffer-size %s: want 1B to %s", o.bufferSize, units.Size(proxy.BufferSizeLimit))
+	case o.pollers < 0 || o.pollers > proxy.PollersLimit:
+		return cfg, usagef("--pollers %d: want 0 (one per 4 CPUs) to %d", o.pollers, proxy.PollersLimit)
+	}
+	if err := checkListenAddr("--listen", o.listen); err != nil {
+		return cfg, err
+	}
+	if o.admin != "" {
+		if err := checkListenAddr("--admin", o.admin); err != nil {
+			return cfg, err
+		}
 	}
 	if cfg.Host == "$host" {
 		cfg.Host = ""
@@ -197,7 +216,7 @@ func runProxy(ctx context.Context, o proxyOptions, e *env) error {
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return fmt.Errorf("--listen %s: %w", o.listen, err)
+		return listenError("--listen", o.listen, err)
 	}
 	served := make(chan error, 1)
 	go func() { served <- p.Serve(ln) }()
@@ -233,7 +252,7 @@ func runProxy(ctx context.Context, o proxyOptions, e *env) error {
 func serveAdmin(addr string, p *proxy.Proxy, e *env) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--admin %s: %w", addr, err)
+		return nil, listenError("--admin", addr, err)
 	}
 	srv := &http.Server{Handler: p.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)

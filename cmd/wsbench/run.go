@@ -59,13 +59,13 @@ type runFlagValues struct {
 func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	v := &runFlagValues{scale: 1}
 	fs.StringVar(&v.out, "out", "", "run `DIR` (default runs/<run-id>)")
-	fs.Float64Var(&v.scale, "scale", 1, "multiply every workload's duration (e.g. 4 for steadier numbers)")
+	fs.Float64Var(&v.scale, "scale", 1, "multiply every workload's duration (e.g. 4 for steadier numbers; above 0, at most 1000)")
 	fs.StringVar(&v.runtime, "runtime", stack.RuntimeDocker, "docker (containers, the default) | local (processes on 127.0.0.x)")
 	fs.StringVar(&v.network, "network", "bridge", "docker: bridge (one network per scenario) | host (everything on loopback)")
 	fs.StringVar(&v.nginxImage, "nginx-image", "", "use this nginx `IMAGE` if present or pullable (default: build one from the host's nginx)")
 	fs.StringArrayVar(&v.cpusets, "cpuset", nil, "pin a role's processes: ROLE=CPUS, roles echo, refproxy, nginx, loadgen (repeatable)")
-	fs.IntVar(&v.workers, "loadgen-workers", 1, "load-generator processes per workload (a scenario's own setting wins)")
-	fs.IntVar(&v.count, "count", 1, "repeat every workload on every target N times, interleaved (for wsbench compare's statistics)")
+	fs.IntVar(&v.workers, "loadgen-workers", 1, "load-generator processes per workload, 1 to 64 (a scenario's own setting wins)")
+	fs.IntVar(&v.count, "count", 1, "repeat every workload on every target N times, 1 to 100, interleaved (for wsbench compare's statistics)")
 	fs.BoolVar(&v.list, "list", false, "list the built-in scenarios and exit")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "only the tables and the final line")
 	return func(ctx context.Context, args []string, e *env) error {
@@ -81,16 +81,19 @@ func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	}
 }
 
+// maxScale bounds --scale: 1000 turns a 10s workload into almost 3 hours.
+const maxScale = 1000
+
 func (v *runFlagValues) options(args []string) (harness.Options, error) {
 	var o harness.Options
-	if v.scale <= 0 {
-		return o, usagef("--scale %v: want a positive factor", v.scale)
+	if !(v.scale > 0 && v.scale <= maxScale) { // also refuses NaN
+		return o, usagef("--scale %v: want a factor above 0 and at most %d", v.scale, maxScale)
 	}
 	if v.count < 1 || v.count > 100 {
 		return o, usagef("--count %d: want 1 to 100", v.count)
 	}
-	if v.workers < 1 {
-		return o, usagef("--loadgen-workers %d: want at least 1", v.workers)
+	if v.workers < 1 || v.workers > scenarios.MaxWorkers {
+		return o, usagef("--loadgen-workers %d: want 1 to %d", v.workers, scenarios.MaxWorkers)
 	}
 	switch v.runtime {
 	case stack.RuntimeDocker, stack.RuntimeLocal:
@@ -124,6 +127,9 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 	out := v.out
 	if out == "" {
 		out = filepath.Join("runs", id)
+	}
+	if err := checkOutDir(out); err != nil {
+		return o, err
 	}
 	return harness.Options{
 		Scenarios: scs, Dir: out, Scale: v.scale, Workers: v.workers, Count: v.count,
