@@ -52,7 +52,13 @@ type Options struct {
 	Size        int           // message size in bytes (payload)
 	Window      int           // throughput: messages in flight per connection
 	PushRate    float64       // push: messages per second the server sends on each connection
-	Duration    time.Duration // length of the load phase, after all connections are attempted
+	Duration    time.Duration // length of the measured load phase, after all connections are attempted
+	// Warmup (rtt, throughput, push) runs the load at full rate for this
+	// long before Duration starts, recording nothing: cold caches, page
+	// faults, first GC cycles and lazy allocations stay out of the
+	// results. A message belongs to the warm-up or the measurement by its
+	// (intended) send time; the schedule runs on across the boundary.
+	Warmup time.Duration
 	// PingInterval makes each connection send something every interval: for
 	// hold, what HoldSend says; for the other workloads, a ping.
 	PingInterval time.Duration
@@ -95,9 +101,15 @@ type Options struct {
 	StepDuration time.Duration
 	SLO          time.Duration
 	MaxSteps     int
+	// ResolveEach looks the target's host name up before every connection
+	// attempt (timed into the dns histogram, not into connect or
+	// handshake) instead of once before the connect phase.
+	ResolveEach bool
 	// StartAt delays the start until this wall-clock time, so several
 	// load-generator processes can start together. Zero = now.
 	StartAt time.Time
+
+	lookup lookupFunc // tests: resolves the host instead of the system resolver
 }
 
 // withDefaults returns o with zero fields set to their defaults.
@@ -145,6 +157,12 @@ func (o Options) Validate() error {
 			return err
 		}
 	}
+	if o.Warmup < 0 {
+		return fmt.Errorf("loadgen: warmup %v: must not be negative", o.Warmup)
+	}
+	if o.Warmup > 0 && !o.warms() {
+		return fmt.Errorf("loadgen: warmup %v: only for the rtt, throughput and push workloads, not %s (it measures from the first connection)", o.Warmup, o.Workload)
+	}
 	if o.Conns < 0 {
 		return fmt.Errorf("loadgen: conns %d: must be positive", o.Conns)
 	}
@@ -176,6 +194,17 @@ func (o Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// warms reports whether the workload can have a warm-up: hold and ramp
+// measure from the start (survival from the first connection, the ramp's
+// steps from its first rate).
+func (o Options) warms() bool {
+	switch o.Workload {
+	case WorkloadRTT, WorkloadThroughput, WorkloadPush:
+		return true
+	}
+	return false
 }
 
 func (o Options) validateRamp() error {
@@ -231,6 +260,13 @@ func (o Options) Params() map[string]string {
 		"duration":          o.Duration.String(),
 		"handshake_timeout": o.HandshakeTimeout.String(),
 		"drain":             o.Drain.String(),
+		"resolve":           "once",
+	}
+	if o.ResolveEach {
+		p["resolve"] = "each"
+	}
+	if o.warms() {
+		p["warmup"] = o.Warmup.String()
 	}
 	switch o.Workload {
 	case WorkloadRTT:
