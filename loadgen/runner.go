@@ -76,7 +76,7 @@ type runner struct {
 	from    int64 // the measurement window starts: t0 + Options.Warmup
 	origin  int64 // what the series and Start count from: from with a warm-up, else 0 (the base)
 	intr    bool
-	self    [2]selfUsage // at the start and the end of the load phase
+	self    [2]selfUsage // at the start and the end of the measurement window
 	ramp    *results.Ramp
 }
 
