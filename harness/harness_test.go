@@ -157,6 +157,11 @@ func TestSmallScenarioLocalWithRepetitions(t *testing.T) {
 	if len(row.Reps) != 2 || row.Summary.Connections.Attempted != 16 {
 		t.Fatalf("refproxy rtt: %d reps, %d attempts; want 2 reps combined (16)", len(row.Reps), row.Summary.Connections.Attempted)
 	}
+	// The warm-up reached the load generators, and the proxy's usage was
+	// read over the measurement that followed it.
+	if row.Summary.Params["warmup"] != "300ms" || row.Usage == nil || row.Usage.CPU <= 0 {
+		t.Fatalf("refproxy rtt: params %v, usage %+v; want warmup=300ms and proxy CPU measured", row.Summary.Params, row.Usage)
+	}
 	for _, r := range row.Reps {
 		s, err := results.ReadSummary(filepath.Join(dir, r.Dir))
 		if err != nil || s.Connections.Attempted != 8 {

@@ -127,13 +127,14 @@ type plan struct {
 	workers int
 	proxy   string        // the target's service, "" for direct
 	connect time.Duration // estimated connect phase
+	warmup  time.Duration // load before the measurement, not recorded
 	dur     time.Duration
 }
 
-func (p plan) total() time.Duration { return p.connect + p.dur }
+func (p plan) total() time.Duration { return p.connect + p.warmup + p.dur }
 
 func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
-	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: w.Load.LoadDuration()}
+	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: w.Load.LoadDuration(), warmup: time.Duration(w.Load.Warmup)}
 	scheme, host := "ws", t.st.Addr(t.sc.Upstreams(tg)[0], backendPort)
 	switch tg.Kind {
 	case scenarios.KindRefproxy, scenarios.KindNginx:
@@ -190,6 +191,9 @@ func (p plan) args(i int) []string {
 		add("--push-rate", ftoa(float64(l.PushRate)))
 	}
 	add("--duration", time.Duration(p.dur).String())
+	if p.warmup > 0 {
+		add("--warmup", p.warmup.String())
+	}
 	if l.PingInterval > 0 {
 		add("--ping-interval", time.Duration(l.PingInterval).String())
 	}
@@ -222,15 +226,16 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // drive runs the load generators, kills a backend if the workload says so,
 // reads the proxy's usage, and merges the workers' results into dir.
 func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run, *scenarios.Usage, error) {
-	var win *stack.Window
-	if p.proxy != "" {
-		var err error
-		if win, err = t.st.StartWindow(ctx, p.proxy); err != nil {
-			return nil, nil, fmt.Errorf("harness: reading %s's usage: %w", p.proxy, err)
+	startAt := time.Now().Add(launchMargin(t.st.Spec().Runtime, p.workers))
+	// The measurement starts after the connect phase and the warm-up;
+	// kill times count from it.
+	loadStart := startAt.Add(p.connect + p.warmup)
+	startWin := t.startWindow(ctx, p, loadStart)
+	if p.warmup == 0 { // the window covers the handshakes too, as before
+		if _, err := startWin(); err != nil {
+			return nil, nil, err
 		}
 	}
-	startAt := time.Now().Add(launchMargin(t.st.Spec().Runtime, p.workers))
-	loadStart := startAt.Add(p.connect)
 	mem := t.sampleMemory(ctx, p.proxy, loadStart.Add(p.dur*8/10))
 	stopKill := t.killLater(ctx, p.w.Kill, loadStart)
 	workDir := filepath.Join(dir, ".workers")
@@ -251,6 +256,10 @@ func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run,
 		return nil, nil, err
 	}
 	keepWorkerLogs(res, dir)
+	win, err := startWin()
+	if err != nil {
+		return nil, nil, err
+	}
 	if win == nil {
 		return run, nil, nil
 	}
@@ -258,6 +267,44 @@ func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run,
 		return run, nil, nil
 	}
 	return run, &scenarios.Usage{CPU: win.CPU(p.proxy), MemoryGrowth: memGrowth - win.Start[p.proxy].Memory}, nil
+}
+
+// startWindow starts reading the proxy's usage: at once without a
+// warm-up, at the measurement's estimated start (loadStart) with one, so
+// the proxy's CPU of the warm-up, whose messages are not counted, stays
+// out of its CPU per message. The returned func gives the window (nil
+// without a proxy), waiting for it to have started; it may be called
+// again.
+func (t *topology) startWindow(ctx context.Context, p plan, loadStart time.Time) func() (*stack.Window, error) {
+	if p.proxy == "" {
+		return func() (*stack.Window, error) { return nil, nil }
+	}
+	type result struct {
+		win *stack.Window
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		if p.warmup > 0 {
+			select {
+			case <-time.After(time.Until(loadStart)):
+			case <-ctx.Done():
+			}
+		}
+		win, err := t.st.StartWindow(ctx, p.proxy)
+		if err != nil {
+			err = fmt.Errorf("harness: reading %s's usage: %w", p.proxy, err)
+		}
+		ch <- result{win, err}
+	}()
+	var r *result
+	return func() (*stack.Window, error) {
+		if r == nil {
+			got := <-ch
+			r = &got
+		}
+		return r.win, r.err
+	}
 }
 
 // launchMargin is how far ahead the workers are told to start, so that

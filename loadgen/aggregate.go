@@ -25,10 +25,15 @@ type aggregator struct {
 	prog  *progress
 	total [numMetrics]*hdrhistogram.Histogram
 
-	mu     sync.Mutex // guards what the ramp controller reads: ivs, ivIdx, series
-	ivs    [numMetrics][]*hdrhistogram.PackedHistogram
-	ivIdx  [numMetrics][]int64 // the second each of ivs[m] covers
-	series []results.Interval  // one row per second, in order
+	mu   sync.Mutex // guards what the ramp controller reads (ivs, ivIdx, series) and grid
+	grid grid       // where intervals start; series times count from grid.origin
+	ivs  [numMetrics][]*hdrhistogram.PackedHistogram
+	// ivIdx is the interval each of ivs[m] covers: the second, when the
+	// grid has no origin (ramp runs).
+	ivIdx [numMetrics][]int64
+	// series has one row per interval, in order; with a warm-up only those
+	// of the measurement window.
+	series []results.Interval
 
 	pending  map[int64]*interval // merged so far, by second
 	got      map[int64]int       // recorders that delivered that second
@@ -117,14 +122,22 @@ func (a *aggregator) complete(idx int64) bool {
 	return a.got[idx] >= want
 }
 
+// setGrid sets the interval boundaries, before any interval past the
+// grid's origin can have been handed over.
+func (a *aggregator) setGrid(g grid) {
+	a.mu.Lock()
+	a.grid = g
+	a.mu.Unlock()
+}
+
 func (a *aggregator) emit(idx int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	m := a.pending[idx]
 	delete(a.pending, idx)
 	delete(a.got, idx)
-	start := a.base.Add(time.Duration(idx) * time.Second)
-	end := start.Add(time.Second)
+	start := a.base.Add(time.Duration(a.grid.start(idx)))
+	end := a.base.Add(time.Duration(a.grid.start(idx + 1)))
 	if now := a.base.Add(time.Duration(a.clk.now())); m.final && now.Before(end) {
 		end = now
 	}
@@ -144,15 +157,21 @@ func (a *aggregator) emit(idx int64) {
 		a.ivs[i] = append(a.ivs[i], p)
 		a.ivIdx[i] = append(a.ivIdx[i], idx)
 	}
+	origin := a.base.Add(time.Duration(a.grid.origin))
 	row := results.Interval{
-		T: end.Sub(a.base).Seconds(), Open: m.open,
+		T: end.Sub(origin).Seconds(), Open: m.open,
 		MsgsSent: m.sent, MsgsRecv: m.recv, BytesSent: m.bsent, BytesRecv: m.brecv,
 		Errors: m.errors,
 	}
 	if h := m.hist[a.prim]; h != nil && h.TotalCount() > 0 {
 		row.P50, row.P99 = h.ValueAtPercentile(50), h.ValueAtPercentile(99)
 	}
-	a.series = append(a.series, row)
+	// The connect phase and the warm-up before a measurement window stay
+	// out of the series (their handshakes are in the interval logs); the
+	// progress line shows them at negative times.
+	if a.grid.origin == 0 || end.After(origin) {
+		a.series = append(a.series, row)
+	}
 	a.prog.line(row, metricNames[a.prim], end.Sub(start).Seconds())
 }
 

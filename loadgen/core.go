@@ -42,6 +42,24 @@ type core struct {
 	slab     []session // sessions are carved from blocks; see newSession
 	// redial, when set, reopens a dropped connection in its slot.
 	redial func(slot int32, k int64)
+	idle   int64 // ns of the measurement window spent waiting for events
+}
+
+// waited counts a wait for events from a to b (monotonic ns) as idle, the
+// part of it inside the measurement window [d.from, d.end); the engines
+// read the clock on both sides of their wait anyway.
+func (c *core) waited(a, b int64) {
+	c.idle += max(0, min(b, c.d.end)-max(a, c.d.from))
+}
+
+// busy is the share of the measurement window the engine's goroutine
+// spent outside its wait (0 when there was no window).
+func (c *core) busy() float64 {
+	win := c.d.end - c.d.from
+	if win <= 0 {
+		return 0
+	}
+	return min(1, max(0, 1-float64(c.idle)/float64(win)))
 }
 
 func (c *core) setRedial(f func(slot int32, k int64)) { c.redial = f }
@@ -107,6 +125,9 @@ func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 // connection came of it. Reconnections are kept apart from the first
 // attempts so handshake.* describes the initial connection storm.
 func (c *core) recordDial(d dialed) bool {
+	if d.looked {
+		c.rec.record(mDNS, d.dnsNS)
+	}
 	switch {
 	case d.cause != "" && d.reconnect:
 		c.rec.failures["reconnect_"+d.cause]++
@@ -123,7 +144,9 @@ func (c *core) recordDial(d dialed) bool {
 		c.rec.opened(d.backend)
 		return true
 	}
-	c.rec.record(mHandshakeFail, d.shakeNS)
+	if d.cause != causeDNS { // an attempt whose lookup failed never dialed
+		c.rec.record(mHandshakeFail, d.shakeNS)
+	}
 	return false
 }
 
@@ -144,7 +167,8 @@ func (c *core) adopted(s *session, d dialed, now int64) {
 }
 
 func (c *core) start(m loopMsg, now int64) {
-	c.d.t0, c.d.end, c.d.loading, c.d.rate = m.t0, m.end, true, m.rate
+	c.d.t0, c.d.from, c.d.end, c.d.loading, c.d.rate = m.t0, m.from, m.end, true, m.rate
+	c.rec.setGrid(m.grid)
 	c.phase, c.deadline = phaseLoad, m.end
 	c.slotNext = int32(m.slotBase)
 	for _, s := range c.all {

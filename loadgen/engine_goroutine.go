@@ -66,19 +66,32 @@ func (e *goroutineEngine) run() {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for e.phase != phaseDone {
-		t.Reset(time.Duration(e.timeout(e.clk.now())))
+		before := e.clk.now()
+		t.Reset(time.Duration(e.timeout(before)))
+		var woke int64
+		// Each case hands over the seconds that ended before it records
+		// anything, as the epoll loop does.
 		select {
 		case m := <-e.inbox:
-			e.handle(m, e.clk.now(), e.register)
+			woke = e.clk.now()
+			e.rec.tick(woke)
+			e.handle(m, woke, e.register)
 		case c := <-e.chunks:
+			woke = e.clk.now()
+			e.rec.tick(woke)
 			e.chunk(c)
 		case <-t.C:
+			woke = e.clk.now()
 		}
+		// The engine goroutine's own share: its reader goroutines' reads
+		// are not in it.
+		e.waited(before, woke)
 		now := e.clk.now()
 		e.runTimers(now)
 		e.rec.tick(now)
 		e.advance(now)
 	}
+	e.rec.busy = e.busy()
 	e.rec.finish()
 }
 

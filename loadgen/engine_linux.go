@@ -98,7 +98,13 @@ func (l *epollLoop) run() {
 			l.closeAll(l.clk.now())
 			break
 		}
-		now = l.clk.now()
+		woke := l.clk.now()
+		l.waited(now, woke) // both clock reads were there already: no extra cost
+		now = woke
+		// Hand over the seconds that ended first, so that what happens
+		// at now is recorded in now's interval (a measurement window
+		// that starts at now must not lose it to the warm-up's).
+		l.rec.tick(now)
 		for i := 0; i < n; i++ {
 			l.event(l.events[i], now)
 		}
@@ -106,6 +112,7 @@ func (l *epollLoop) run() {
 		l.rec.tick(now)
 		l.advance(now)
 	}
+	l.rec.busy = l.busy()
 	l.rec.finish()
 }
 

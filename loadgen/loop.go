@@ -15,6 +15,8 @@ type loopMsg struct {
 	dial     dialed
 	fd       int             // msgAdd, epoll engine: the connection's own descriptor
 	t0, end  int64           // msgStart: load phase, monotonic ns
+	from     int64           // msgStart: end of the warm-up, start of the measurement (t0 without one)
+	grid     grid            // msgStart: the interval boundaries from now on
 	slotBase int             // msgStart: first schedule slot of this loop's connections
 	ack      chan<- struct{} // msgStart: told once the engine has started
 	rate     float64         // msgStart, msgRate: messages per second over all connections

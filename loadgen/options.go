@@ -57,7 +57,13 @@ type Options struct {
 	Size        int           // message size in bytes (payload)
 	Window      int           // throughput: messages in flight per connection
 	PushRate    float64       // push: messages per second the server sends on each connection
-	Duration    time.Duration // length of the load phase, after all connections are attempted
+	Duration    time.Duration // length of the measured load phase, after all connections are attempted
+	// Warmup (rtt, throughput, push) runs the load at full rate for this
+	// long before Duration starts, recording nothing: cold caches, page
+	// faults, first GC cycles and lazy allocations stay out of the
+	// results. A message belongs to the warm-up or the measurement by its
+	// (intended) send time; the schedule runs on across the boundary.
+	Warmup time.Duration
 	// PingInterval makes each connection send something every interval: for
 	// hold, what HoldSend says; for the other workloads, a ping.
 	PingInterval time.Duration
@@ -100,9 +106,15 @@ type Options struct {
 	StepDuration time.Duration
 	SLO          time.Duration
 	MaxSteps     int
+	// ResolveEach looks the target's host name up before every connection
+	// attempt (timed into the dns histogram, not into connect or
+	// handshake) instead of once before the connect phase.
+	ResolveEach bool
 	// StartAt delays the start until this wall-clock time, so several
 	// load-generator processes can start together. Zero = now.
 	StartAt time.Time
+
+	lookup lookupFunc // tests: resolves the host instead of the system resolver
 }
 
 // withDefaults returns o with zero fields set to their defaults.
@@ -212,6 +224,7 @@ func (o Options) ranges(workload string) []optionRange {
 		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= echo.MaxPushRate,
 			fmt.Sprintf("want above 0 and at most %s messages/s (the echo backend's limit)", rate(echo.MaxPushRate))},
 		{"duration", dur(o.Duration), o.Duration > 0, "want more than 0"},
+		{"warmup", dur(o.Warmup), o.Warmup >= 0, "want 0 (none) or more"},
 		{"ping-interval", dur(o.PingInterval), o.PingInterval >= 0, "want 0 (never) or more"},
 		{"handshake-timeout", dur(o.HandshakeTimeout), o.HandshakeTimeout > 0, "want more than 0"},
 		{"drain", dur(o.Drain), o.Drain > 0, "want more than 0 (e.g. 1ms to stop waiting at once)"},
@@ -249,6 +262,9 @@ func (o Options) validate() error {
 	default:
 		return bad("workload", strconv.Quote(o.Workload), "want rtt, throughput, push, hold or ramp")
 	}
+	if o.Warmup > 0 && !o.warms() {
+		return bad("warmup", o.Warmup.String(), "only for the rtt, throughput and push workloads, not %s (it measures from the first connection)", o.Workload)
+	}
 	switch o.HoldSend {
 	case "ping", "data":
 	default:
@@ -273,6 +289,17 @@ func (o Options) validate() error {
 func validPort(p string) bool {
 	n, err := strconv.Atoi(p)
 	return err == nil && n >= 1 && n <= 65535
+}
+
+// warms reports whether the workload can have a warm-up: hold and ramp
+// measure from the start (survival from the first connection, the ramp's
+// steps from its first rate).
+func (o Options) warms() bool {
+	switch o.Workload {
+	case WorkloadRTT, WorkloadThroughput, WorkloadPush:
+		return true
+	}
+	return false
 }
 
 // target returns the URL to dial: a push workload without an explicit
@@ -314,6 +341,13 @@ func (o Options) Params() map[string]string {
 		"duration":          o.Duration.String(),
 		"handshake_timeout": o.HandshakeTimeout.String(),
 		"drain":             o.Drain.String(),
+		"resolve":           "once",
+	}
+	if o.ResolveEach {
+		p["resolve"] = "each"
+	}
+	if o.warms() {
+		p["warmup"] = o.Warmup.String()
 	}
 	switch o.Workload {
 	case WorkloadRTT:

@@ -22,6 +22,7 @@ const (
 	mDrop
 	mHandshakeFail
 	mReconnect
+	mDNS
 	numMetrics
 )
 
@@ -35,9 +36,26 @@ var metricNames = [numMetrics]string{
 	mDrop:          results.MetricDrop,
 	mHandshakeFail: results.MetricHandshakeFail,
 	mReconnect:     results.MetricReconnect,
+	mDNS:           results.MetricDNS,
 }
 
 const intervalNS = int64(time.Second)
+
+// grid places the one-second intervals: whole seconds from the run's base
+// and, once a warm-up has ended at origin, whole seconds from origin, so
+// the measurement window's series and interval logs start with it. The
+// interval the origin falls in ends there. Origin 0 (no warm-up) is whole
+// seconds from the base throughout, which the ramp's steps rely on.
+type grid struct{ origin int64 }
+
+// start is when interval idx starts, in monotonic ns since the base.
+func (g grid) start(idx int64) int64 {
+	k := g.origin / intervalNS
+	if g.origin%intervalNS == 0 || idx <= k {
+		return idx * intervalNS
+	}
+	return g.origin + (idx-k-1)*intervalNS
+}
 
 // interval is one second of one recorder's measurements. Ownership passes
 // to the aggregator when the second is over; it returns it for reuse.
@@ -80,6 +98,7 @@ type recorder struct {
 	id   int
 	cur  *interval
 	next int64 // monotonic ns at which cur ends
+	grid grid
 	out  chan<- *interval
 	free chan *interval
 
@@ -91,6 +110,7 @@ type recorder struct {
 	drops    []int64 // monotonic ns at which each dropped connection ended
 	open     int64
 	counts   results.Connections
+	busy     float64 // the engine's share of the measurement window spent working (Self.LoopBusy)
 }
 
 func newRecorder(id int, out chan<- *interval, free chan *interval) *recorder {
@@ -124,8 +144,15 @@ func (r *recorder) tick(now int64) {
 		r.cur.open = r.open
 		r.out <- r.cur
 		r.cur = r.take(idx)
-		r.next += intervalNS
+		r.next = r.grid.start(idx + 1)
 	}
+}
+
+// setGrid moves the interval boundaries to g (at the load phase's start,
+// before its origin).
+func (r *recorder) setGrid(g grid) {
+	r.grid = g
+	r.next = g.start(r.cur.idx + 1)
 }
 
 // finish hands over the current, partial second as the last one.

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"runtime"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,10 +45,16 @@ func Run(ctx context.Context, o Options, pr Progress) (*results.Run, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
+	// Resolve before waiting for the start time, so that load generators
+	// started together start their connect phases together.
+	d, err := newDialer(ctx, o)
+	if err != nil {
+		return nil, err
+	}
 	if err := waitUntil(ctx, o.StartAt); err != nil {
 		return nil, fmt.Errorf("loadgen: interrupted before the start time: %w", err)
 	}
-	r, err := newRunner(o, pr)
+	r, err := newRunner(o, pr, d)
 	if err != nil {
 		return nil, err
 	}
@@ -65,19 +73,21 @@ type runner struct {
 	opened  []atomic.Int64 // per engine
 	tried   int
 	t0, end int64
+	from    int64 // the measurement window starts: t0 + Options.Warmup
+	origin  int64 // what the series and Start count from: from with a warm-up, else 0 (the base)
 	intr    bool
-	self    [2]selfUsage // at the start and the end of the load phase
+	self    [2]selfUsage // at the start and the end of the measurement window
 	ramp    *results.Ramp
 }
 
-func newRunner(o Options, pr Progress) (*runner, error) {
-	r := &runner{o: o, clk: clock{base: time.Now()}, dialer: newDialer(o)}
+func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
+	r := &runner{o: o, clk: clock{base: time.Now()}, dialer: d}
 	r.start = r.clk.base
 	r.plan = &plan{
 		kind: o.Workload, size: o.Size, window: o.Window,
 		sched:     rttSchedule{n: max(o.Conns, 1), rate: o.Rate},
 		pingEvery: int64(o.PingInterval), holdData: o.HoldSend == "data",
-		pad: make([]byte, o.Size),
+		pad: make([]byte, o.Size), baseUnix: r.clk.base.UnixNano(),
 	}
 	n := r.engineCount()
 	r.prog = &progress{w: pr.W, tty: pr.TTY, conns: o.Conns}
@@ -145,13 +155,16 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	}
 	r.connect(ctx)
 	r.t0 = r.clk.now()
-	r.end = r.t0 + int64(r.o.Duration)
+	// The warm-up is the start of the load phase: the schedule runs from
+	// t0 without a break, and only what was sent from r.from on is measured.
+	r.from = r.t0 + int64(r.o.Warmup)
+	r.end = r.from + int64(r.o.Duration)
 	if r.o.Workload == WorkloadRamp {
 		r.t0 = alignedT0(r.t0)
-		r.end = r.t0 + int64(r.o.rampSpan())
+		r.from, r.end = r.t0, r.t0+int64(r.o.rampSpan())
 	}
 	if ctx.Err() != nil {
-		r.end, r.intr = r.t0, true
+		r.from, r.end, r.intr = r.t0, r.t0, true
 	}
 	// The rate is spread over the connections that opened; the plan is
 	// shared read-only once the engines start, so fix it first.
@@ -161,13 +174,19 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	}
 	r.plan.sched.n = int(max(total, 1))
 	if total == 0 {
-		r.end = r.t0 // nothing to measure: don't wait out the duration
+		r.from, r.end = r.t0, r.t0 // nothing to measure: don't wait out the duration
 	}
+	if r.from > r.t0 {
+		r.origin = r.from
+	}
+	g := grid{origin: r.origin}
+	r.agg.setGrid(g)
 	base := 0
-	r.self[0] = readSelf()
+	finished := make(chan struct{})
+	stopSelf := r.sampleSelf(ctx, finished)
 	started := make(chan struct{}, len(r.engines))
 	for i, e := range r.engines {
-		e.send(loopMsg{kind: msgStart, t0: r.t0, end: r.end, slotBase: base, ack: started, rate: r.o.Rate})
+		e.send(loopMsg{kind: msgStart, t0: r.t0, from: r.from, end: r.end, grid: g, slotBase: base, ack: started, rate: r.o.Rate})
 		base += int(r.opened[i].Load())
 	}
 	for range r.engines {
@@ -182,8 +201,6 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 	}
-	finished := make(chan struct{})
-	stopSelf := r.sampleSelfAtEnd(ctx, finished)
 	ramp := make(chan *results.Ramp, 1)
 	if r.o.Workload == WorkloadRamp && total > 0 {
 		go func() { ramp <- r.rampControl(ctx) }()
@@ -202,20 +219,26 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	return r.result(), nil
 }
 
-// sampleSelfAtEnd reads the process's usage when the load phase ends, or
-// when it is interrupted or the engines finish early (a ramp that broke),
-// whichever is first. The returned func waits for the reading.
-func (r *runner) sampleSelfAtEnd(ctx context.Context, finished <-chan struct{}) func() {
+// sampleSelf reads the process's usage when the measurement window starts
+// and when it ends, or when it is interrupted or the engines finish early
+// (a ramp that broke), whichever is first. The returned func waits for the
+// readings.
+func (r *runner) sampleSelf(ctx context.Context, finished <-chan struct{}) func() {
 	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTimer(time.Until(r.start.Add(time.Duration(r.end))))
+	at := func(ns int64) {
+		t := time.NewTimer(time.Until(r.start.Add(time.Duration(ns))))
 		defer t.Stop()
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 		case <-finished:
 		}
+	}
+	go func() {
+		defer close(done)
+		at(r.from)
+		r.self[0] = readSelf()
+		at(r.end)
 		r.self[1] = readSelf()
 	}()
 	return func() { <-done }
@@ -254,6 +277,9 @@ func (r *runner) connect(ctx context.Context) {
 		go func(k int) {
 			defer wg.Done()
 			d := r.dialer.dial(ctx, k)
+			if _, once := r.dialer.resolved(); once && k == 0 {
+				d.looked, d.dnsNS = true, r.dialer.onceNS // the lookup made for them all
+			}
 			i := k % len(r.engines)
 			if d.cause == "" {
 				r.opened[i].Add(1)
@@ -303,15 +329,23 @@ func waitUntil(ctx context.Context, t time.Time) error {
 func (r *runner) result() *results.Run {
 	s := results.Summary{
 		Schema: results.Schema, Target: r.o.target(), Workload: r.o.Workload,
-		Params: r.o.Params(), Start: r.start, End: time.Now(), Interrupted: r.intr,
+		Params: r.o.Params(), Start: r.start.Add(time.Duration(r.origin)), End: time.Now(), Interrupted: r.intr,
 		Failures: map[string]int64{}, Histograms: map[string]results.Stats{},
+	}
+	if addrs, once := r.dialer.resolved(); once {
+		s.Notes = append(s.Notes, fmt.Sprintf("resolved %s once, before the connect phase, to %s", r.dialer.host, joinAddrs(addrs)))
+	}
+	if r.origin > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("warm-up of %s before the measurement: connections opened before it; the start, the time series and the rates are the measurement's", r.o.Warmup))
 	}
 	s.Connections.Attempted = int64(r.tried)
 	outcomes := map[string]int64{}
 	backends := map[string]int64{}
 	var drops []int64
+	busy := 0.0
 	for _, e := range r.engines {
 		rec := e.recorder()
+		busy = max(busy, rec.busy)
 		addCounts(&s.Connections, rec.counts)
 		mergeCounts(s.Failures, rec.failures)
 		mergeCounts(outcomes, rec.outcomes)
@@ -336,6 +370,7 @@ func (r *runner) result() *results.Run {
 	r.traffic(&run.Summary)
 	msgs := max(run.Summary.Messages.Sent, run.Summary.Messages.Received)
 	run.Summary.Self = selfReport(r.self[0], r.self[1], msgs, r.openAtEnd())
+	run.Summary.Self.LoopBusy = busy
 	run.Summary.Ramp = r.ramp
 	if r.o.Workload == WorkloadHold {
 		run.Summary.Hold = &results.Hold{Outcomes: outcomes, Survival: survival(r.agg.series, drops, s.Connections.Opened, r.end, s.Connections.OpenAtEnd)}
@@ -351,7 +386,7 @@ func (r *runner) traffic(s *results.Summary) {
 		s.Bytes.Sent += row.BytesSent
 		s.Bytes.Received += row.BytesRecv
 	}
-	win := float64(r.end-r.t0) / 1e9
+	win := float64(r.end-r.from) / 1e9
 	if win <= 0 {
 		return
 	}
@@ -389,7 +424,7 @@ func survival(series []results.Interval, drops []int64, opened int64, endNS int6
 // openAtEnd is the number of connections open when the load phase ended,
 // from the time series.
 func (r *runner) openAtEnd() int64 {
-	endSec := float64(r.end) / 1e9
+	endSec := float64(r.end-r.origin) / 1e9
 	var open int64
 	for _, row := range r.agg.series {
 		if row.T <= endSec+1e-9 {
@@ -397,6 +432,14 @@ func (r *runner) openAtEnd() int64 {
 		}
 	}
 	return open
+}
+
+func joinAddrs(addrs []netip.Addr) string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 func addCounts(dst *results.Connections, c results.Connections) {

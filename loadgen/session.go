@@ -44,6 +44,7 @@ type driver struct {
 
 	loading  bool    // between t0 and end
 	t0, end  int64   // load phase, monotonic ns
+	from     int64   // the measurement starts here: t0, or the end of the warm-up
 	draining bool    // after end: no new sends
 	inflight int64   // messages sent and not yet answered, all sessions
 	rate     float64 // rtt/ramp: the current step's total rate; t0 is its start
@@ -72,6 +73,7 @@ type plan struct {
 	pingEvery int64
 	holdData  bool
 	pad       []byte // zeros to fill messages up to size
+	baseUnix  int64  // the run clock's base as Unix ns: push send times are wall-clock
 }
 
 // clock reads monotonic nanoseconds since the run's base.
@@ -166,7 +168,7 @@ func (d *driver) sendMessage(s *session, intended, actual int64) {
 	s.seq++
 	s.inflight++
 	d.inflight++
-	if d.loading {
+	if d.loading && intended >= d.from {
 		d.rec.cur.sent++
 		d.rec.cur.bsent += int64(size)
 	}
@@ -212,35 +214,66 @@ func (d *driver) data(s *session, p []byte, now int64) {
 	if !d.loading && !d.draining {
 		return // before the load phase: not measured
 	}
-	d.rec.cur.recv++
-	d.rec.cur.brecv += int64(len(p))
+	// now >= from too: a push sent by another clock a hair ahead of ours
+	// must not be measured and binned into the warm-up's last interval.
+	measured := now >= d.from && d.sentAt(p, now) >= d.from
+	if measured {
+		d.rec.cur.recv++
+		d.rec.cur.brecv += int64(len(p))
+	}
 	switch d.p.kind {
 	case WorkloadRTT, WorkloadRamp:
-		d.rttReply(s, p, now)
+		d.rttReply(s, p, now, measured)
 	case WorkloadThroughput:
-		if len(p) >= MinRTTSize {
+		if measured && len(p) >= MinRTTSize {
 			d.rec.record(mService, now-int64(binary.BigEndian.Uint64(p[16:24])))
 		}
 		if !d.draining && now < d.end {
 			d.sendMessage(s, now, now)
 		}
 	case WorkloadPush:
-		if sent, _, ok := echo.ParsePushHeader(p); ok {
+		if sent, _, ok := echo.ParsePushHeader(p); ok && measured {
 			d.rec.record(mOneWay, time.Now().UnixNano()-sent)
 		}
 	}
 }
 
-func (d *driver) rttReply(s *session, p []byte, now int64) {
+// sentAt is when the message p answers was (meant to be) sent, in run
+// clock ns: it puts the message in the warm-up or the measurement, so a
+// reply that arrives after the warm-up to a message due before it is not
+// measured, and one sent at the end is (during the drain). rtt: the
+// intended send time; throughput: the actual one; push: the server's.
+// A message that does not say counts from its arrival.
+func (d *driver) sentAt(p []byte, now int64) int64 {
+	switch d.p.kind {
+	case WorkloadRTT, WorkloadRamp:
+		if len(p) >= MinRTTSize {
+			return int64(binary.BigEndian.Uint64(p[8:16]))
+		}
+	case WorkloadThroughput:
+		if len(p) >= MinRTTSize {
+			return int64(binary.BigEndian.Uint64(p[16:24]))
+		}
+	case WorkloadPush:
+		if sent, _, ok := echo.ParsePushHeader(p); ok {
+			return sent - d.p.baseUnix
+		}
+	}
+	return now
+}
+
+func (d *driver) rttReply(s *session, p []byte, now int64, measured bool) {
 	if len(p) < MinRTTSize {
 		d.rec.failures["bad_echo"]++
 		return
 	}
-	intended := int64(binary.BigEndian.Uint64(p[8:16]))
-	actual := int64(binary.BigEndian.Uint64(p[16:24]))
-	d.rec.record(mRTT, now-intended)
-	d.rec.record(mService, now-actual)
-	d.rec.record(mLag, actual-intended)
+	if measured {
+		intended := int64(binary.BigEndian.Uint64(p[8:16]))
+		actual := int64(binary.BigEndian.Uint64(p[16:24]))
+		d.rec.record(mRTT, now-intended)
+		d.rec.record(mService, now-actual)
+		d.rec.record(mLag, actual-intended)
+	}
 	if !d.draining {
 		d.sendDue(s, now)
 	}

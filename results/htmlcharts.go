@@ -31,6 +31,7 @@ const chartStepsPerNine = 40
 // chartMetricMeaning says in a few words what each metric measures, for chart
 // notes.
 var chartMetricMeaning = map[string]string{
+	MetricDNS:           "lookup of the target's name (once, or per connection with --resolve-each)",
 	MetricConnect:       "dial start → TCP established",
 	MetricHandshake:     "dial start → 101 parsed",
 	MetricHandshakeFail: "dial start → failed handshake",

@@ -203,7 +203,8 @@ func addConnections(dst *Connections, c Connections) {
 }
 
 // addSelf sums the workers' own usage; per-message and per-connection
-// figures are recomputed from the sums (each worker ran its own process).
+// figures are recomputed from the sums (each worker ran its own process),
+// and the loop busy share is the largest.
 func addSelf(dst, in *Self, msgs, open float64) *Self {
 	if in == nil {
 		return dst
@@ -214,6 +215,7 @@ func addSelf(dst, in *Self, msgs, open float64) *Self {
 	dst.CPUUserSec += in.CPUUserSec
 	dst.CPUSysSec += in.CPUSysSec
 	dst.RSSBytes += in.RSSBytes
+	dst.LoopBusy = max(dst.LoopBusy, in.LoopBusy) // the busiest loop of any worker
 	if in.CPUPerMsgUS > 0 {
 		msgs = (in.CPUUserSec + in.CPUSysSec) * 1e6 / in.CPUPerMsgUS
 	}

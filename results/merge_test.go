@@ -169,3 +169,28 @@ func TestMergeOneRunIsItself(t *testing.T) {
 		t.Errorf("merge of one run changed its counts: %+v", m.Summary.Connections)
 	}
 }
+
+// The merged loop busy share is the busiest worker's, in either order.
+func TestMergeLoopBusyIsTheMax(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b float64
+	}{
+		{"first busier", 0.8, 0.3},
+		{"second busier", 0.3, 0.8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := worker(t, t0, "30", "6000", []int64{100})
+			b := worker(t, t0, "20", "4000", []int64{100})
+			a.Summary.Self.LoopBusy, b.Summary.Self.LoopBusy = tt.a, tt.b
+			m, err := Merge(a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Summary.Self.LoopBusy; got != 0.8 {
+				t.Fatalf("merged loop busy %v, want 0.8", got)
+			}
+		})
+	}
+}

@@ -14,7 +14,7 @@ import (
 // metricOrder is the order histograms appear in a report: the connection
 // phases, then the workload's latencies, then anything else by name.
 var metricOrder = []string{
-	MetricConnect, MetricHandshake, MetricHandshakeFail, MetricRTT, MetricService, MetricLag, MetricOneWay, MetricDrop,
+	MetricDNS, MetricConnect, MetricHandshake, MetricHandshakeFail, MetricRTT, MetricService, MetricLag, MetricOneWay, MetricDrop,
 }
 
 // Report writes a readable summary of one run: what was measured and how,

@@ -66,8 +66,8 @@ func Resolve(arg string) (*Scenario, error) {
 	return nil, err
 }
 
-// Scaled returns a copy of s with every workload's load duration and
-// kill time multiplied by f (`wsbench run --scale`): 2 runs each load
+// Scaled returns a copy of s with every workload's load duration, warm-up
+// and kill time multiplied by f (`wsbench run --scale`): 2 runs each load
 // twice as long. Timeouts and intervals are not scaled: they are what is
 // measured. A load duration left to the default is scaled from the
 // default. f must be above 0; otherwise the copy is unscaled.
@@ -80,6 +80,7 @@ func (s *Scenario) Scaled(f float64) *Scenario {
 	for i := range c.Workloads {
 		w := &c.Workloads[i]
 		w.Load.Duration = units.Duration(scale(w.Load.LoadDuration()))
+		w.Load.Warmup = units.Duration(scale(time.Duration(w.Load.Warmup)))
 		if w.Kill != nil {
 			w.Kill.After = units.Duration(scale(time.Duration(w.Kill.After)))
 		}

@@ -69,6 +69,7 @@ type metricDef struct {
 // histograms are the latency histograms a result can hold; each gives the
 // metrics <name>.<stat>.
 var histograms = []struct{ name, desc string }{
+	{results.MetricDNS, "lookup of the target's host name: once before the connect phase (one sample), or per attempt with --resolve-each"},
 	{results.MetricConnect, "TCP connect time: dial start → connection established"},
 	{results.MetricHandshake, "handshake time: dial start → 101 parsed (TCP + TLS + upgrade)"},
 	{results.MetricHandshakeFail, "time to fail, of failed attempts: dial start → the failure (a 504 after proxy_connect_timeout)"},

@@ -156,7 +156,7 @@ func (s *Scenario) Estimate() time.Duration {
 	total := time.Duration(stacks*(s.backendCount()+s.Backends.Blackhole)) * perBackend
 	total += time.Duration(len(s.Targets)) * perTarget
 	for _, w := range s.Workloads {
-		run := perRun + w.Load.LoadDuration() + openTime(w.Load)
+		run := perRun + time.Duration(w.Load.Warmup) + w.Load.LoadDuration() + openTime(w.Load)
 		if w.Kill != nil {
 			run += perBackend // the killed backend is started again
 		}

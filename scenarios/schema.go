@@ -77,6 +77,7 @@ type Load struct {
 	Window       int            `yaml:"window"`        // throughput
 	PushRate     units.Rate     `yaml:"push_rate"`     // push
 	Duration     units.Duration `yaml:"duration"`      // scaled by --scale
+	Warmup       units.Duration `yaml:"warmup"`        // rtt, throughput, push: load first, unrecorded; scaled by --scale
 	PingInterval units.Duration `yaml:"ping_interval"` // hold
 	HoldSend     string         `yaml:"hold_send"`     // hold: ping | data
 	NoRead       bool           `yaml:"no_read"`       // hold: never read (send-timeout case)
@@ -87,7 +88,8 @@ type Load struct {
 	Timeout      units.Duration `yaml:"handshake_timeout"`
 }
 
-// Kill names a backend and when, after the load phase starts, to kill it.
+// Kill names a backend and when, after the measurement starts (after the
+// load's warm-up, if it has one), to kill it.
 type Kill struct {
 	Backend string         `yaml:"backend"` // e.g. backend-2
 	After   units.Duration `yaml:"after"`

@@ -25,8 +25,14 @@ func init() {
 		summary: "Open WebSocket connections and measure a workload (rtt, throughput, push, hold)",
 		order:   20,
 		usage:   "--url ws://HOST:PORT/PATH [flags]",
-		example: `  # Round trips at a constant 10k msgs/s over 50 connections (coordinated-omission free):
-  wsbench loadgen --url ws://127.0.0.1:9000/echo --workload rtt --conns 50 --rate 10k --duration 10s
+		example: `  # Round trips at a constant 10k msgs/s over 50 connections (coordinated-omission free),
+  # after a 1s warm-up that is not recorded:
+  wsbench loadgen --url ws://127.0.0.1:9000/echo --workload rtt --conns 50 --rate 10k --warmup 1s --duration 10s
+
+  # A target by name: resolved once before connecting (the dns histogram holds the
+  # lookup, connect and handshake start at the TCP connect; connections spread over
+  # every address). --resolve-each looks it up again for every connection:
+  wsbench loadgen --url ws://backend-1:9000/echo --workload hold --conns 100 --resolve-each
 
   # Maximum echo throughput, 64-byte messages, 16 in flight per connection:
   wsbench loadgen --url ws://127.0.0.1:9000/echo --workload throughput --window 16 --size 64
@@ -46,6 +52,8 @@ func init() {
   wsbench loadgen --url wss://127.0.0.1:8443/echo --workload hold --conns 2000 \
       --connect-rate 500 --duration 1s --insecure
 
+A host name that does not resolve stops the run before it starts (exit 1);
+with --resolve-each each failed lookup is counted as a "dns" failure.
 Results go to runs/<run-id>/ (summary.json, <metric>.hgrm, <metric>.hlog,
 timeseries.csv); 'wsbench report DIR' prints them again. Ctrl-C stops early
 and still writes everything measured so far, marked "interrupted".`,
@@ -59,11 +67,12 @@ type loadgenFlagValues struct {
 	connectRate, rate, pushRate                            units.Rate
 	size                                                   units.Size
 	window, loops                                          int
-	duration, ping, hsTimeout, drain, slack, step, slo     units.Duration
+	duration, warmup, ping, hsTimeout, drain, slack, step  units.Duration
+	slo                                                    units.Duration
 	rampFactor                                             float64
 	maxSteps                                               int
 	headers                                                []string
-	insecure, quiet, noRead, reconnect                     bool
+	insecure, quiet, noRead, reconnect, resolveEach        bool
 }
 
 func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
@@ -83,7 +92,8 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	fs.Var(&v.size, "size", "message size, at most 16MiB (rtt/throughput: at least 24B; push: at least 16B)")
 	fs.IntVar(&v.window, "window", v.window, "throughput: messages in flight per connection")
 	fs.Var(&v.pushRate, "push-rate", "push: messages per second the server sends on each connection")
-	fs.Var(&v.duration, "duration", "length of the load phase, after the connections are opened")
+	fs.Var(&v.duration, "duration", "length of the measured load phase, after the connections are opened (and the warm-up)")
+	fs.Var(&v.warmup, "warmup", "rtt, throughput, push: run the load this long first, recording nothing (caches, page faults, first GCs stay out of the results)")
 	fs.Var(&v.ping, "ping-interval", "hold: send a ping (or --hold-send data) on each connection this often; 0 = silent")
 	fs.StringVar(&v.holdSend, "hold-send", "ping", "hold: what --ping-interval sends: ping | data")
 	fs.Float64Var(&v.rampFactor, "ramp-factor", v.rampFactor, "ramp: each step offers this many times the last step's rate (starting at --rate)")
@@ -95,6 +105,7 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	fs.BoolVar(&v.noRead, "no-read", false, "hold: never read, like a stalled client, to test a server's send timeout (epoll engine)")
 	fs.BoolVar(&v.reconnect, "reconnect", false, "reopen connections that drop during the load phase (failover); rtt resumes its schedule")
 	fs.StringVar(&v.sources, "source-ips", "", "bind connections round-robin to these local `ADDRS` (list or range a.b.c.d-a.b.c.e)")
+	fs.BoolVar(&v.resolveEach, "resolve-each", false, "look the target's host name up before every connection (timed as dns) instead of once before the connect phase")
 	fs.StringArrayVar(&v.headers, "header", nil, "extra handshake header \"Name: value\" (repeatable), e.g. Origin")
 	fs.BoolVar(&v.insecure, "insecure", false, "wss: accept any server certificate (self-signed test setups)")
 	fs.Var(&v.slack, "timer-slack", "rtt: let sends due this close together leave in one wake-up (less CPU; the wait is measured, see lag); 0 = exact")
@@ -124,10 +135,10 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 	o := loadgen.Options{
 		URL: v.url, Workload: v.workload, Conns: int(v.conns), ConnectRate: float64(v.connectRate),
 		Rate: float64(v.rate), Size: int(v.size), Window: v.window, PushRate: float64(v.pushRate),
-		Duration: time.Duration(v.duration), PingInterval: time.Duration(v.ping), HoldSend: v.holdSend,
+		Duration: time.Duration(v.duration), Warmup: time.Duration(v.warmup), PingInterval: time.Duration(v.ping), HoldSend: v.holdSend,
 		HandshakeTimeout: time.Duration(v.hsTimeout), Drain: time.Duration(v.drain), Headers: v.headers,
 		Insecure: v.insecure, Engine: v.engine, Loops: v.loops, TimerSlack: time.Duration(v.slack),
-		NoRead: v.noRead, Reconnect: v.reconnect,
+		NoRead: v.noRead, Reconnect: v.reconnect, ResolveEach: v.resolveEach,
 		RampFactor: v.rampFactor, StepDuration: time.Duration(v.step), SLO: time.Duration(v.slo), MaxSteps: v.maxSteps,
 	}
 	if v.slack == 0 {
