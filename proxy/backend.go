@@ -60,13 +60,14 @@ func (a *answer) close() {
 // head.
 func (h *handshake) attempt(i int) (*answer, *refusal) {
 	p := h.p
-	addr := p.group.Addr(i)
-	bc, err := p.dialer.DialContext(p.stopping, "tcp", addr)
+	b := h.pool.peers[i]
+	addr := b.label
+	bc, err := p.dialer.DialContext(p.stopping, "tcp", b.addr) // an IP address: no lookup
 	if err != nil {
 		return nil, h.dialError(addr, err)
 	}
 	unwatch := watch(p.stopping, bc)
-	if r := h.sendRequest(bc, addr); r != nil {
+	if r := h.sendRequest(bc, b, addr); r != nil {
 		unwatch()
 		bc.Close()
 		return nil, r
@@ -101,13 +102,13 @@ func (h *handshake) dialError(addr string, err error) *refusal {
 }
 
 // sendRequest writes the rewritten request head.
-func (h *handshake) sendRequest(bc net.Conn, addr string) *refusal {
+func (h *handshake) sendRequest(bc net.Conn, b *server, addr string) *refusal {
 	p := h.p
 	fw := upgrade.Forward{ClientIP: h.ip.String(), Proto: p.cfg.ForwardedProto}
 	switch p.cfg.Host {
 	case "", "$host":
 	case "$proxy_host":
-		fw.Host = addr
+		fw.Host = b.upstream // the name as configured, as nginx's $proxy_host
 	default:
 		fw.Host = p.cfg.Host
 	}

@@ -25,7 +25,7 @@ var ErrClosed = errors.New("proxy: closed")
 type Proxy struct {
 	cfg     Config
 	log     *slog.Logger
-	group   *balance.Group
+	pool    atomic.Pointer[pool] // swapped only by the re-resolve
 	relay   *relay.Relay
 	hashKey keyFunc   // nil unless Balance is hash, the only method that reads Request.Key
 	next    [600]bool // statuses in NextUpstream
@@ -40,6 +40,9 @@ type Proxy struct {
 	// are cut short rather than hold Shutdown up for their timeouts.
 	stopping context.Context
 	abort    context.CancelFunc
+	// stopResolve ends the background re-resolve, which closes resolved.
+	stopResolve context.CancelFunc
+	resolved    chan struct{}
 	// See tidy.go.
 	sinceTidy     atomic.Int64
 	lastHandshake atomic.Int64 // Unix ns
@@ -52,7 +55,8 @@ type Proxy struct {
 	lastLimit   map[string]time.Time // last "too many open files" line, by what hit it
 }
 
-// New validates cfg and returns a Proxy ready to Serve.
+// New validates cfg, resolves the upstreams' host names and returns a
+// Proxy ready to Serve.
 func New(cfg Config) (*Proxy, error) {
 	hk, err := cfg.fill()
 	if err != nil {
@@ -61,11 +65,16 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Balance != balance.Hash {
 		hk = nil
 	}
-	group, err := balance.New(cfg.Balance, cfg.peers())
-	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
+	p := &Proxy{
+		cfg: cfg, log: cfg.Logger, hashKey: hk,
+		origins:   map[string]bool{},
+		dialer:    net.Dialer{Timeout: cfg.ConnectTimeout},
+		limits:    limiter{max: cfg.MaxConns, perIP: cfg.MaxConnsPerIP, byIP: map[netip.Addr]int{}},
+		listeners: map[net.Listener]struct{}{},
+		lastLimit: map[string]time.Time{},
+		resolved:  make(chan struct{}),
 	}
-	rl, err := relay.New(relay.Config{
+	p.relay, err = relay.New(relay.Config{
 		Engine: cfg.Engine, Copy: cfg.Copy, BufferSize: cfg.BufferSize,
 		ReadTimeout: cfg.ReadTimeout, Mode: cfg.ReadTimeoutMode, SendTimeout: cfg.SendTimeout,
 		MaxLifetime: cfg.MaxLifetime, InjectDelay: cfg.InjectDelay, Pollers: cfg.Pollers, Logger: cfg.Logger,
@@ -73,18 +82,22 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	p := &Proxy{
-		cfg: cfg, log: cfg.Logger, group: group, relay: rl, hashKey: hk,
-		origins:   map[string]bool{},
-		dialer:    net.Dialer{Timeout: cfg.ConnectTimeout},
-		limits:    limiter{max: cfg.MaxConns, perIP: cfg.MaxConnsPerIP, byIP: map[netip.Addr]int{}},
-		listeners: map[net.Listener]struct{}{},
-		lastLimit: map[string]time.Time{},
+	// Settings are checked before any lookup, so a bad one is reported as
+	// such even when the names do not resolve.
+	addrs, err := p.resolveAll()
+	if err != nil {
+		p.relay.Close()
+		return nil, err
 	}
+	first, err := p.newPool(addrs, nil)
+	if err != nil {
+		p.relay.Close()
+		return nil, err
+	}
+	p.pool.Store(first)
 	size := cfg.MaxHeaderBytes
 	p.heads.New = func() any { b := make([]byte, size); return &b }
 	p.stopping, p.abort = context.WithCancel(context.Background())
-	p.backends = make([]backendCounters, group.Len())
 	for _, st := range cfg.NextUpstream {
 		p.next[st] = true
 	}
@@ -92,6 +105,13 @@ func New(cfg Config) (*Proxy, error) {
 		p.origins[strings.ToLower(o)] = true
 	}
 	p.reserve.open()
+	var resolving context.Context
+	resolving, p.stopResolve = context.WithCancel(context.Background())
+	if cfg.ResolveInterval > 0 && cfg.hasNames() {
+		go p.reresolve(resolving)
+	} else {
+		close(p.resolved)
+	}
 	return p, nil
 }
 
@@ -197,6 +217,8 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	p.mu.Unlock()
+	p.stopResolve()
+	<-p.resolved
 	handshakes := make(chan struct{})
 	go func() { p.inFlight.Wait(); close(handshakes) }()
 	grace := time.NewTimer(p.cfg.ShutdownGrace)
