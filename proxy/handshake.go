@@ -229,6 +229,7 @@ func (h *handshake) tunnel(i int, a *answer) {
 }
 
 func (p *Proxy) tunnelEnded(res relay.Result, backend string) {
+	p.reserve.open() // taken at the file limit: its descriptors are free now
 	p.counters.ends[res.End].Add(1)
 	switch res.End {
 	case relay.EndReadTimeout:
