@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -144,11 +145,20 @@ func (h *handshake) readAnswer(bc net.Conn, addr string, bufp *[]byte) (*answer,
 		return nil, &refusal{out: outBackendError, status: 502, reason: "backend closed the connection without answering", backend: addr, err: err, retry: true, fails: true}
 	}
 	resp, err := upgrade.ParseResponse((*bufp)[:end])
-	if err == nil && resp.Status/100 == 1 && resp.Status != 101 {
+	reason := "malformed answer from backend"
+	switch {
+	case err != nil:
+	case resp.Status/100 == 1 && resp.Status != 101:
 		err = errors.New("proxy: interim response before the handshake's answer")
+	case resp.Status == 101 && !resp.HasToken("Upgrade", "websocket"):
+		// The request asked for websocket only: a switch to anything else
+		// is no agreement to carry the client's WebSocket bytes.
+		up, _ := resp.Get("Upgrade")
+		reason = "backend switched protocols without Upgrade: websocket"
+		err = fmt.Errorf("proxy: backend's 101 has Upgrade %q: want websocket", up)
 	}
 	if err != nil {
-		return nil, &refusal{out: outBackendError, status: 502, reason: "malformed answer from backend", backend: addr, err: err, fails: true}
+		return nil, &refusal{out: outBackendError, status: 502, reason: reason, backend: addr, err: err, fails: true}
 	}
 	bc.SetDeadline(time.Time{})
 	return &answer{conn: bc, buf: bufp, head: (*bufp)[:n], headLen: end, resp: resp, p: p}, nil

@@ -83,6 +83,10 @@ func checkKey(req *Request) *Error {
 // smuggling.
 func checkNoBody(req *Request) *Error {
 	if _, ok := req.Get("Transfer-Encoding"); ok {
+		if _, cl := req.Get("Content-Length"); cl {
+			// RFC 9112 section 6.1: the classic request-smuggling shape.
+			return errorf(http.StatusBadRequest, "WebSocket upgrade with both Content-Length and Transfer-Encoding: want no body")
+		}
 		return errorf(http.StatusBadRequest, "WebSocket upgrade with Transfer-Encoding: want no body")
 	}
 	for _, f := range req.Fields {
