@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -60,13 +61,14 @@ func (a *answer) close() {
 // head.
 func (h *handshake) attempt(i int) (*answer, *refusal) {
 	p := h.p
-	addr := p.group.Addr(i)
-	bc, err := p.dialer.DialContext(p.stopping, "tcp", addr)
+	b := h.pool.peers[i]
+	addr := b.label
+	bc, err := p.dialer.DialContext(p.stopping, "tcp", b.addr) // an IP address: no lookup
 	if err != nil {
 		return nil, h.dialError(addr, err)
 	}
 	unwatch := watch(p.stopping, bc)
-	if r := h.sendRequest(bc, addr); r != nil {
+	if r := h.sendRequest(bc, b, addr); r != nil {
 		unwatch()
 		bc.Close()
 		return nil, r
@@ -101,13 +103,13 @@ func (h *handshake) dialError(addr string, err error) *refusal {
 }
 
 // sendRequest writes the rewritten request head.
-func (h *handshake) sendRequest(bc net.Conn, addr string) *refusal {
+func (h *handshake) sendRequest(bc net.Conn, b *server, addr string) *refusal {
 	p := h.p
 	fw := upgrade.Forward{ClientIP: h.ip.String(), Proto: p.cfg.ForwardedProto}
 	switch p.cfg.Host {
 	case "", "$host":
 	case "$proxy_host":
-		fw.Host = addr
+		fw.Host = b.upstream // the name as configured, as nginx's $proxy_host
 	default:
 		fw.Host = p.cfg.Host
 	}
@@ -143,11 +145,20 @@ func (h *handshake) readAnswer(bc net.Conn, addr string, bufp *[]byte) (*answer,
 		return nil, &refusal{out: outBackendError, status: 502, reason: "backend closed the connection without answering", backend: addr, err: err, retry: true, fails: true}
 	}
 	resp, err := upgrade.ParseResponse((*bufp)[:end])
-	if err == nil && resp.Status/100 == 1 && resp.Status != 101 {
+	reason := "malformed answer from backend"
+	switch {
+	case err != nil:
+	case resp.Status/100 == 1 && resp.Status != 101:
 		err = errors.New("proxy: interim response before the handshake's answer")
+	case resp.Status == 101 && !resp.HasToken("Upgrade", "websocket"):
+		// The request asked for websocket only: a switch to anything else
+		// is no agreement to carry the client's WebSocket bytes.
+		up, _ := resp.Get("Upgrade")
+		reason = "backend switched protocols without Upgrade: websocket"
+		err = fmt.Errorf("proxy: backend's 101 has Upgrade %q: want websocket", up)
 	}
 	if err != nil {
-		return nil, &refusal{out: outBackendError, status: 502, reason: "malformed answer from backend", backend: addr, err: err, fails: true}
+		return nil, &refusal{out: outBackendError, status: 502, reason: reason, backend: addr, err: err, fails: true}
 	}
 	bc.SetDeadline(time.Time{})
 	return &answer{conn: bc, buf: bufp, head: (*bufp)[:n], headLen: end, resp: resp, p: p}, nil

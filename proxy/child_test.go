@@ -18,6 +18,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/echo"
 )
@@ -102,6 +103,8 @@ func runChild(role string) error {
 		return childHold()
 	case "load":
 		return childLoad()
+	case "limitproxy":
+		return childLimitProxy()
 	}
 	return fmt.Errorf("unknown role %q", role)
 }
@@ -121,6 +124,47 @@ func childEcho() error {
 	go srv.Serve(ln)
 	fmt.Printf("addr %s\n", ln.Addr())
 	io.Copy(io.Discard, os.Stdin)
+	return nil
+}
+
+// limitStats is what childLimitProxy prints after "stats ".
+type limitStats struct {
+	TunnelsOpen int64 `json:"tunnels_open"`
+	InFlight    int64 `json:"in_flight"`
+	FileLimit   int64 `json:"file_limit"` // handshakes answered 503 at the limit
+	Backoffs    int64 `json:"backoffs"`   // accept backoffs that ran their length
+}
+
+// childLimitProxy serves a Proxy in front of ADDR with its file limit
+// lowered to NOFILE, prints "addr HOST:PORT", and answers every line on
+// stdin with "stats {json}". Its descriptors are its own, so the test's
+// clients and backend do not count against the limit.
+func childLimitProxy() error {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return err
+	}
+	rl.Cur = uint64(envInt("NOFILE"))
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return err
+	}
+	p, err := New(Config{Upstreams: []Upstream{{Addr: os.Getenv("ADDR")}}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go p.Serve(ln)
+	fmt.Printf("addr %s\n", ln.Addr())
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		c := p.Counters()
+		b, _ := json.Marshal(limitStats{TunnelsOpen: c.TunnelsOpen, InFlight: p.inFlightCount(),
+			FileLimit: c.Handshakes["file_limit"], Backoffs: p.limitBackoffs.Load()})
+		fmt.Printf("stats %s\n", b)
+	}
 	return nil
 }
 

@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +39,11 @@ const (
 
 // Upstream is one backend server.
 type Upstream struct {
-	Addr   string // host:port
-	Weight int    // 0 → 1
+	// Addr is host:port. A host name is resolved in New, like nginx's
+	// server names at start; each of its addresses becomes a server of its
+	// own with this Upstream's settings, as in nginx.
+	Addr   string
+	Weight int // 0 → 1
 	// MaxFails and FailTimeout override Config's for this server: 0 takes
 	// Config's; a negative MaxFails never takes it out (nginx max_fails=0).
 	MaxFails    int
@@ -61,6 +66,13 @@ type Config struct {
 	// the handshake on to the next backend, like nginx's
 	// proxy_next_upstream http_502 …; connect errors and timeouts always do.
 	NextUpstream []int
+	// ResolveInterval re-resolves the upstreams' host names this often in
+	// the background, like nginx's "resolver … valid=": new addresses are
+	// swapped in whole; a failed lookup keeps the old ones. 0 resolves them
+	// once, in New. No handshake ever waits for a lookup.
+	ResolveInterval time.Duration
+	// Resolver looks the host names up; nil → net.DefaultResolver.
+	Resolver Resolver
 
 	HeaderTimeout   time.Duration // 0 → DefaultHeaderTimeout: whole request head
 	MaxHeaderBytes  int           // 0 → DefaultMaxHeaderBytes; more → 431
@@ -90,6 +102,11 @@ type Config struct {
 
 	ShutdownGrace time.Duration // 0 → DefaultShutdownGrace
 	Logger        *slog.Logger  // nil → discard
+}
+
+// Resolver looks up a host's addresses. *net.Resolver is one.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // ParseUpstream reads nginx-like server syntax:
@@ -190,7 +207,7 @@ func (c *Config) fill() (keyFunc, error) {
 		v    time.Duration
 	}{{"FailTimeout", c.FailTimeout}, {"HeaderTimeout", c.HeaderTimeout}, {"ConnectTimeout", c.ConnectTimeout},
 		{"ReadTimeout", c.ReadTimeout}, {"SendTimeout", c.SendTimeout}, {"MaxLifetime", c.MaxLifetime},
-		{"InjectDelay", c.InjectDelay}, {"ShutdownGrace", c.ShutdownGrace}} {
+		{"InjectDelay", c.InjectDelay}, {"ShutdownGrace", c.ShutdownGrace}, {"ResolveInterval", c.ResolveInterval}} {
 		if d.v < 0 {
 			return nil, fmt.Errorf("proxy: %s: %v is negative", d.name, d.v)
 		}
@@ -230,22 +247,22 @@ func (c *Config) fill() (keyFunc, error) {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Resolver == nil {
+		c.Resolver = net.DefaultResolver
+	}
 	return hashKey, nil
 }
 
-// peers turns the upstreams into balancer peers with defaults applied.
-func (c *Config) peers() []balance.Peer {
-	ps := make([]balance.Peer, len(c.Upstreams))
-	for i, u := range c.Upstreams {
-		p := balance.Peer{Addr: u.Addr, Weight: max(u.Weight, 1), MaxFails: c.MaxFails, FailTimeout: c.FailTimeout}
-		if u.MaxFails != 0 {
-			p.MaxFails = u.MaxFails
-		}
-		if u.FailTimeout != 0 {
-			p.FailTimeout = u.FailTimeout
-		}
-		p.MaxFails = max(p.MaxFails, 0) // negative: never out
-		ps[i] = p
+// peer is upstream u's balancer settings with defaults applied, for each
+// of its addresses.
+func (c *Config) peer(u Upstream) balance.Peer {
+	p := balance.Peer{Addr: u.Addr, Weight: max(u.Weight, 1), MaxFails: c.MaxFails, FailTimeout: c.FailTimeout}
+	if u.MaxFails != 0 {
+		p.MaxFails = u.MaxFails
 	}
-	return ps
+	if u.FailTimeout != 0 {
+		p.FailTimeout = u.FailTimeout
+	}
+	p.MaxFails = max(p.MaxFails, 0) // negative: never out
+	return p
 }

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/wsbench/wsbench/proxy/balance"
 	"github.com/wsbench/wsbench/proxy/relay"
 )
 
@@ -60,11 +59,6 @@ type counters struct {
 	timeouts [numTimeouts]atomic.Int64
 	ends     [8]atomic.Int64 // by relay.End
 	tunnels  atomic.Int64    // started
-	backends []backendCounters
-}
-
-type backendCounters struct {
-	open, total atomic.Int64
 }
 
 // Counters is a snapshot of what a Proxy has done, served as JSON on the
@@ -85,14 +79,18 @@ type Counters struct {
 	TunnelEnds map[string]int64 `json:"tunnel_ends"`
 }
 
-// BackendCounter is one backend's share.
+// BackendCounter is one backend's share: one address of an upstream.
 type BackendCounter struct {
-	Addr         string `json:"addr"`
-	TunnelsOpen  int64  `json:"tunnels_open"`
-	TunnelsTotal int64  `json:"tunnels_total"`
-	Conns        int    `json:"conns"` // tunnels plus handshakes in progress (least_conn's count)
-	Fails        int    `json:"fails"`
-	Down         bool   `json:"down"` // out after max_fails failures
+	Upstream string `json:"upstream"` // as configured, e.g. backend-1:9000
+	Addr     string `json:"addr"`     // the address it resolved to, which is dialled
+	// Gone: the upstream no longer resolves to Addr; listed while
+	// tunnels to it remain.
+	Gone         bool  `json:"gone,omitempty"`
+	TunnelsOpen  int64 `json:"tunnels_open"`
+	TunnelsTotal int64 `json:"tunnels_total"`
+	Conns        int   `json:"conns"` // tunnels plus handshakes in progress (least_conn's count)
+	Fails        int   `json:"fails"`
+	Down         bool  `json:"down"` // out after max_fails failures
 }
 
 // Counters returns a snapshot of the counters.
@@ -114,17 +112,22 @@ func (p *Proxy) Counters() Counters {
 		out.TunnelEnds[e.String()] = c.ends[e].Load()
 	}
 	out.BytesUp, out.BytesDown = p.relay.Bytes()
-	for i, st := range p.group.Stats(time.Now()) {
-		b := &c.backends[i]
+	pl := p.pool.Load()
+	stats := pl.group.Stats(time.Now())
+	for i, b := range pl.peers {
 		open := b.open.Load()
-		out.Backends = append(out.Backends, backendCounter(st, open, b.total.Load()))
+		bc := BackendCounter{Upstream: b.upstream, Addr: b.addr, TunnelsOpen: open, TunnelsTotal: b.total.Load()}
+		if i < len(stats) {
+			bc.Conns, bc.Fails, bc.Down = stats[i].Conns, stats[i].Fails, stats[i].Down
+		} else if open > 0 {
+			bc.Gone, bc.Conns = true, int(open)
+		} else {
+			continue // gone, and its last tunnel closed
+		}
+		out.Backends = append(out.Backends, bc)
 		out.TunnelsOpen += open
 	}
 	return out
-}
-
-func backendCounter(st balance.PeerStats, open, total int64) BackendCounter {
-	return BackendCounter{Addr: st.Addr, TunnelsOpen: open, TunnelsTotal: total, Conns: st.Conns, Fails: st.Fails, Down: st.Down}
 }
 
 // AdminHandler serves Counters as JSON on GET (any path).

@@ -21,6 +21,11 @@
 // method other than GET 405, another version 426 with Sec-WebSocket-Version:
 // 13. An Origin outside AllowedOrigins gets 403.
 //
+// The upstreams' host names are resolved in New, as nginx resolves its
+// server names at start (a name that does not resolve fails New), and each
+// address becomes a server of its own. Config.ResolveInterval re-resolves
+// them in the background; a handshake never waits for a lookup.
+//
 // The balancer (package balance) picks a backend. The request goes to it over
 // HTTP/1.1 as nginx's map idiom sends it: hop-by-hop headers dropped,
 // "Upgrade: websocket" and "Connection: Upgrade" set, X-Forwarded-For
@@ -31,21 +36,24 @@
 // next backend; when none is left the client gets 502, or 504 if the last
 // one timed out.
 //
-// A 101 starts the tunnel (package relay): the backend's answer and any bytes
+// A 101 that switches to websocket starts the tunnel (package relay): the backend's answer and any bytes
 // either side sent behind its head are written first, then bytes are
 // spliced both ways until both sides close, an error, ReadTimeout with no
 // bytes (either way, or only from the backend with ReadTimeoutMode
 // "upstream"), SendTimeout on a blocked write, or MaxLifetime. Any other
 // answer goes back to the client as the backend wrote it, and both
-// connections close.
+// connections close; a 101 to another protocol is a 502. No byte the
+// client sent after its head reaches a backend before the backend agreed.
 //
 // # File descriptors
 //
 // An idle tunnel holds exactly two descriptors (its sockets). When the
 // process runs out (EMFILE), accept and backend dials log "too many open
 // files (limit N)" at most once a second and the client gets 503: a
-// descriptor is kept in reserve so even a client the accept failed on can be
-// answered, and the accept loop backs off instead of spinning.
+// descriptor is kept in reserve so even clients the accept failed on are
+// answered, every one queued at once, and the accept loop waits for the
+// next client or a backoff instead of spinning. It holds no client while
+// it waits, so the first one after the limit clears is served.
 //
 // # Introspection
 //

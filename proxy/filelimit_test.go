@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"strings"
@@ -147,4 +151,102 @@ func readStatus(t *testing.T, c net.Conn) string {
 		t.Errorf("reading the answer: %v (got %q)", err, b)
 	}
 	return string(b[9:12])
+}
+
+// TestFileLimitClears (issue 15.1): the proxy runs in a child process
+// under a 64-file limit, filled with tunnels until a client is refused.
+//   - Once the tunnels close, the next client is served: the accept loop
+//     holds no client while it waits at the limit.
+//   - Fifteen clients queued at the limit all get their 503 at once, not
+//     one per accept backoff (which reaches a second).
+func TestFileLimitClears(t *testing.T) {
+	b := startBackend(t, "b1", echo.Config{})
+	ch := startChild(t, "limitproxy", "ADDR="+b.addr, "NOFILE=64")
+	addr := ch.line(t, "addr ")
+	stats := func(t *testing.T) limitStats {
+		t.Helper()
+		fmt.Fprintln(ch.stdin, "stats")
+		var st limitStats
+		if err := json.Unmarshal([]byte(ch.line(t, "stats ")), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	fill := func(t *testing.T) []*client { // tunnels until one is refused
+		var held []*client
+		for i := 0; i < 64; i++ {
+			c := ask(t, addr, "/sink", dialOpts{})
+			switch c.resp.StatusCode {
+			case 101:
+				held = append(held, c)
+				continue
+			case 503:
+				c.Close()
+				return held
+			}
+			t.Fatalf("tunnel %d: %s, want 101 or, at the limit, 503", i, c.resp.Status)
+		}
+		t.Fatal("64 tunnels under a 64-file limit")
+		return nil
+	}
+	closeAll := func(t *testing.T, cs []*client) {
+		for _, c := range cs {
+			c.Close()
+		}
+		waitFor(t, "the tunnels to close", func() bool { st := stats(t); return st.TunnelsOpen == 0 && st.InFlight == 0 })
+	}
+
+	t.Run("served after the limit clears", func(t *testing.T) {
+		held := fill(t)
+		// Stay at the limit for a few backoffs that run their length.
+		from := stats(t).Backoffs
+		waitFor(t, "the accept loop to back off", func() bool { return stats(t).Backoffs >= from+4 })
+		closeAll(t, held)
+		c := ask(t, addr, "/echo", dialOpts{})
+		if c.resp.StatusCode != 101 {
+			t.Fatalf("first client after the tunnels closed: %s, want 101", c.resp.Status)
+		}
+		c.echoes("served again")
+		c.Close()
+	})
+
+	t.Run("queued clients answered at once", func(t *testing.T) {
+		held := fill(t)
+		defer closeAll(t, held)
+		from := stats(t)
+		const queued = 15
+		statuses := make(chan int, queued)
+		for i := 0; i < queued; i++ {
+			go func() {
+				c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				defer c.Close()
+				io.WriteString(c, upgradeRequest("/"))
+				c.SetReadDeadline(time.Now().Add(15 * time.Second))
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					statuses <- 0
+					return
+				}
+				statuses <- resp.StatusCode
+			}()
+		}
+		for i := 0; i < queued; i++ {
+			if st := <-statuses; st != 503 {
+				t.Errorf("queued client: status %d, want 503", st)
+			}
+		}
+		to := stats(t)
+		if n := to.FileLimit - from.FileLimit; n != queued {
+			t.Errorf("%d file_limit refusals, want %d", n, queued)
+		}
+		// One client per backoff would take 15; all at once, a backoff or
+		// two that ran out while the clients were still connecting.
+		if n := to.Backoffs - from.Backoffs; n > 3 {
+			t.Errorf("%d accept backoffs ran their length while %d clients were answered, want at most 3", n, queued)
+		}
+	})
 }

@@ -52,6 +52,7 @@ type handshake struct {
 	start time.Time
 	ip    netip.Addr
 	req   upgrade.Request
+	pool  *pool  // the upstreams as resolved when the handshake reached them
 	ahead []byte // bytes the client sent after its head
 	held  bool   // counted by the limiter
 	// unwatch stops Shutdown from cutting the client off, once the
@@ -145,7 +146,9 @@ func (h *handshake) checkOrigin() *refusal {
 // invalid_header).
 func (h *handshake) forward() *refusal {
 	p := h.p
-	tried := make([]bool, p.group.Len())
+	h.pool = p.pool.Load()
+	group := h.pool.group
+	tried := make([]bool, group.Len())
 	req := balance.Request{ClientIP: h.ip}
 	if p.hashKey != nil {
 		req.Key = p.hashKey(&h.req, h.ip)
@@ -153,7 +156,7 @@ func (h *handshake) forward() *refusal {
 	var last *refusal // why the previous backend failed
 	var held *answer  // a NextUpstream answer, passed on if no backend is left
 	for {
-		i, ok := p.group.Pick(req, tried, time.Now())
+		i, ok := group.Pick(req, tried, time.Now())
 		if !ok {
 			break
 		}
@@ -166,24 +169,24 @@ func (h *handshake) forward() *refusal {
 		switch {
 		case r != nil:
 			if r.fails {
-				p.group.Fail(i, time.Now())
+				group.Fail(i, time.Now())
 			}
-			p.group.Release(i)
+			group.Release(i)
 			if !r.retry {
 				return r
 			}
 			last = r
 		case a.resp.Status == 101:
-			p.group.Succeed(i)
+			group.Succeed(i)
 			h.tunnel(i, a)
 			return nil
 		case p.next[a.resp.Status]:
-			p.group.Fail(i, time.Now())
-			p.group.Release(i)
+			group.Fail(i, time.Now())
+			group.Release(i)
 			held = a
 		default:
-			p.group.Succeed(i) // the backend works; it just said no
-			p.group.Release(i)
+			group.Succeed(i) // the backend works; it just said no
+			group.Release(i)
 			h.pass(a)
 			return nil
 		}
@@ -203,10 +206,11 @@ func (h *handshake) tunnel(i int, a *answer) {
 	p := h.p
 	p.counters.outcomes[outOK].Add(1)
 	p.counters.tunnels.Add(1)
-	b := &p.backends[i]
+	pl := h.pool
+	b := pl.peers[i]
 	b.open.Add(1)
 	b.total.Add(1)
-	ip, backend := h.ip, p.group.Addr(i)
+	ip := h.ip
 	h.held = false // the tunnel's Done releases the limiter from here on
 	h.unwatch()
 	a.unwatch()
@@ -216,15 +220,16 @@ func (h *handshake) tunnel(i int, a *answer) {
 		ToBackend: h.ahead,
 		Done: func(res relay.Result) {
 			b.open.Add(-1)
-			p.group.Release(i)
+			pl.group.Release(i)
 			p.limits.release(ip)
-			p.tunnelEnded(res, backend)
+			p.tunnelEnded(res, b.label)
 		},
 	})
 	a.release()
 }
 
 func (p *Proxy) tunnelEnded(res relay.Result, backend string) {
+	p.reserve.open() // taken at the file limit: its descriptors are free now
 	p.counters.ends[res.End].Add(1)
 	switch res.End {
 	case relay.EndReadTimeout:

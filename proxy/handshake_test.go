@@ -26,22 +26,33 @@ func TestRefusedBeforeAnyBackend(t *testing.T) {
 		AllowedOrigins: []string{"https://app.example"},
 	})
 	long := "X-Long: " + strings.Repeat("a", 2000)
+	req := upgradeRequest("/")
 	tests := []struct {
 		name    string
 		request string
 		status  int
 		header  string // "Name: value" the answer must carry
+		reason  string // in the answer's body
 	}{
-		{"plain GET", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 426, "Upgrade: websocket"},
-		{"upgrade to h2c", strings.Replace(upgradeRequest("/"), "Upgrade: websocket", "Upgrade: h2c", 1), 426, "Sec-Websocket-Version: 13"},
-		{"version 8", strings.Replace(upgradeRequest("/"), "Version: 13", "Version: 8", 1), 426, "Sec-Websocket-Version: 13"},
-		{"POST upgrade", strings.Replace(upgradeRequest("/"), "GET", "POST", 1), 405, "Allow: GET"},
-		{"bad key", strings.Replace(upgradeRequest("/"), wsKey, "c2hvcnQ=", 1), 400, ""},
-		{"HTTP/1.0", strings.Replace(upgradeRequest("/"), "HTTP/1.1", "HTTP/1.0", 1), 400, ""},
-		{"garbage", "HELLO THERE\r\n\r\n", 400, ""},
-		{"header folding", strings.Replace(upgradeRequest("/"), "Host: front.test\r\n", "Host: front.test\r\n folded\r\n", 1), 400, ""},
-		{"head too large", upgradeRequest("/", long), 431, ""},
-		{"foreign origin", upgradeRequest("/", "Origin: https://evil.example"), 403, ""},
+		{"plain GET", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 426, "Upgrade: websocket", ""},
+		{"upgrade to h2c", strings.Replace(upgradeRequest("/"), "Upgrade: websocket", "Upgrade: h2c", 1), 426, "Sec-Websocket-Version: 13", ""},
+		{"version 8", strings.Replace(upgradeRequest("/"), "Version: 13", "Version: 8", 1), 426, "Sec-Websocket-Version: 13", ""},
+		{"POST upgrade", strings.Replace(upgradeRequest("/"), "GET", "POST", 1), 405, "Allow: GET", ""},
+		{"bad key", strings.Replace(upgradeRequest("/"), wsKey, "c2hvcnQ=", 1), 400, "", ""},
+		{"HTTP/1.0", strings.Replace(upgradeRequest("/"), "HTTP/1.1", "HTTP/1.0", 1), 400, "", ""},
+		{"garbage", "HELLO THERE\r\n\r\n", 400, "", ""},
+		{"header folding", strings.Replace(upgradeRequest("/"), "Host: front.test\r\n", "Host: front.test\r\n folded\r\n", 1), 400, "", ""},
+		{"head too large", upgradeRequest("/", long), 431, "", ""},
+		{"foreign origin", upgradeRequest("/", "Origin: https://evil.example"), 403, "", ""},
+		// RFC 9110 section 5.5, RFC 9112 sections 2.2, 3.2, 5.1, 5.2, 6.1.
+		{"NUL in a header", strings.Replace(req, "front.test", "front\x00test", 1), 400, "", "invalid character NUL in header field"},
+		{"bare CR in a header", strings.Replace(req, "front.test", "front\rtest", 1), 400, "", "bare CR in header field"},
+		{"space before the colon", strings.Replace(req, "Host:", "Host :", 1), 400, "", "whitespace between header name"},
+		{"two Host headers", upgradeRequest("/", "Host: other.test"), 400, "", "2 Host headers"},
+		{"obs-fold", strings.Replace(req, "Host: front.test\r\n", "Host: front.test\r\n folded\r\n", 1), 400, "", "obs-fold"},
+		{"Content-Length and Transfer-Encoding", upgradeRequest("/", "Content-Length: 5", "Transfer-Encoding: chunked"), 400, "", "both Content-Length and Transfer-Encoding"},
+		{"asterisk target", strings.Replace(req, "GET /", "GET *", 1), 400, "", "want an absolute path"},
+		{"absolute target with userinfo", strings.Replace(req, "GET /", "GET http://user@front.test/", 1), 400, "", "userinfo"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +64,11 @@ func TestRefusedBeforeAnyBackend(t *testing.T) {
 				name, value, _ := strings.Cut(tt.header, ": ")
 				if got := c.resp.Header.Get(name); got != value {
 					t.Errorf("%s: %q, want %q", name, got, value)
+				}
+			}
+			if tt.reason != "" {
+				if body, _ := io.ReadAll(c.resp.Body); !strings.Contains(string(body), tt.reason) {
+					t.Errorf("answer %q, want the reason %q", body, tt.reason)
 				}
 			}
 			if !c.resp.Close {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wsbench/wsbench/proxy/balance"
 	"github.com/wsbench/wsbench/proxy/relay"
 	"github.com/wsbench/wsbench/proxy/upgrade"
@@ -25,7 +27,7 @@ var ErrClosed = errors.New("proxy: closed")
 type Proxy struct {
 	cfg     Config
 	log     *slog.Logger
-	group   *balance.Group
+	pool    atomic.Pointer[pool] // swapped only by the re-resolve
 	relay   *relay.Relay
 	hashKey keyFunc   // nil unless Balance is hash, the only method that reads Request.Key
 	next    [600]bool // statuses in NextUpstream
@@ -34,12 +36,18 @@ type Proxy struct {
 	heads   sync.Pool // *[]byte of MaxHeaderBytes
 	limits  limiter
 	reserve reserveFD
+	// limitBackoffs counts accept backoffs at the file limit that ran their
+	// whole length, so tests can tell a prompt answer from a backoff.
+	limitBackoffs atomic.Int64
 	counters
 	// stopping ends at the end of Shutdown's grace: handshakes still
 	// waiting then (a slow client head, a backend that does not answer)
 	// are cut short rather than hold Shutdown up for their timeouts.
 	stopping context.Context
 	abort    context.CancelFunc
+	// stopResolve ends the background re-resolve, which closes resolved.
+	stopResolve context.CancelFunc
+	resolved    chan struct{}
 	// See tidy.go.
 	sinceTidy     atomic.Int64
 	lastHandshake atomic.Int64 // Unix ns
@@ -52,7 +60,8 @@ type Proxy struct {
 	lastLimit   map[string]time.Time // last "too many open files" line, by what hit it
 }
 
-// New validates cfg and returns a Proxy ready to Serve.
+// New validates cfg, resolves the upstreams' host names and returns a
+// Proxy ready to Serve.
 func New(cfg Config) (*Proxy, error) {
 	hk, err := cfg.fill()
 	if err != nil {
@@ -61,11 +70,16 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Balance != balance.Hash {
 		hk = nil
 	}
-	group, err := balance.New(cfg.Balance, cfg.peers())
-	if err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
+	p := &Proxy{
+		cfg: cfg, log: cfg.Logger, hashKey: hk,
+		origins:   map[string]bool{},
+		dialer:    net.Dialer{Timeout: cfg.ConnectTimeout},
+		limits:    limiter{max: cfg.MaxConns, perIP: cfg.MaxConnsPerIP, byIP: map[netip.Addr]int{}},
+		listeners: map[net.Listener]struct{}{},
+		lastLimit: map[string]time.Time{},
+		resolved:  make(chan struct{}),
 	}
-	rl, err := relay.New(relay.Config{
+	p.relay, err = relay.New(relay.Config{
 		Engine: cfg.Engine, Copy: cfg.Copy, BufferSize: cfg.BufferSize,
 		ReadTimeout: cfg.ReadTimeout, Mode: cfg.ReadTimeoutMode, SendTimeout: cfg.SendTimeout,
 		MaxLifetime: cfg.MaxLifetime, InjectDelay: cfg.InjectDelay, Pollers: cfg.Pollers, Logger: cfg.Logger,
@@ -73,18 +87,22 @@ func New(cfg Config) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	p := &Proxy{
-		cfg: cfg, log: cfg.Logger, group: group, relay: rl, hashKey: hk,
-		origins:   map[string]bool{},
-		dialer:    net.Dialer{Timeout: cfg.ConnectTimeout},
-		limits:    limiter{max: cfg.MaxConns, perIP: cfg.MaxConnsPerIP, byIP: map[netip.Addr]int{}},
-		listeners: map[net.Listener]struct{}{},
-		lastLimit: map[string]time.Time{},
+	// Settings are checked before any lookup, so a bad one is reported as
+	// such even when the names do not resolve.
+	addrs, err := p.resolveAll()
+	if err != nil {
+		p.relay.Close()
+		return nil, err
 	}
+	first, err := p.newPool(addrs, nil)
+	if err != nil {
+		p.relay.Close()
+		return nil, err
+	}
+	p.pool.Store(first)
 	size := cfg.MaxHeaderBytes
 	p.heads.New = func() any { b := make([]byte, size); return &b }
 	p.stopping, p.abort = context.WithCancel(context.Background())
-	p.backends = make([]backendCounters, group.Len())
 	for _, st := range cfg.NextUpstream {
 		p.next[st] = true
 	}
@@ -92,6 +110,13 @@ func New(cfg Config) (*Proxy, error) {
 		p.origins[strings.ToLower(o)] = true
 	}
 	p.reserve.open()
+	var resolving context.Context
+	resolving, p.stopResolve = context.WithCancel(context.Background())
+	if cfg.ResolveInterval > 0 && cfg.hasNames() {
+		go p.reresolve(resolving)
+	} else {
+		close(p.resolved)
+	}
 	return p, nil
 }
 
@@ -153,22 +178,116 @@ func (p *Proxy) isShutting() bool {
 	return p.shutting
 }
 
-// acceptAtLimit handles EMFILE from accept: the client waiting in the
-// backlog gets a 503 through the descriptor kept in reserve for this, so it
-// is answered instead of left hanging, and the loop slows down instead of
-// spinning on an accept that keeps failing.
+// acceptAtLimit handles EMFILE (or ENFILE) from accept. Linux reports it
+// before it looks at the backlog, so it says nothing about whether a client
+// is waiting. Every client queued now is answered 503 at once through the
+// descriptor kept in reserve (refuseQueued), unless the limit has cleared:
+// then Accept takes them as usual. Then the loop waits for the next client
+// or the backoff, whichever comes first, instead of spinning on an accept
+// that fails at once; it holds no client while it waits, so one arriving
+// after the limit cleared is served.
 func (p *Proxy) acceptAtLimit(ln net.Listener, err error, backoff time.Duration) time.Duration {
 	p.logLimit("accepting a client; answering 503", err)
-	if p.reserve.release() {
-		if c, aerr := ln.Accept(); aerr == nil {
-			p.counters.outcomes[outFileLimit].Add(1)
-			refuseNow(c, 503, "too many open files")
+	rc := rawListener(ln)
+	if rc != nil {
+		if refused, cleared := p.refuseQueued(rc); cleared || refused > 0 {
+			return 0 // Accept again at once: the limit is gone, or more may have come
 		}
 	}
-	p.reserve.open() // fails while at the limit; the next round tries again
 	backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-	time.Sleep(backoff)
+	if rc != nil && p.reserve.held() {
+		if p.waitReadable(rc, backoff) {
+			return backoff // a client came: answered (or served) now
+		}
+	} else {
+		time.Sleep(backoff) // no way to answer: clients wait in the backlog
+	}
+	p.limitBackoffs.Add(1)
 	return backoff
+}
+
+// refuseQueued answers 503 to every client waiting in ln's backlog while
+// the limit lasts: each one is accepted without blocking into the
+// descriptor the reserve frees, answered and closed before the next. It
+// stops when none is left, when the freed descriptor went elsewhere, or
+// when a descriptor beyond the reserve is free (the limit cleared).
+func (p *Proxy) refuseQueued(rc syscall.RawConn) (refused int, cleared bool) {
+	defer p.reserve.open()
+	for {
+		p.reserve.open()
+		if spareFD() {
+			return refused, true
+		}
+		// Free the reserve only for a client already waiting: freed for
+		// nobody, a backend dial would take it.
+		var fd int
+		var aerr error
+		if !backlogged(rc) || !p.reserve.release() {
+			return refused, false
+		}
+		if err := rc.Control(func(lfd uintptr) { fd, _, aerr = unix.Accept4(int(lfd), unix.SOCK_CLOEXEC) }); err != nil {
+			return refused, false
+		}
+		switch {
+		case aerr == unix.ECONNABORTED || aerr == unix.EINTR:
+			continue
+		case aerr != nil: // EAGAIN: none waiting; EMFILE: the descriptor went elsewhere
+			return refused, false
+		}
+		p.counters.outcomes[outFileLimit].Add(1)
+		refuseFD(fd, 503, "too many open files")
+		refused++
+	}
+}
+
+// rawListener returns ln's descriptor, or nil for a listener that has
+// none (then clients at the limit wait in the backlog).
+func rawListener(ln net.Listener) syscall.RawConn {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// waitSlice bounds one poll(2) of waitReadable, which holds the listener:
+// Shutdown's Close of it waits that long at most.
+const waitSlice = 50 * time.Millisecond
+
+// waitReadable waits until a client is in the backlog (true) or d passes
+// or the proxy shuts down (false). Go's netpoller cannot wait on a
+// listener without accepting, so it polls, a slice at a time.
+func (p *Proxy) waitReadable(rc syscall.RawConn, d time.Duration) bool {
+	for end := time.Now().Add(d); !p.isShutting(); {
+		left := time.Until(end)
+		if left <= 0 {
+			return false
+		}
+		ms := int(min(left, waitSlice).Milliseconds()) + 1
+		in := false
+		err := rc.Control(func(fd uintptr) {
+			n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, ms)
+			in = n > 0
+		})
+		if in || err != nil {
+			return in
+		}
+	}
+	return false
+}
+
+// backlogged reports whether a client waits in the listener's backlog.
+func backlogged(rc syscall.RawConn) bool {
+	in := false
+	rc.Control(func(fd uintptr) {
+		n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
+		in = n > 0
+	})
+	return in
 }
 
 // logLimit says, at most once a second for each thing doing it, that the
@@ -197,6 +316,8 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		ln.Close()
 	}
 	p.mu.Unlock()
+	p.stopResolve()
+	<-p.resolved
 	handshakes := make(chan struct{})
 	go func() { p.inFlight.Wait(); close(handshakes) }()
 	grace := time.NewTimer(p.cfg.ShutdownGrace)

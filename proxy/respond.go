@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // lingerTime bounds how long a refused client may keep sending after our
@@ -16,6 +18,16 @@ const lingerTime = 2 * time.Second
 
 // respond writes a complete error response and closes the connection.
 func respond(c net.Conn, status int, reason string, header []string, timeout time.Duration) {
+	c.SetWriteDeadline(time.Now().Add(min(timeout, 10*time.Second)))
+	if _, err := c.Write(errorResponse(status, reason, header)); err != nil {
+		c.Close()
+		return
+	}
+	lingerClose(c)
+}
+
+// errorResponse is the whole answer for status, reason in its body.
+func errorResponse(status int, reason string, header []string) []byte {
 	body := fmt.Sprintf("%d %s: %s\n", status, http.StatusText(status), reason)
 	conn := "close"
 	for _, h := range header {
@@ -30,13 +42,7 @@ func respond(c net.Conn, status int, reason string, header []string, timeout tim
 		b = append(b, "\r\n"...)
 	}
 	b = append(b, "\r\n"...)
-	b = append(b, body...)
-	c.SetWriteDeadline(time.Now().Add(min(timeout, 10*time.Second)))
-	if _, err := c.Write(b); err != nil {
-		c.Close()
-		return
-	}
-	lingerClose(c)
+	return append(b, body...)
 }
 
 // lingerClose sends FIN, then reads and discards until the client closes
@@ -50,11 +56,45 @@ func lingerClose(c net.Conn) {
 	c.Close()
 }
 
-// refuseNow answers a client whose request has not been read, at the file
-// limit: read what arrived already (briefly), answer, close.
-func refuseNow(c net.Conn, status int, reason string) {
-	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+// atLimitLinger bounds how long refuseFD lingers: at the file limit the
+// next queued client waits for it.
+const atLimitLinger = 100 * time.Millisecond
+
+// refuseFD answers a client accepted at the file limit into a raw
+// descriptor (a net.Conn would need a second one): read what arrived
+// already (briefly), answer, send FIN, read until the client closes or
+// atLimitLinger passes (so unread bytes do not turn the close into an RST
+// that destroys the answer), close.
+func refuseFD(fd int, status int, reason string) {
+	defer unix.Close(fd)
 	var buf [4096]byte
-	c.Read(buf[:])
-	respond(c, status, reason, nil, time.Second)
+	setTimeout(fd, unix.SO_RCVTIMEO, 50*time.Millisecond)
+	readFD(fd, buf[:])
+	setTimeout(fd, unix.SO_SNDTIMEO, time.Second)
+	if _, err := unix.Write(fd, errorResponse(status, reason, nil)); err != nil {
+		return
+	}
+	unix.Shutdown(fd, unix.SHUT_WR)
+	setTimeout(fd, unix.SO_RCVTIMEO, 20*time.Millisecond)
+	for end := time.Now().Add(atLimitLinger); time.Now().Before(end); {
+		if readFD(fd, buf[:]) <= 0 {
+			return
+		}
+	}
+}
+
+func setTimeout(fd, opt int, d time.Duration) {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, opt, &tv)
+}
+
+// readFD reads once, again if a signal interrupted it (with a socket
+// timeout set, SA_RESTART does not restart the read).
+func readFD(fd int, buf []byte) int {
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != unix.EINTR {
+			return n
+		}
+	}
 }

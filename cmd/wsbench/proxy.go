@@ -25,7 +25,7 @@ type proxyOptions struct {
 	upstreams, origins                 []string
 	balance, hashKey, nextUpstream     string
 	maxFails                           int
-	failTimeout                        units.Duration
+	failTimeout, resolveInterval       units.Duration
 	headerTimeout, connectTimeout      units.Duration
 	readTimeout, sendTimeout, lifetime units.Duration
 	readMode                           string
@@ -44,8 +44,12 @@ func init() {
 		summary: "Run the reference zero-copy WebSocket reverse proxy, with nginx's knobs",
 		order:   20,
 		usage:   "--upstream host:port [--upstream host:port ...] [flags]",
-		example: `  # Two echo backends, round robin, nginx's defaults (60s timeouts):
+		example: `  # Two echo backends, round robin, nginx's defaults (60s timeouts); the names
+  # are resolved once, at start, like nginx's (every address a server):
   wsbench proxy --listen :8080 --upstream echo1:9000 --upstream echo2:9000
+
+  # Names whose addresses change (containers restarted): re-resolve every 30s:
+  wsbench proxy --upstream echo1:9000 --resolve-interval 30s
 
   # Weighted, least connections, a backend out for 30s after 3 failures:
   wsbench proxy --upstream a:9000,weight=3 --upstream b:9000,max_fails=3,fail_timeout=30s \
@@ -83,6 +87,7 @@ func init() {
 			fs.StringVar(&o.hashKey, "hash-key", "remote_addr", "what --balance hash hashes: header:NAME, query:NAME, uri or remote_addr")
 			fs.IntVar(&o.maxFails, "max-fails", o.maxFails, "failures within --fail-timeout that take a backend out for --fail-timeout (0: never)")
 			fs.Var(&o.failTimeout, "fail-timeout", "window for --max-fails, and how long a failed backend stays out")
+			fs.Var(&o.resolveInterval, "resolve-interval", "re-resolve --upstream host names this often in the background (nginx resolver valid=); 0: only at start, like nginx. Handshakes never wait for a lookup; a failed one keeps the old addresses")
 			fs.StringVar(&o.nextUpstream, "next-upstream", "", "backend statuses that also move on to the next backend, e.g. 502,503 (connect errors and timeouts always do)")
 			fs.Var(&o.headerTimeout, "header-timeout", "time to receive the whole request head (slowloris); then 408")
 			fs.Var(&o.maxHeader, "max-header-bytes", "largest request head, 256B to 1MiB; larger gets 431")
@@ -124,6 +129,7 @@ func (o *proxyOptions) config(log *slog.Logger) (proxy.Config, error) {
 		Engine: relay.Engine(o.engine), Pollers: o.pollers, InjectDelay: time.Duration(o.injectDelay),
 		MaxConns: int(o.maxConns), MaxConnsPerIP: int(o.maxConnsPerIP), AllowedOrigins: o.origins,
 		Host: o.host, ForwardedProto: o.proto, ShutdownGrace: time.Duration(o.grace), Logger: log,
+		ResolveInterval: time.Duration(o.resolveInterval),
 	}
 	if len(o.upstreams) == 0 {
 		return cfg, usagef("--upstream: none given; want at least one backend host:port")

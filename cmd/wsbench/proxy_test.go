@@ -35,6 +35,7 @@ func TestProxyFlagErrors(t *testing.T) {
 		{[]string{"--upstream", "a:1", "--forwarded-proto", "ftp"}, "ForwardedProto"},
 		{[]string{"--upstream", "a:1", "--relay", "threads"}, `engine "threads"`},
 		{[]string{"--upstream", "a:1", "extra"}, "proxy takes no arguments"},
+		{[]string{"--upstream", "a:1", "--resolve-interval", "-1s"}, `invalid argument "-1s" for "--resolve-interval"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -48,7 +49,7 @@ func TestProxyFlagErrors(t *testing.T) {
 
 func TestProxyHelpHasExamples(t *testing.T) {
 	code, out, _ := runCLI("proxy", "--help")
-	for _, want := range []string{"--upstream", "--read-timeout-mode", "--inject-delay", "FOR TESTING THE REGRESSION GATE", "Examples:", "wsbench proxy --listen :8080"} {
+	for _, want := range []string{"--upstream", "--read-timeout-mode", "--resolve-interval", "only at start", "--inject-delay", "FOR TESTING THE REGRESSION GATE", "Examples:", "wsbench proxy --listen :8080"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("help (exit %d) lacks %q", code, want)
 		}

@@ -57,11 +57,12 @@ type Request struct {
 
 // Group is a set of peers and the method that picks among them. It is safe
 // for concurrent use: picks happen once per handshake, so one mutex is
-// cheaper than anything cleverer.
+// cheaper than anything cleverer. A Group never changes its peers; Renew
+// makes the next one when they change.
 type Group struct {
 	method Method
-	mu     sync.Mutex
-	peers  []peer
+	mu     *sync.Mutex // shared with the Groups Renew made from this one
+	peers  []*peer     // state shared likewise, for peers both have
 	total  int         // sum of weights
 	ring   []ringPoint // Hash only
 }
@@ -77,13 +78,31 @@ type peer struct {
 
 // New returns a Group over peers.
 func New(method Method, peers []Peer) (*Group, error) {
+	return build(method, peers, &sync.Mutex{}, nil)
+}
+
+// Renew returns a Group over peers with g's method, for when the addresses
+// behind the upstreams changed. A peer configured exactly as one of g's
+// (same Addr, Weight, MaxFails, FailTimeout) keeps its state: connection
+// count, failures, place in the round robin. The two Groups share that
+// state and one lock, so a Release on g of a connection picked before the
+// change still counts where least_conn and random2 look.
+func (g *Group) Renew(peers []Peer) (*Group, error) {
+	kept := make(map[Peer]*peer, len(g.peers))
+	for _, p := range g.peers {
+		kept[p.Peer] = p
+	}
+	return build(g.method, peers, g.mu, kept)
+}
+
+func build(method Method, peers []Peer, mu *sync.Mutex, kept map[Peer]*peer) (*Group, error) {
 	if _, err := ParseMethod(string(method)); err != nil {
 		return nil, err
 	}
 	if len(peers) == 0 {
 		return nil, fmt.Errorf("balance: no peers: want at least one upstream")
 	}
-	g := &Group{method: method, peers: make([]peer, len(peers))}
+	g := &Group{method: method, mu: mu, peers: make([]*peer, len(peers))}
 	for i, p := range peers {
 		switch {
 		case p.Addr == "":
@@ -95,7 +114,11 @@ func New(method Method, peers []Peer) (*Group, error) {
 		case p.MaxFails > 0 && p.FailTimeout <= 0:
 			return nil, fmt.Errorf("balance: peer %s: fail_timeout %v: want more than 0 with max_fails %d", p.Addr, p.FailTimeout, p.MaxFails)
 		}
-		g.peers[i].Peer = p
+		if g.peers[i] = kept[p]; g.peers[i] != nil {
+			delete(kept, p) // a peer listed twice is two peers
+		} else {
+			g.peers[i] = &peer{Peer: p}
+		}
 		g.total += p.Weight
 	}
 	if method == Hash {
@@ -148,7 +171,7 @@ func (g *Group) Release(i int) {
 // nginx, a group of one peer never takes it out: there is nothing to fail
 // over to, and refusing every client would only make an outage longer.
 func (g *Group) up(i int, now time.Time) bool {
-	p := &g.peers[i]
+	p := g.peers[i]
 	return len(g.peers) == 1 || p.MaxFails == 0 || !now.Before(p.downUntil)
 }
 
@@ -161,7 +184,7 @@ func (g *Group) roundRobin(live func(int) bool) int {
 		if !live(i) {
 			continue
 		}
-		p := &g.peers[i]
+		p := g.peers[i]
 		p.current += p.Weight
 		total += p.Weight
 		if best < 0 || p.current > g.peers[best].current {
@@ -291,7 +314,7 @@ func (g *Group) randomLive(live func(int) bool, skip, total int) int {
 func (g *Group) Fail(i int, now time.Time) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	p := &g.peers[i]
+	p := g.peers[i]
 	if p.MaxFails == 0 {
 		return
 	}

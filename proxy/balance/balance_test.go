@@ -399,3 +399,60 @@ func BenchmarkPick(b *testing.B) {
 		})
 	}
 }
+
+// TestRenew: a Group renewed over a changed set keeps the state of the
+// peers it shares with the old one (connections, failures), and a Release
+// on the old Group of a connection picked before the change counts in the
+// new one.
+func TestRenew(t *testing.T) {
+	tests := []struct {
+		name   string
+		method Method
+	}{
+		{"least_conn", LeastConn},
+		{"round_robin", RoundRobin},
+		{"hash", Hash},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old := mustNew(t, tt.method, peers(1, 1)) // a, b
+			i, _ := old.Pick(Request{}, []bool{false, true}, t0)
+			if old.Addr(i) != "a" {
+				t.Fatalf("picked %s, want a", old.Addr(i))
+			}
+			old.Fail(1, t0) // b out
+			ps := peers(1, 1, 1)[1:]
+			ps[1].Addr = "c" // b and c: b kept, a gone, c new
+			g, err := old.Renew(ps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := g.Stats(t0); st[0].Addr != "b" || !st[0].Down || st[0].Fails != 1 || st[1].Addr != "c" || st[1].Down {
+				t.Errorf("renewed stats %+v, want b still out after its failure, c fresh", st)
+			}
+			j, _ := g.Pick(Request{}, nil, t0)
+			if g.Addr(j) != "c" {
+				t.Errorf("picked %s with b out, want c", g.Addr(j))
+			}
+			old.Release(i) // a's connection, picked before the change
+			g.Release(j)
+			if st := g.Stats(t0); st[0].Conns != 0 || st[1].Conns != 0 {
+				t.Errorf("conns after the releases %+v, want 0", st)
+			}
+		})
+	}
+	// A kept peer's connection released on the old Group counts in the new.
+	old := mustNew(t, LeastConn, peers(1, 1))
+	i, _ := old.Pick(Request{}, []bool{true, false}, t0) // b
+	g, err := old.Renew(peers(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := g.Stats(t0); st[1].Conns != 1 {
+		t.Fatalf("b's conns in the renewed group %d, want 1", st[1].Conns)
+	}
+	old.Release(i)
+	if st := g.Stats(t0); st[1].Conns != 0 {
+		t.Errorf("b's conns after release on the old group %d, want 0", st[1].Conns)
+	}
+}

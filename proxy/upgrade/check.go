@@ -13,7 +13,8 @@ import (
 //     version (the answer's Connection header must then list "upgrade",
 //     RFC 9110 section 7.8);
 //   - 405 with Allow: GET for an upgrade with another method;
-//   - 400 for an upgrade that is malformed (HTTP/1.0, no Host, a bad
+//   - 400 for an upgrade that is malformed (HTTP/1.0, a target that is
+//     neither origin- nor absolute-form, no Host or two, a bad
 //     Sec-WebSocket-Key, a body).
 func Check(req *Request) *Error {
 	if !req.HasToken("Upgrade", "websocket") || !req.HasToken("Connection", "upgrade") {
@@ -30,7 +31,7 @@ func Check(req *Request) *Error {
 		return errorf(http.StatusBadRequest, "WebSocket upgrade over HTTP/%d.%d: want HTTP/1.1", req.Major, req.Minor)
 	}
 	if req.Target[0] != '/' {
-		return errorf(http.StatusBadRequest, "request target %q: want an absolute path such as /chat", clip(req.Target))
+		return errorf(http.StatusBadRequest, "request target %q: want an absolute path such as /chat (or http://host/chat)", clip(req.Target))
 	}
 	if err := checkSingle(req, "Host", true); err != nil {
 		return err
@@ -83,6 +84,10 @@ func checkKey(req *Request) *Error {
 // smuggling.
 func checkNoBody(req *Request) *Error {
 	if _, ok := req.Get("Transfer-Encoding"); ok {
+		if _, cl := req.Get("Content-Length"); cl {
+			// RFC 9112 section 6.1: the classic request-smuggling shape.
+			return errorf(http.StatusBadRequest, "WebSocket upgrade with both Content-Length and Transfer-Encoding: want no body")
+		}
 		return errorf(http.StatusBadRequest, "WebSocket upgrade with Transfer-Encoding: want no body")
 	}
 	for _, f := range req.Fields {

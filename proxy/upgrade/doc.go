@@ -18,7 +18,16 @@
 // those the client named in Connection), sends "Upgrade: websocket" and
 // "Connection: Upgrade" as nginx's proxy_set_header idiom does, appends the
 // client to X-Forwarded-For ($proxy_add_x_forwarded_for), and sets X-Real-IP
-// and X-Forwarded-Proto. Every other header goes through byte for byte.
+// and X-Forwarded-Proto. Every other header goes through byte for byte. The
+// target always goes as origin-form: an absolute-form one (GET
+// http://host/chat, RFC 9112 section 3.2.2) is accepted, and its authority
+// is sent as the Host.
+//
+// Parsing is strict where a lenient reading lets two hops disagree on a
+// message (request smuggling): a NUL or a bare CR anywhere, whitespace
+// before a colon or before the first field, obs-fold, two Host headers, a
+// body on an upgrade, Content-Length together with Transfer-Encoding are
+// all a 400 with a reason that says which.
 //
 // Parsed values alias the caller's buffer: keep the buffer while the Request
 // or Response is in use.

@@ -11,7 +11,8 @@ type Forward struct {
 	// Proto is sent as X-Forwarded-Proto ("http" or "https"), replacing the
 	// client's. Empty leaves the client's.
 	Proto string
-	// Host replaces the Host header. Empty keeps the client's ($host).
+	// Host replaces the Host header. Empty keeps the client's ($host), or
+	// sends the authority of an absolute-form target in its place.
 	Host string
 }
 
@@ -25,8 +26,14 @@ var hopByHop = []string{
 // AppendForward appends to dst the request head to send the backend: the
 // request line as HTTP/1.1, the client's headers minus hop-by-hop ones (and
 // any the client listed in Connection), then Upgrade: websocket,
-// Connection: Upgrade and the X-Forwarded-* headers fw asks for.
+// Connection: Upgrade and the X-Forwarded-* headers fw asks for. The
+// target is always origin-form; for an absolute-form one the Host sent is
+// its authority (RFC 9112 section 3.2.2), unless fw.Host says otherwise.
 func AppendForward(dst []byte, req *Request, fw Forward) []byte {
+	host := req.Authority
+	if fw.Host != "" {
+		host = []byte(fw.Host)
+	}
 	dst = append(dst, req.Method...)
 	dst = append(dst, ' ')
 	dst = append(dst, req.Target...)
@@ -44,8 +51,8 @@ func AppendForward(dst []byte, req *Request, fw Forward) []byte {
 		case fw.ClientIP != "" && equalFold(f.Name, "X-Real-IP"),
 			fw.Proto != "" && equalFold(f.Name, "X-Forwarded-Proto"):
 			continue
-		case fw.Host != "" && equalFold(f.Name, "Host"):
-			dst = appendField(dst, "Host", []byte(fw.Host))
+		case host != nil && equalFold(f.Name, "Host"):
+			dst = appendField(dst, "Host", host)
 			continue
 		}
 		dst = appendField(dst, string(f.Name), f.Value)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,18 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\nHost: a\n\n"))
 	f.Add([]byte("GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n"))
 	f.Add([]byte("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc"))
+	// Absolute-form targets, and the shapes RFC 9110/9112 make a 400.
+	f.Add([]byte(strings.Replace(valid, "/chat?room=7", "http://Example.com:8080/chat?x=1", 1)))
+	f.Add([]byte(strings.Replace(valid, "/chat?room=7", "ws://[::1]:9000", 1)))
+	f.Add([]byte(strings.Replace(valid, "/chat?room=7", "http://u@h/", 1)))
+	f.Add([]byte(strings.Replace(valid, "/chat?room=7", "*", 1)))
+	f.Add([]byte(strings.Replace(valid, "Origin: http", "Origin: ht\x00tp", 1)))
+	f.Add([]byte(strings.Replace(valid, "Origin: http", "Origin: ht\rtp", 1)))
+	f.Add([]byte(strings.Replace(valid, "Origin:", "Origin :", 1)))
+	f.Add([]byte(strings.Replace(valid, "Host: example.com\r\n", "Host: a\r\nHost: b\r\n", 1)))
+	f.Add([]byte(strings.Replace(valid, "Host: example.com\r\n", "Host: example.com\r\n folded\r\n", 1)))
+	f.Add([]byte(strings.Replace(valid, "HTTP/1.1\r\n", "HTTP/1.1\r\n X: y\r\n", 1)))
+	f.Add([]byte(strings.Replace(valid, "Origin:", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\nOrigin:", 1) + "hello"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		end := HeadEnd(b, 0)
 		if end < 0 {
@@ -48,6 +61,19 @@ func FuzzParseRequest(f *testing.F) {
 		if e := Check(&again); e != nil {
 			t.Fatalf("forwarded head fails Check: %v\n%q", e, out)
 		}
+		// Without a Host of its own, the backend gets the client's, or an
+		// absolute-form target's authority; always an origin-form target.
+		kept, err := ParseRequest(AppendForward(nil, &req, Forward{}))
+		if err != nil {
+			t.Fatalf("forwarded head does not parse: %v", err)
+		}
+		want, _ := req.Get("Host")
+		if req.Authority != nil {
+			want = req.Authority
+		}
+		if got, _ := kept.Get("Host"); !bytes.Equal(got, bytes.Trim(want, " \t")) || kept.Authority != nil || kept.Target[0] != '/' {
+			t.Fatalf("forwarded Host %q target %q, want Host %q and origin-form", got, kept.Target, want)
+		}
 	})
 }
 
@@ -56,6 +82,8 @@ func FuzzParseRequest(f *testing.F) {
 func FuzzParseResponse(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 400 Bad Request\r\nContent-Length: 3\r\n\r\nabc"))
+	f.Add([]byte("HTTP/1.1 101 x\r\nUpgrade: web\x00socket\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 101 x\r\nUpgrade : websocket\r\nA: b\rc\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		end := HeadEnd(b, 0)
 		if end < 0 {

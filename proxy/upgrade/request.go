@@ -29,11 +29,20 @@ type Field struct {
 	Name, Value []byte
 }
 
-// Request is a parsed request head. Every slice aliases the parsed buffer.
+// Request is a parsed request head. Every slice aliases the parsed buffer
+// (but Target, when an absolute-form target has an empty path).
 type Request struct {
-	Method, Target []byte
-	Major, Minor   int // HTTP version
-	Fields         []Field
+	Method []byte
+	// Target is in origin-form (/path?query), what a backend is sent. An
+	// absolute-form target (http://host/path, RFC 9112 section 3.2.2) is
+	// split: its authority goes to Authority, the rest here.
+	Target []byte
+	// Authority is the host[:port] of an absolute-form target, nil for
+	// origin-form. A server must use it instead of the Host header, and a
+	// proxy must send it as the Host.
+	Authority    []byte
+	Major, Minor int // HTTP version
+	Fields       []Field
 }
 
 // Get returns the value of the first field called name (case-insensitive).
@@ -72,6 +81,9 @@ func ParseRequest(b []byte) (Request, error) {
 	if !ok {
 		return r, errorf(http.StatusBadRequest, "request head is not terminated by a blank line")
 	}
+	if err := lineChars(line, "request line", http.StatusBadRequest); err != nil {
+		return r, err
+	}
 	if err := r.parseRequestLine(line); err != nil {
 		return r, err
 	}
@@ -102,8 +114,92 @@ func (r *Request) parseRequestLine(line []byte) error {
 		return errorf(http.StatusBadRequest, "HTTP version %q: want HTTP/1.1", clip(proto))
 	}
 	r.Method, r.Target, r.Major, r.Minor = method, target, major, minor
+	return r.splitAbsolute()
+}
+
+// splitAbsolute splits an absolute-form target, scheme://authority[path],
+// into Authority and an origin-form Target. Other targets are left as they
+// are: Check wants origin-form. Userinfo (user@host) is refused, as RFC
+// 9110 section 4.2.4 advises.
+func (r *Request) splitAbsolute() error {
+	t := r.Target
+	i := bytes.Index(t, []byte("://"))
+	if t[0] == '/' || i <= 0 || !isScheme(t[:i]) {
+		return nil
+	}
+	rest := t[i+3:]
+	end := bytes.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	auth, path := rest[:end], rest[end:]
+	switch err := checkAuthority(auth); {
+	case err != "":
+		return errorf(http.StatusBadRequest, "request target %q: %s", clip(t), err)
+	case len(path) == 0:
+		path = []byte("/")
+	case path[0] != '/':
+		path = append([]byte("/"), path...)
+	}
+	r.Authority, r.Target = auth, path
 	return nil
 }
+
+// isScheme reports whether b is a URI scheme: ALPHA *( ALPHA / DIGIT /
+// "+" / "-" / "." ) (RFC 3986 section 3.1).
+func isScheme(b []byte) bool {
+	for i, c := range b {
+		alpha := 'a' <= lower(c) && lower(c) <= 'z'
+		if !alpha && (i == 0 || !isDigit(c) && c != '+' && c != '-' && c != '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAuthority says what is wrong with host[:port] taken from a target,
+// or "" if nothing: it goes to the backend as the Host header.
+func checkAuthority(a []byte) string {
+	if len(a) == 0 {
+		return "no host"
+	}
+	if bytes.IndexByte(a, '@') >= 0 {
+		return "userinfo (user@host) is not allowed"
+	}
+	for _, c := range a {
+		if c >= 0x80 || !authorityChar[c] {
+			return fmt.Sprintf("character %q is not allowed in a host", c)
+		}
+	}
+	host, port := a, []byte(nil)
+	if k := bytes.LastIndexByte(a, ':'); k >= 0 && k > bytes.LastIndexByte(a, ']') {
+		host, port = a[:k], a[k+1:]
+	}
+	for _, c := range port {
+		if !isDigit(c) {
+			return fmt.Sprintf("port %q is not a number", clip(port))
+		}
+	}
+	if len(host) == 0 {
+		return "no host"
+	}
+	return ""
+}
+
+// authorityChar: unreserved, pct-encoded, sub-delims, ':' and the brackets
+// of an IP literal (RFC 3986 section 3.2).
+var authorityChar = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-._~%!$&'()*+,;=:[]" {
+		t[c] = true
+	}
+	return t
+}()
 
 // parseVersion accepts "HTTP/d.d" (RFC 9112 section 2.3).
 func parseVersion(p []byte) (major, minor int, ok bool) {
@@ -117,13 +213,17 @@ func parseVersion(p []byte) (major, minor int, ok bool) {
 // malformed line is answered with (400 from a client, 502 from a backend).
 func parseFields(b []byte, status int) ([]Field, error) {
 	fields := make([]Field, 0, 16)
-	for {
+	for first := true; ; first = false {
 		line, rest, ok := cutLine(b)
 		if !ok {
 			return fields, errorf(status, "head is not terminated by a blank line")
 		}
 		if len(line) == 0 {
 			return fields, nil
+		}
+		if first && (line[0] == ' ' || line[0] == '\t') {
+			// RFC 9112 section 2.2: such a line must be rejected or ignored.
+			return fields, errorf(status, "whitespace between the start line and the first header field")
 		}
 		f, err := parseField(line, status)
 		if err != nil {
@@ -139,13 +239,18 @@ func parseField(line []byte, status int) (Field, error) {
 		// RFC 9112 section 5.2: obsolete line folding may be rejected with 400.
 		return Field{}, errorf(status, "header line %q is folded (obs-fold)", clip(line))
 	}
+	if err := lineChars(line, "header field", status); err != nil {
+		return Field{}, err
+	}
 	name, value, ok := bytes.Cut(line, []byte{':'})
 	if !ok {
 		return Field{}, errorf(status, "header line %q has no colon", clip(line))
 	}
+	if n := len(name); n > 0 && (name[n-1] == ' ' || name[n-1] == '\t') {
+		// RFC 9112 section 5.1: a server must reject this with 400.
+		return Field{}, errorf(status, "whitespace between header name %q and the colon", clip(bytes.TrimRight(name, " \t")))
+	}
 	if !isToken(name) {
-		// This also rejects whitespace before the colon, which RFC 9112
-		// section 5.1 says must be answered with 400.
 		return Field{}, errorf(status, "header name %q is not an HTTP token", clip(name))
 	}
 	value = bytes.Trim(value, " \t")
@@ -157,6 +262,20 @@ func parseField(line []byte, status int) (Field, error) {
 	return Field{Name: name, Value: value}, nil
 }
 
+// lineChars refuses a NUL or a bare CR anywhere in a line: RFC 9110
+// section 5.5 and RFC 9112 section 2.2 let a recipient reject them, and
+// a proxy must, since the next hop may read them differently.
+func lineChars(line []byte, what string, status int) error {
+	i := bytes.IndexAny(line, "\x00\r")
+	switch {
+	case i < 0:
+		return nil
+	case line[i] == 0:
+		return errorf(status, "invalid character NUL in %s %q", what, clip(line))
+	}
+	return errorf(status, "bare CR in %s %q: lines end in CRLF", what, clip(line))
+}
+
 // cutLine splits off the first line, without its CRLF or LF.
 func cutLine(b []byte) (line, rest []byte, ok bool) {
 	i := bytes.IndexByte(b, '\n')
@@ -166,11 +285,6 @@ func cutLine(b []byte) (line, rest []byte, ok bool) {
 	line, rest = b[:i], b[i+1:]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
-	}
-	for _, c := range line {
-		if c == '\r' || c == 0 {
-			return nil, nil, false
-		}
 	}
 	return line, rest, true
 }

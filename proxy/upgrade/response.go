@@ -29,6 +29,9 @@ func ParseResponse(b []byte) (Response, error) {
 	if !ok {
 		return r, errorf(http.StatusBadGateway, "backend response head is not terminated by a blank line")
 	}
+	if err := lineChars(line, "status line", http.StatusBadGateway); err != nil {
+		return r, err
+	}
 	proto, rest1, ok1 := bytes.Cut(line, []byte{' '})
 	code, reason, _ := bytes.Cut(rest1, []byte{' '})
 	major, minor, okv := parseVersion(proto)

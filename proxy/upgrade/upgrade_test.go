@@ -76,21 +76,31 @@ func TestParseRequestValid(t *testing.T) {
 }
 
 func TestParseRequestMalformed(t *testing.T) {
-	tests := []struct{ name, head string }{
-		{"no blank line", "GET / HTTP/1.1\r\nHost: a\r\n"},
-		{"one word", "GET\r\n\r\n"},
-		{"two words", "GET /\r\n\r\n"},
-		{"four words", "GET / x HTTP/1.1\r\n\r\n"},
-		{"bad version", "GET / HTTP/11\r\n\r\n"},
-		{"lowercase proto", "GET / http/1.1\r\n\r\n"},
-		{"method not token", "G(T / HTTP/1.1\r\n\r\n"},
-		{"target with control", "GET /\x01 HTTP/1.1\r\n\r\n"},
-		{"no colon", "GET / HTTP/1.1\r\nHost\r\n\r\n"},
-		{"space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n"},
-		{"empty name", "GET / HTTP/1.1\r\n: a\r\n\r\n"},
-		{"obs-fold", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n"},
-		{"control in value", "GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n"},
-		{"bare CR", "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"},
+	tests := []struct{ name, head, reason string }{
+		{"no blank line", "GET / HTTP/1.1\r\nHost: a\r\n", "not terminated by a blank line"},
+		{"one word", "GET\r\n\r\n", "want METHOD SP TARGET"},
+		{"two words", "GET /\r\n\r\n", "want METHOD SP TARGET"},
+		{"four words", "GET / x HTTP/1.1\r\n\r\n", "HTTP version"},
+		{"bad version", "GET / HTTP/11\r\n\r\n", "HTTP version"},
+		{"lowercase proto", "GET / http/1.1\r\n\r\n", "HTTP version"},
+		{"method not token", "G(T / HTTP/1.1\r\n\r\n", "not an HTTP token"},
+		{"target with control", "GET /\x01 HTTP/1.1\r\n\r\n", "control or space character"},
+		{"NUL in the request line", "GET /\x00 HTTP/1.1\r\n\r\n", "invalid character NUL in request line"},
+		{"bare CR in the request line", "GET / HTTP/1.1\rX\r\n\r\n", "bare CR in request line"},
+		{"no colon", "GET / HTTP/1.1\r\nHost\r\n\r\n", "has no colon"},
+		{"space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", `whitespace between header name "Host" and the colon`},
+		{"tab before colon", "GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", `whitespace between header name "Host" and the colon`},
+		{"empty name", "GET / HTTP/1.1\r\n: a\r\n\r\n", "not an HTTP token"},
+		{"obs-fold", "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", "folded (obs-fold)"},
+		{"whitespace before the first field", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", "whitespace between the start line and the first header field"},
+		{"control in value", "GET / HTTP/1.1\r\nA: b\x01c\r\n\r\n", "control character in its value"},
+		{"NUL in value", "GET / HTTP/1.1\r\nA: b\x00c\r\n\r\n", "invalid character NUL in header field"},
+		{"NUL in name", "GET / HTTP/1.1\r\nA\x00: b\r\n\r\n", "invalid character NUL in header field"},
+		{"bare CR", "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", "bare CR in header field"},
+		{"absolute, userinfo", "GET http://u:p@h/ HTTP/1.1\r\n\r\n", "userinfo"},
+		{"absolute, no host", "GET http:///chat HTTP/1.1\r\n\r\n", "no host"},
+		{"absolute, port not a number", "GET http://h:x/ HTTP/1.1\r\n\r\n", `port "x"`},
+		{"absolute, bad host character", "GET http://h\"/ HTTP/1.1\r\n\r\n", "not allowed in a host"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +112,62 @@ func TestParseRequestMalformed(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "upgrade: 400 Bad Request: ") {
 				t.Errorf("error %q lacks the domain prefix and status", err)
 			}
+			if !strings.Contains(e.Reason, tt.reason) {
+				t.Errorf("reason %q, want it to say %q", e.Reason, tt.reason)
+			}
 		})
+	}
+}
+
+// TestAbsoluteForm: an absolute-form target (RFC 9112 section 3.2.2) is
+// accepted; its authority replaces the Host header and the backend gets
+// origin-form.
+func TestAbsoluteForm(t *testing.T) {
+	tests := []struct{ target, authority, origin string }{
+		{"http://example.com/chat?room=7", "example.com", "/chat?room=7"},
+		{"HTTP://Example.com:8080/a", "Example.com:8080", "/a"},
+		{"ws://h/a", "h", "/a"},
+		{"http://example.com", "example.com", "/"},
+		{"http://example.com?x=1", "example.com", "/?x=1"},
+		{"http://[::1]:9000/a", "[::1]:9000", "/a"},
+		{"http://h:/a", "h:", "/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			head := strings.Replace(valid, "/chat?room=7", tt.target, 1)
+			req, err := ParseRequest([]byte(head))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(req.Authority) != tt.authority || string(req.Target) != tt.origin {
+				t.Fatalf("authority %q target %q, want %q %q", req.Authority, req.Target, tt.authority, tt.origin)
+			}
+			if e := Check(&req); e != nil {
+				t.Fatalf("Check = %v", e)
+			}
+			out := string(AppendForward(nil, &req, Forward{}))
+			if !strings.HasPrefix(out, "GET "+tt.origin+" HTTP/1.1\r\nHost: "+tt.authority+"\r\n") || strings.Count(out, "Host: ") != 1 {
+				t.Errorf("forwarded:\n%s", out)
+			}
+			if fixed := string(AppendForward(nil, &req, Forward{Host: "backend:9000"})); !strings.Contains(fixed, "\r\nHost: backend:9000\r\n") {
+				t.Errorf("Forward.Host does not win over the authority:\n%s", fixed)
+			}
+		})
+	}
+	// Origin-form keeps no authority; the other forms are for CONNECT and
+	// OPTIONS, which are no upgrade.
+	req, _ := ParseRequest([]byte(valid))
+	if req.Authority != nil {
+		t.Errorf("origin-form authority %q, want nil", req.Authority)
+	}
+	for _, target := range []string{"*", "example.com:443", "mailto:a@b"} {
+		req, err := ParseRequest([]byte(strings.Replace(valid, "/chat?room=7", target, 1)))
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		if e := Check(&req); e == nil || e.Status != 400 {
+			t.Errorf("%s: Check = %v, want 400", target, e)
+		}
 	}
 }
 
@@ -126,7 +191,8 @@ func TestCheck(t *testing.T) {
 		{"other Upgrade", replace("Upgrade: websocket", "Upgrade: h2c"), 426, "Upgrade: websocket"},
 		{"POST upgrade", strings.Replace(valid, "GET", "POST", 1), 405, "Allow: GET"},
 		{"HTTP/1.0", strings.Replace(valid, "HTTP/1.1", "HTTP/1.0", 1), 400, ""},
-		{"absolute target", strings.Replace(valid, "/chat", "http://x/chat", 1), 400, ""},
+		{"absolute target", strings.Replace(valid, "/chat", "http://x/chat", 1), 0, ""},
+		{"asterisk target", strings.Replace(valid, "/chat?room=7", "*", 1), 400, ""},
 		{"no Host", replace("Host: example.com", ""), 400, ""},
 		{"two Hosts", replace("Host: example.com", "Host: a\r\nHost: b"), 400, ""},
 		{"no key", replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", ""), 400, ""},
@@ -135,6 +201,7 @@ func TestCheck(t *testing.T) {
 		{"version 8", replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"), 426, "Sec-WebSocket-Version: 13"},
 		{"no version", replace("Sec-WebSocket-Version: 13", ""), 426, "Sec-WebSocket-Version: 13"},
 		{"chunked body", replace("Origin: http://example.com", "Transfer-Encoding: chunked"), 400, ""},
+		{"Content-Length and Transfer-Encoding", replace("Origin: http://example.com", "Content-Length: 0\r\nTransfer-Encoding: chunked"), 400, ""},
 		{"body", replace("Origin: http://example.com", "Content-Length: 5"), 400, ""},
 		{"empty body is fine", replace("Origin: http://example.com", "Content-Length: 0"), 0, ""},
 		{"tokens in any case", strings.Replace(strings.Replace(valid, "websocket", "WebSocket", 1), "Upgrade\r\n", "uPgRaDe\r\n", 1), 0, ""},
@@ -242,6 +309,8 @@ func TestParseResponse(t *testing.T) {
 		{"two lengths", "HTTP/1.1 400 x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, Body{}, true},
 		{"garbage", "SSH-2.0-OpenSSH\r\n\r\n", 0, Body{}, true},
 		{"two-digit status", "HTTP/1.1 99 x\r\n\r\n", 0, Body{}, true},
+		{"NUL in a field", "HTTP/1.1 101 x\r\nUpgrade: web\x00socket\r\n\r\n", 0, Body{}, true},
+		{"bare CR in the status line", "HTTP/1.1 101 x\ry\r\n\r\n", 0, Body{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
