@@ -41,7 +41,11 @@
 //	delay=2ms               each batch of replies leaves that much after it
 //	                        was read: a slow backend (processing is serial,
 //	                        so a connection answers at most one batch per
-//	                        delay)
+//	                        delay). On Linux the wait is a timerfd (one
+//	                        more descriptor per delayed connection), so the
+//	                        delay is what it says to within about 0.1 ms,
+//	                        where Go's timers can be a millisecond late: it
+//	                        is the ground truth of the calibrate scenario
 //	rate=5k, size=16KiB     /push only
 //
 // # Protocol
