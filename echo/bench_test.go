@@ -2,6 +2,8 @@ package echo
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -152,3 +154,34 @@ func TestIdleConnsHoldNoBuffers(t *testing.T) {
 		t.Errorf("Open = %d, want 50", st.Open)
 	}
 }
+
+// BenchmarkUpgrade measures the server's side of one handshake (read the
+// head, check it, answer 101) without the network: the request comes from
+// memory and the answer goes nowhere.
+func BenchmarkUpgrade(b *testing.B) {
+	srv := New(Config{ID: "bench"})
+	req := []byte(request("/echo", "Origin: https://app.example", "User-Agent: bench/1.0"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := srv.upgrade(&memConn{in: req}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// memConn is a net.Conn that reads in and discards what is written.
+type memConn struct {
+	net.Conn // nil: only the methods below are called
+	in       []byte
+}
+
+func (c *memConn) Read(p []byte) (int, error) {
+	if len(c.in) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.in)
+	c.in = c.in[n:]
+	return n, nil
+}
+
+func (c *memConn) Write(p []byte) (int, error) { return len(p), nil }

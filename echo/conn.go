@@ -46,6 +46,7 @@ type conn struct {
 	werr      error     // first write error of the batch
 	failed    bool      // a protocol violation: closing with its code
 	replyAt   time.Time // ?delay: replies of this batch leave no earlier
+	wait      waiter    // ?delay: holds the replies until replyAt
 	in, inB   uint64    // data messages and payload bytes read in this batch
 	out, outB uint64    // replies appended since the last write
 
@@ -319,7 +320,7 @@ func (c *conn) flush(o []byte, hasClose bool) {
 	}
 	if !c.replyAt.IsZero() {
 		if d := time.Until(c.replyAt); d > 0 {
-			time.Sleep(d)
+			c.wait.sleep(d)
 		}
 	}
 	err := c.write(o, hasClose)
@@ -434,4 +435,5 @@ func (c *conn) finish() {
 	if c.rbuf != nil {
 		c.releaseRead()
 	}
+	c.wait.close()
 }

@@ -41,19 +41,28 @@
 //	delay=2ms               each batch of replies leaves that much after it
 //	                        was read: a slow backend (processing is serial,
 //	                        so a connection answers at most one batch per
-//	                        delay)
+//	                        delay). On Linux the wait is a timerfd (one
+//	                        more descriptor per delayed connection), so the
+//	                        delay is what it says to within about 0.1 ms,
+//	                        where Go's timers can be a millisecond late: it
+//	                        is the ground truth of the calibrate scenario
 //	rate=5k, size=16KiB     /push only
 //
 // # Protocol
 //
-// The handshake runs on gobwas/ws's Upgrader: 405 for a method other than
-// GET, 400 for a missing or invalid Sec-WebSocket-Key or a missing Upgrade or
-// Connection header, 426 with "Sec-WebSocket-Version: 13" for another
-// version, 403 for an Origin outside Config.AllowedOrigins (a request
-// without Origin, a non-browser client, is let through), 431 for a request
-// head over 16 KiB. Every response carries BackendHeader. Bytes the client
-// sent right after its request (its first frames, in the same packet) are
-// kept: the upgrader's buffered reader would otherwise drop them.
+// The whole request head is read and checked before gobwas/ws's Upgrader
+// parses it: 431 for a head (request line, header lines and the blank line)
+// of more than 16 KiB, exactly; 400 for what RFC 9110 and RFC 9112 refuse
+// and the upgrader alone would take (a NUL, bare CR or other control byte
+// in a line, whitespace before a colon, a folded line, a second Host); 405
+// with "Allow: GET" for another method. Then the upgrader: 400 for a missing
+// or invalid Sec-WebSocket-Key or a missing Upgrade or Connection header,
+// 426 with "Sec-WebSocket-Version: 13" for another version, 403 for an
+// Origin outside Config.AllowedOrigins (a request without Origin, a
+// non-browser client, is let through). Every response carries
+// BackendHeader. Bytes the client sent right after its request (its first
+// frames, in the same packet) are kept: the upgrader's buffered reader would
+// otherwise drop them.
 //
 // Pings are answered with pongs carrying the same payload; a close is
 // answered with the same status code (an empty close with an empty close),

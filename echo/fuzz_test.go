@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +86,14 @@ func fuzzSeeds() [][]byte {
 		[]byte("GET /?x HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"),
 		[]byte("\r\n\r\n"),
 		{},
+		// Heads the upgrader alone would take and RFC 9110/9112 refuse.
+		[]byte(request("/echo", "X-A: a\x00b")),
+		[]byte(request("/echo", "X-A: a\rb")),
+		[]byte(request("/echo", "Host: second.example")),
+		[]byte(request("/echo", "X-A : b")),
+		[]byte(request("/echo", "X-A: a", " X-B: folded")),
+		[]byte("POST /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"),
+		[]byte(request("/echo", "X-Pad: "+strings.Repeat("p", maxRequestHead-len(request("/echo", "X-Pad: "))+1))),
 	}
 }
 
@@ -136,18 +145,35 @@ func FuzzParseOptions(f *testing.F) {
 	})
 }
 
-// FuzzRequestHead checks the head scanner that finds where frames start.
+// FuzzRequestHead checks the head scanner that finds where frames start,
+// fed whole and in two reads, and the head checker on what it delimits.
 func FuzzRequestHead(f *testing.F) {
-	f.Add([]byte(request("/") + "tail"))
-	f.Add([]byte("GET / HTTP/1.1\n\nX"))
-	f.Add([]byte("\n\n\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	f.Add([]byte(request("/")+"tail"), uint16(20))
+	f.Add([]byte("GET / HTTP/1.1\n\nX"), uint16(15))
+	f.Add([]byte("\n\n\n"), uint16(1))
+	f.Add([]byte(request("/", "X-A: a\x00b", "Host: y")), uint16(3))
+	f.Add([]byte(request("/", "X-A : b", " folded")), uint16(100))
+	f.Fuzz(func(t *testing.T, b []byte, split uint16) {
 		end := requestEnd(b)
 		if end < -1 || end > len(b) {
 			t.Fatalf("requestEnd = %d for %d bytes", end, len(b))
 		}
 		if end >= 0 && !bytes.HasSuffix(b[:end], []byte("\n")) {
 			t.Fatalf("requestEnd = %d does not follow a newline in %q", end, b)
+		}
+		var s headScan
+		cut := int(split) % (len(b) + 1)
+		got := s.next(b[:cut])
+		if got < 0 {
+			got = s.next(b)
+		}
+		if got != end {
+			t.Fatalf("head end %d when read in two pieces (cut at %d), %d when whole, in %q", got, cut, end, b)
+		}
+		if end >= 0 {
+			if he := checkHead(b[:end]); he == nil && bytes.ContainsAny(b[:end], "\x00\x01\x7f") {
+				t.Fatalf("checkHead accepted a control byte in %q", b[:end])
+			}
 		}
 		if v := headerValue(b, "Sec-WebSocket-Key"); v != nil && !bytes.Contains(b, v) {
 			t.Fatalf("headerValue returned bytes not in the input")

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gobwas/ws"
@@ -22,8 +24,13 @@ type Hello struct {
 	Headers map[string]string `json:"headers"` // every non-handshake request header received (Origin, X-Forwarded-For, X-Real-IP, X-Forwarded-Proto, …), canonical keys
 }
 
-// maxRequestHead bounds the request line and headers; a bigger head gets 431.
+// maxRequestHead bounds the request head: request line, header lines and
+// the blank line that ends them. A longer head gets 431.
 const maxRequestHead = 16 << 10
+
+// firstHeadRead is the buffer the head is first read into: a browser's
+// upgrade request is about 500 bytes. It doubles up to maxRequestHead+1.
+const firstHeadRead = 1 << 10
 
 var errRequestTooLarge = fmt.Errorf("echo: request head larger than %d bytes", maxRequestHead)
 
@@ -44,15 +51,28 @@ func (e *HandshakeError) Error() string {
 
 func (e *HandshakeError) Unwrap() error { return e.Err }
 
-// handshake runs one upgrade. It is the io.ReadWriter given to ws.Upgrader
-// and keeps every byte the upgrader read: the upgrader reads through a
-// pooled bufio.Reader and drops what it read past the request, which may
-// already hold the client's first frames.
+// headError is a head refused before the upgrader saw it.
+type headError struct {
+	status int
+	header string // response header lines the status calls for, each ending in CRLF
+	reason string
+}
+
+func (e *headError) Error() string { return e.reason }
+
+// handshake runs one upgrade. The whole head is read (readHead) and checked
+// (checkHead) first; then the handshake is the io.ReadWriter given to
+// ws.Upgrader, which reads the head back from captured. captured also keeps
+// what came after the head, which may already be the client's first
+// frames: the upgrader reads through a pooled bufio.Reader and would drop
+// them.
 type handshake struct {
 	s        *Server
 	nc       net.Conn
-	captured []byte // everything read so far
-	wrote    bool   // the upgrader answered
+	captured []byte // everything read: the head, then read-ahead
+	end      int    // length of the head in captured
+	served   int    // captured[:served] went to the upgrader
+	wrote    bool   // a response went out
 
 	uri     string
 	host    string
@@ -60,13 +80,16 @@ type handshake struct {
 	headers map[string]string // for the hello message
 }
 
+// Read gives the upgrader the bytes readHead captured. The upgrader cuts
+// lines as readHead does, so it stops at the blank line and never asks for
+// more than the head.
 func (h *handshake) Read(p []byte) (int, error) {
-	if len(h.captured) > maxRequestHead {
-		return 0, errRequestTooLarge
+	if h.served == len(h.captured) {
+		return 0, io.ErrUnexpectedEOF
 	}
-	n, err := h.nc.Read(p)
-	h.captured = append(h.captured, p[:n]...)
-	return n, err
+	n := copy(p, h.captured[h.served:])
+	h.served += n
+	return n, nil
 }
 
 func (h *handshake) Write(p []byte) (int, error) {
@@ -85,17 +108,143 @@ func (s *Server) upgrade(nc net.Conn) (*handshake, error) {
 		OnHeader:        h.onHeader,
 		OnBeforeUpgrade: h.onBeforeUpgrade,
 	}
-	if _, err := u.Upgrade(h); err != nil {
-		return nil, &HandshakeError{Status: h.answer(err), Err: err}
+	err := h.readHead()
+	if err == nil {
+		if he := checkHead(h.captured[:h.end]); he != nil {
+			err = he
+		}
 	}
-	if requestEnd(h.captured) < 0 { // the upgrader accepted what we cannot delimit: a bug
-		return nil, &HandshakeError{Err: errors.New("echo: cannot find the end of the request")}
+	if err == nil {
+		_, err = u.Upgrade(h)
+	}
+	if err != nil {
+		return nil, &HandshakeError{Status: h.answer(err), Err: err}
 	}
 	return h, nil
 }
 
+// readHead reads until captured holds a complete head, and refuses one of
+// more than maxRequestHead bytes. Reading the whole head before parsing
+// makes the limit exact and lets checkHead see every line.
+func (h *handshake) readHead() error {
+	h.captured = make([]byte, 0, firstHeadRead)
+	var scan headScan
+	for {
+		if len(h.captured) == cap(h.captured) {
+			h.captured = slices.Grow(h.captured, min(cap(h.captured), maxRequestHead+1-cap(h.captured)))
+		}
+		n, err := h.nc.Read(h.captured[len(h.captured):cap(h.captured)])
+		h.captured = h.captured[:len(h.captured)+n]
+		if end := scan.next(h.captured); end >= 0 {
+			if end > maxRequestHead {
+				return errRequestTooLarge
+			}
+			h.end = end
+			return nil
+		}
+		if len(h.captured) > maxRequestHead {
+			return errRequestTooLarge
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
 // readAhead returns the bytes the client sent after its request.
-func (h *handshake) readAhead() []byte { return h.captured[requestEnd(h.captured):] }
+func (h *handshake) readAhead() []byte { return h.captured[h.end:] }
+
+// checkHead refuses what the upgrader lets through: it trims whitespace
+// before a colon, keeps control bytes in values and takes a second Host,
+// where RFC 9110 section 5.5 and RFC 9112 sections 3.2, 5.1 and 5.2 want a
+// 400; and its 405 does not say which method is allowed (RFC 9110 section
+// 15.5.6). head is a complete head, as readHead delimits it.
+//
+// The echo backend does not share the reference proxy's parser
+// (proxy/upgrade) on purpose: when the proxy is tested against this
+// backend, the two ends must not misread a head in the same way.
+func checkHead(head []byte) *headError {
+	bad := func(format string, args ...any) *headError {
+		return &headError{status: http.StatusBadRequest, reason: "echo: " + fmt.Sprintf(format, args...)}
+	}
+	line, off, _ := nextLine(head, 0)
+	if i := controlByte(line); i >= 0 {
+		return bad("request line %q has control byte 0x%02x", clip(line), line[i])
+	}
+	method, rest, _ := bytes.Cut(line, []byte(" "))
+	if _, _, target := bytes.Cut(rest, []byte(" ")); target && string(method) != http.MethodGet {
+		return &headError{status: http.StatusMethodNotAllowed, header: "Allow: GET\r\n",
+			reason: fmt.Sprintf("echo: method %q: a WebSocket upgrade is a GET", clip(method))}
+	}
+	hosts := 0
+	for {
+		line, off, _ = nextLine(head, off)
+		if len(line) == 0 { // the blank line that ends head
+			return nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return bad("header line %q starts with whitespace: a folded line (obs-fold) or space before the first field", clip(line))
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		switch {
+		case !ok:
+			return bad("header line %q has no colon", clip(line))
+		case len(name) == 0:
+			return bad("header line %q has an empty field name", clip(line))
+		}
+		for _, c := range name {
+			if c == ' ' || c == '\t' {
+				return bad("whitespace between field name %q and its colon", clip(name))
+			}
+			if c >= 0x80 || !tokenChar[c] {
+				return bad("field name %q has byte 0x%02x, which is not a token character", clip(name), c)
+			}
+		}
+		if i := controlByte(value); i >= 0 {
+			return bad("field %s has control byte 0x%02x in its value (no NUL, CR, LF or other controls)", clip(name), value[i])
+		}
+		if strings.EqualFold(string(name), "Host") {
+			if hosts++; hosts > 1 {
+				return bad("more than one Host field")
+			}
+		}
+	}
+}
+
+// controlByte returns the index of the first byte in b that is a control
+// character other than HTAB (RFC 9110 section 5.5 allows VCHAR, obs-text,
+// SP and HTAB in a field value), or -1.
+func controlByte(b []byte) int {
+	for i, c := range b {
+		if (c < ' ' && c != '\t') || c == 0x7f {
+			return i
+		}
+	}
+	return -1
+}
+
+// tokenChar marks the ASCII bytes of an RFC 9110 token (section 5.6.2).
+var tokenChar = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// clip shortens what an error quotes: the reason goes back in the body and
+// into the log.
+func clip(b []byte) []byte {
+	if len(b) > 64 {
+		return append(b[:61:61], "..."...)
+	}
+	return b
+}
 
 func (h *handshake) onRequest(uri []byte) error {
 	h.uri = string(uri)
@@ -153,8 +302,11 @@ func reject(status int, reason string) error {
 // request line itself is malformed or the head is too large.
 func (h *handshake) answer(err error) int {
 	var rej *ws.ConnectionRejectedError
-	status := 0
+	var he *headError
+	status, header := 0, ""
 	switch {
+	case errors.As(err, &he):
+		status, header = he.status, he.header
 	case errors.As(err, &rej):
 		status = rej.StatusCode()
 	case errors.Is(err, errRequestTooLarge):
@@ -166,14 +318,17 @@ func (h *handshake) answer(err error) int {
 		status = http.StatusInternalServerError
 	}
 	if !h.wrote {
-		h.writeError(status, err.Error())
+		h.writeError(status, header, err.Error())
 	}
 	return status
 }
 
-func (h *handshake) writeError(status int, body string) {
-	fmt.Fprintf(h.nc, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n%s\r\n%s",
-		status, http.StatusText(status), len(body), string(h.s.header), body)
+// writeError answers with status; header holds extra lines, each ending in
+// CRLF.
+func (h *handshake) writeError(status int, header, body string) {
+	h.wrote = true
+	fmt.Fprintf(h.nc, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n%s%s\r\n%s",
+		status, http.StatusText(status), len(body), header, string(h.s.header), body)
 }
 
 // hello renders the ?hello=1 message.
@@ -214,18 +369,35 @@ func nextLine(b []byte, off int) (line []byte, next int, ok bool) {
 	return line, off + i + 1, true
 }
 
-// requestEnd returns the offset just past the blank line that ends the
-// request head in b, or -1 if b does not hold a complete head.
-func requestEnd(b []byte) int {
-	_, off, ok := nextLine(b, 0) // request line
-	for ok {
-		var line []byte
-		line, off, ok = nextLine(b, off)
-		if ok && len(line) == 0 {
+// headScan finds the end of a request head as it arrives, looking at each
+// line once however the head is split over reads.
+type headScan struct {
+	off   int // start of the first line not yet complete
+	lines int // complete lines seen
+}
+
+// next walks the complete lines of b from where it stopped (b must extend
+// what it saw before) and returns the offset just past the blank line that
+// ends the head, or -1 if b does not hold a complete head yet.
+func (s *headScan) next(b []byte) int {
+	for {
+		line, off, ok := nextLine(b, s.off)
+		if !ok {
+			return -1
+		}
+		s.off = off
+		s.lines++
+		if s.lines > 1 && len(line) == 0 { // the first line is the request line, even if blank
 			return off
 		}
 	}
-	return -1
+}
+
+// requestEnd returns the offset just past the blank line that ends the
+// request head in b, or -1 if b does not hold a complete head.
+func requestEnd(b []byte) int {
+	var s headScan
+	return s.next(b)
 }
 
 // headerValue returns the trimmed value of the first header named name

@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"bufio"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -28,6 +29,11 @@ func TestHandshakeStatus(t *testing.T) {
 		return out
 	}
 	with := func(lines ...string) []string { return append(append([]string{}, std...), lines...) }
+	// sized returns a GET head of exactly n bytes, padded by an X-Pad header.
+	sized := func(n int) string {
+		h := head("GET", "/", with("X-Pad: ")...)
+		return head("GET", "/", with("X-Pad: "+strings.Repeat("p", n-len(h)))...)
+	}
 	tests := []struct {
 		name       string
 		req        string
@@ -39,7 +45,8 @@ func TestHandshakeStatus(t *testing.T) {
 		{"101 carries the backend id", head("GET", "/echo", std...), 101,
 			map[string]string{"X-Wsbench-Backend": "backend-7", "Sec-Websocket-Accept": acceptFor(testKey), "Upgrade": "websocket"}, "", 0},
 		{"101 for any path", head("GET", "/anything/else", std...), 101, nil, "", 0},
-		{"405 for POST", head("POST", "/echo", std...), 405, map[string]string{"X-Wsbench-Backend": "backend-7"}, "", 405},
+		{"405 for POST names the allowed method", head("POST", "/echo", std...), 405,
+			map[string]string{"X-Wsbench-Backend": "backend-7", "Allow": "GET"}, "", 405},
 		{"400 without Sec-WebSocket-Key", head("GET", "/", without("Sec-WebSocket-Key")...), 400, nil, "", 400},
 		{"400 for a key of the wrong length", head("GET", "/", append(without("Sec-WebSocket-Key"), "Sec-WebSocket-Key: c2hvcnQ=")...), 400, nil, "", 400},
 		{"400 for a key that is not base64", head("GET", "/", append(without("Sec-WebSocket-Key"), "Sec-WebSocket-Key: !!!!!!!!!!!!!!!!!!!!!!!!")...), 400, nil, "Sec-WebSocket-Key", 400},
@@ -59,6 +66,28 @@ func TestHandshakeStatus(t *testing.T) {
 		{"400 for a malformed request line", "GARBAGE\r\n\r\n", 400, nil, "", 400},
 		{"400 for a header line without colon", head("GET", "/", with("no colon here")...), 400, nil, "", 400},
 		{"431 for a huge head", head("GET", "/", with("X-Big: "+strings.Repeat("a", 20<<10))...), 431, nil, "larger than", 431},
+		{"101 for a head of exactly the limit", sized(maxRequestHead), 101, nil, "", 0},
+		{"431 for a head of the limit plus one byte", sized(maxRequestHead + 1), 431, nil, "larger than", 431},
+		{"431 for a head of the limit plus 3 KiB", sized(maxRequestHead + 3<<10), 431, nil, "larger than", 431},
+		// RFC 9110 5.5: CR, LF and NUL in a field value are invalid.
+		{"400 for a NUL in a header value", head("GET", "/", with("X-A: a\x00b")...), 400, nil, "X-A", 400},
+		{"400 for a bare CR in a header value", head("GET", "/", with("X-A: a\rb")...), 400, nil, "X-A", 400},
+		{"400 for a control byte in a header value", head("GET", "/", with("X-A: a\x01b")...), 400, nil, "X-A", 400},
+		{"400 for a bare CR in the request line", "GET /\r HTTP/1.1\r\n" + strings.Join(std, "\r\n") + "\r\n\r\n", 400, nil, "request line", 400},
+		// RFC 9112 3.2: more than one Host line is refused.
+		{"400 for two Host headers", head("GET", "/", with("Host: y")...), 400, nil, "Host", 400},
+		{"400 for two Host headers of one value", head("GET", "/", with("host: x")...), 400, nil, "Host", 400},
+		// RFC 9112 5.1: no whitespace between the field name and the colon.
+		{"400 for a space before the colon", head("GET", "/", with("X-A : b")...), 400, nil, "X-A ", 400},
+		{"400 for a tab before the colon of Host", head("GET", "/", append(without("Host"), "Host\t: x")...), 400, nil, "Host", 400},
+		{"400 for an empty field name", head("GET", "/", with(": b")...), 400, nil, "field name", 400},
+		// RFC 9112 5.2: obs-fold is refused, as is whitespace before the first field.
+		{"400 for a folded header line", head("GET", "/", with("X-A: a", " folded")...), 400, nil, "fold", 400},
+		{"400 for a tab-folded header line", head("GET", "/", with("X-A: a", "\tfolded")...), 400, nil, "fold", 400},
+		{"400 for a folded line that looks like a field", head("GET", "/", with("X-A: a", " X-B: c")...), 400, nil, "fold", 400},
+		{"400 for whitespace before the first header", head("GET", "/", append([]string{" X-A: a"}, std...)...), 400, nil, "fold", 400},
+		{"101 for tabs and obs-text inside a value", head("GET", "/", with("X-A: a\tb \xe9")...), 101, nil, "", 0},
+		{"101 for bare LF line ends", strings.ReplaceAll(head("GET", "/echo", std...), "\r\n", "\n"), 101, nil, "", 0},
 	}
 	want := map[int]uint64{}
 	for _, tt := range tests {
@@ -266,5 +295,56 @@ func TestRejectsAfterHeaderStatusNotWritten(t *testing.T) {
 	c := rawDial(t, addr, request("/", lines...))
 	if c.resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("status %d, want 403", c.resp.StatusCode)
+	}
+}
+
+// A head may arrive in any number of reads, split anywhere, even between
+// the CR and LF of a line end; the frame that follows must still be echoed.
+func TestHeadInPieces(t *testing.T) {
+	_, addr := startServer(t, Config{})
+	raw := request("/echo") + string(fragment(ws.OpText, "first"))
+	crlf := strings.Index(raw, "\r\n")
+	tests := []struct {
+		name string
+		cuts []int // offsets where one write ends and the next begins
+	}{
+		{"between CR and LF", []int{crlf + 1}},
+		{"inside the blank line", []int{len(request("/echo")) - 1}},
+		{"every 7 bytes", func() (c []int) {
+			for i := 7; i < len(raw); i += 7 {
+				c = append(c, i)
+			}
+			return c
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.(*net.TCPConn).SetNoDelay(true)
+			prev := 0
+			for _, cut := range append(tt.cuts, len(raw)) {
+				if _, err := nc.Write([]byte(raw[prev:cut])); err != nil {
+					t.Fatal(err)
+				}
+				prev = cut
+				time.Sleep(time.Millisecond) // let the server read each piece apart
+			}
+			nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			c := &testClient{t: t, nc: nc, br: bufio.NewReader(nc)}
+			resp, err := http.ReadResponse(c.br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 101 {
+				t.Fatalf("status %d, want 101", resp.StatusCode)
+			}
+			if h, p := c.next(); h.OpCode != ws.OpText || string(p) != "first" {
+				t.Errorf("got %v %q, want the text frame sent with the head echoed", h.OpCode, p)
+			}
+		})
 	}
 }

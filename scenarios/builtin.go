@@ -20,15 +20,27 @@ var builtinFS embed.FS
 // then how long connections live, how they spread, and what a failure does.
 var builtinOrder = []string{"seed-configs", "handshake", "throughput", "hold-timeouts", "balance", "backend-failure"}
 
+// builtinOnRequest are built-ins that `wsbench run` runs only when named:
+// calibrate checks wsbench itself, not a proxy, and the default suite's
+// budget has no room left for it.
+var builtinOnRequest = []string{"calibrate"}
+
+// builtinAll is every built-in, for lookups and messages.
+var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest...)
+
 // BuiltinNames returns the built-in scenarios' names, in the order `wsbench
 // run` runs them.
 func BuiltinNames() []string { return append([]string(nil), builtinOrder...) }
 
+// BuiltinOnRequest returns the built-ins `wsbench run` runs only when they
+// are named (calibrate).
+func BuiltinOnRequest() []string { return append([]string(nil), builtinOnRequest...) }
+
 // Builtin returns the built-in scenario called name, parsed from the
 // binary's embedded copy (its File is "builtin:<name>.yaml").
 func Builtin(name string) (*Scenario, error) {
-	if !contains(builtinOrder, name) {
-		return nil, fmt.Errorf("scenarios: no built-in scenario %q%s", name, hint(name, builtinOrder))
+	if !contains(builtinAll, name) {
+		return nil, fmt.Errorf("scenarios: no built-in scenario %q%s", name, hint(name, builtinAll))
 	}
 	data, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
 	if err != nil {
@@ -40,8 +52,8 @@ func Builtin(name string) (*Scenario, error) {
 // BuiltinSource returns the YAML of a built-in scenario, e.g. to start a
 // user's own file from.
 func BuiltinSource(name string) ([]byte, error) {
-	if !contains(builtinOrder, name) {
-		return nil, fmt.Errorf("scenarios: no built-in scenario %q%s", name, hint(name, builtinOrder))
+	if !contains(builtinAll, name) {
+		return nil, fmt.Errorf("scenarios: no built-in scenario %q%s", name, hint(name, builtinAll))
 	}
 	return builtinFS.ReadFile("builtin/" + name + ".yaml")
 }
@@ -49,7 +61,7 @@ func BuiltinSource(name string) ([]byte, error) {
 // Resolve reads a scenario named on the command line: a built-in name, or
 // else the path of a scenario file.
 func Resolve(arg string) (*Scenario, error) {
-	if contains(builtinOrder, arg) {
+	if contains(builtinAll, arg) {
 		return Builtin(arg)
 	}
 	s, err := LoadFile(arg)
@@ -57,8 +69,8 @@ func Resolve(arg string) (*Scenario, error) {
 		return s, nil
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		msg := fmt.Sprintf("scenarios: %q is neither a built-in scenario (%s) nor a file", arg, strings.Join(builtinOrder, ", "))
-		if s := suggest(arg, builtinOrder); s != "" {
+		msg := fmt.Sprintf("scenarios: %q is neither a built-in scenario (%s) nor a file", arg, strings.Join(builtinAll, ", "))
+		if s := suggest(arg, builtinAll); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		}
 		return nil, fmt.Errorf("%s: %w", msg, os.ErrNotExist)

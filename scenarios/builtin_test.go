@@ -15,8 +15,15 @@ import (
 // which goes to image builds.
 const suiteBudget = 5 * time.Minute
 
+// calibrateBudget is what the calibrate scenario may take by Estimate: it
+// is run by hand, before trusting the other figures, so it stays short.
+const calibrateBudget = 30 * time.Second
+
+// allBuiltins is the default suite and the built-ins run only by name.
+func allBuiltins() []string { return append(BuiltinNames(), BuiltinOnRequest()...) }
+
 func TestBuiltins(t *testing.T) {
-	for _, name := range BuiltinNames() {
+	for _, name := range allBuiltins() {
 		t.Run(name, func(t *testing.T) {
 			s, err := Builtin(name)
 			if err != nil {
@@ -28,7 +35,8 @@ func TestBuiltins(t *testing.T) {
 			if len(strings.Fields(s.Description)) < 20 {
 				t.Errorf("description too thin for a user to act on: %q", s.Description)
 			}
-			if len(s.Seeds) == 0 {
+			// calibrate checks wsbench itself, not a seed configuration.
+			if len(s.Seeds) == 0 && name != "calibrate" {
 				t.Error("no seed configurations listed")
 			}
 			for _, tg := range s.Targets {
@@ -64,7 +72,7 @@ func TestBuiltinFilesListed(t *testing.T) {
 	for _, f := range files {
 		names = append(names, strings.TrimSuffix(strings.TrimPrefix(f, "builtin/"), ".yaml"))
 	}
-	listed := BuiltinNames()
+	listed := allBuiltins()
 	if len(names) != len(listed) {
 		t.Fatalf("embedded %v, listed %v", names, listed)
 	}
@@ -73,7 +81,7 @@ func TestBuiltinFilesListed(t *testing.T) {
 			t.Errorf("builtin/%s.yaml is not in BuiltinNames", n)
 		}
 	}
-	want := "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure"
+	want := "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure,calibrate"
 	if got := strings.Join(listed, ","); got != want {
 		t.Errorf("order %s, want %s", got, want)
 	}
@@ -123,6 +131,17 @@ func TestBuiltinBudget(t *testing.T) {
 	t.Logf("%-16s %6.1fs (budget %s)", "total", total.Seconds(), suiteBudget)
 	if total > suiteBudget {
 		t.Errorf("the built-ins are estimated at %s, over the %s budget: shorten a workload", total.Round(time.Second), suiteBudget)
+	}
+	for _, name := range BuiltinOnRequest() {
+		s, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := s.Estimate()
+		t.Logf("%-16s %6.1fs (on request, budget %s)", name, d.Seconds(), calibrateBudget)
+		if d > calibrateBudget {
+			t.Errorf("%s is estimated at %s, over its %s budget", name, d.Round(time.Second), calibrateBudget)
+		}
 	}
 	s, _ := Builtin("hold-timeouts")
 	if s.Scaled(2).Estimate() <= s.Estimate() {

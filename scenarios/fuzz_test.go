@@ -50,7 +50,7 @@ func FuzzParseExpectation(f *testing.F) {
 // validation must leave nothing for RenderNginx to refuse).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(validYAML))
-	for _, name := range BuiltinNames() {
+	for _, name := range allBuiltins() {
 		src, err := BuiltinSource(name)
 		if err != nil {
 			f.Fatal(err)

@@ -280,9 +280,11 @@ func TestLoadFile(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	s, err := Resolve("hold-timeouts")
-	if err != nil || s.Name != "hold-timeouts" || s.File != "builtin:hold-timeouts.yaml" {
-		t.Fatalf("Resolve(built-in) = %v, %v", s, err)
+	for _, name := range []string{"hold-timeouts", "calibrate"} { // in the default suite, and on request
+		s, err := Resolve(name)
+		if err != nil || s.Name != name || s.File != "builtin:"+name+".yaml" {
+			t.Fatalf("Resolve(%s) = %v, %v", name, s, err)
+		}
 	}
 	p := filepath.Join(t.TempDir(), "mine.yaml")
 	if err := os.WriteFile(p, []byte(validYAML), 0o644); err != nil {
@@ -291,8 +293,8 @@ func TestResolve(t *testing.T) {
 	if s, err := Resolve(p); err != nil || s.Name != "demo" {
 		t.Fatalf("Resolve(file) = %v, %v", s, err)
 	}
-	_, err = Resolve("hold-timeout")
-	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario (seed-configs, handshake, throughput, hold-timeouts, balance, backend-failure) nor a file; did you mean hold-timeouts?") {
+	_, err := Resolve("hold-timeout")
+	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario (seed-configs, handshake, throughput, hold-timeouts, balance, backend-failure, calibrate) nor a file; did you mean hold-timeouts?") {
 		t.Errorf("Resolve(typo) = %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
