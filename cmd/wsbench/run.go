@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -153,12 +154,17 @@ func resolveScenarios(args []string) ([]*scenarios.Scenario, error) {
 }
 
 func listScenarios(e *env) error {
-	for _, name := range scenarios.BuiltinNames() {
+	onRequest := scenarios.BuiltinOnRequest()
+	for _, name := range append(scenarios.BuiltinNames(), onRequest...) {
 		sc, err := scenarios.Builtin(name)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "%-16s %s\n", name, firstLine(sc.Description))
+		desc := firstLine(sc.Description)
+		if slices.Contains(onRequest, name) {
+			desc += " (runs only when named)"
+		}
+		fmt.Fprintf(e.stdout, "%-16s %s\n", name, desc)
 		for _, t := range sc.Targets {
 			fmt.Fprintf(e.stdout, "%-16s   %-18s %s\n", "", t.Name, firstLine(t.Description))
 		}
