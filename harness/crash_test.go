@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,11 +17,17 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/scenarios"
+	"github.com/wsbench/wsbench/stack"
 )
 
 // crashChildEnv, when set, makes this test binary the crash test's child:
 // it writes results into the directory it names until it is killed.
 const crashChildEnv = "WSBENCH_CRASH_CHILD_DIR"
+
+// killedRunEnv, when set to <run id>:<dir>, makes this test binary a
+// `wsbench run` of testdata/small.yaml in containers, to be killed.
+const killedRunEnv = "WSBENCH_KILLED_RUN"
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
@@ -29,7 +36,63 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	if v := os.Getenv(killedRunEnv); v != "" {
+		id, dir, _ := strings.Cut(v, ":")
+		sc, err := scenarios.Resolve("testdata/small.yaml")
+		if err == nil {
+			_, err = Run(context.Background(), Options{Scenarios: []*scenarios.Scenario{sc}, Dir: dir,
+				Spec: stack.Spec{RunID: id}, Log: os.Stderr})
+		}
+		fmt.Fprintln(os.Stderr, "run ended before it was killed:", err)
+		os.Exit(1)
+	}
 	os.Exit(m.Run())
+}
+
+// `wsbench cleanup --run RUN_ID` after a run killed with SIGKILL (no Down,
+// no run.json naming its stacks) removes every container and network the
+// run left: each carries the plain run id.
+func TestKilledRunCleanup(t *testing.T) {
+	needDocker(t)
+	id := stack.NewRunID()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), killedRunEnv+"="+id+":"+t.TempDir())
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { stack.Cleanup(context.Background(), id) })
+	// Kill once the load generators run: backends and proxies are up.
+	for deadline := time.Now().Add(3 * time.Minute); !strings.Contains(leftovers(t, id), "lg-"); time.Sleep(200 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the run ended before it was killed: %v\n%s", err, &log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no load generator of run %s started within 3 minutes\n%s", id, &log)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	left := leftovers(t, id)
+	if left == "" {
+		t.Fatal("the killed run left nothing: the test proves nothing")
+	}
+	t.Logf("the killed run left: %s", left)
+	containers, networks, err := stack.Cleanup(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cleanup removed %d containers and %d networks", containers, networks)
+	if l := leftovers(t, id); l != "" {
+		t.Fatalf("after cleanup --run %s: %s", id, l)
+	}
 }
 
 // crashRun is the result every row of the crash test holds, the same
