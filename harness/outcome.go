@@ -88,6 +88,20 @@ func (o *Outcome) Passed() bool {
 	return true
 }
 
+// Measured counts the rows that produced a measurement (a summary) and
+// all rows: an interrupted run lists rows that never ran.
+func (o *Outcome) Measured() (measured, rows int) {
+	for _, s := range o.Scenarios {
+		for _, r := range s.Rows {
+			rows++
+			if r.Summary != nil {
+				measured++
+			}
+		}
+	}
+	return measured, rows
+}
+
 // Passed reports whether the row ran and met its expectations.
 func (r *Row) Passed() bool {
 	if r.Err != "" {
