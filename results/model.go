@@ -192,8 +192,9 @@ type Hold struct {
 	// Outcomes counts connections by how they ended: open (still open at
 	// the end), eof, reset, timeout, close_<code>.
 	Outcomes map[string]int64 `json:"outcomes"`
-	// Survival is the number of connections still open over time, one
-	// point per second and one at every change.
+	// Survival is the number of connections still open over time: a
+	// first point at t=0 with every connection that opened (each is alive
+	// until it ends), then one point per second and one at every change.
 	Survival []SurvivalPoint `json:"survival"`
 }
 
