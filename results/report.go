@@ -32,6 +32,7 @@ func Report(w io.Writer, s *Summary) error {
 	reportBackends(bw, s.Backends)
 	reportRamp(bw, s.Ramp)
 	reportSelf(bw, s.Self)
+	reportBound(bw, s)
 	for i, h := range s.Hellos {
 		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), clipTo(string(h), 100))
 	}
@@ -116,6 +117,13 @@ func reportSelf(w io.Writer, me *Self) {
 		fmt.Fprintf(w, " (%s per open connection)", fmtBytes(me.RSSPerConnBytes))
 	}
 	fmt.Fprintln(w)
+}
+
+// reportBound warns when the load generator, not the target, set the pace.
+func reportBound(w io.Writer, s *Summary) {
+	if bound, why := s.LoadgenBound(); bound {
+		fmt.Fprintf(w, "%-12s LOADGEN-BOUND: %s; these figures are wsbench's limit, not the target's\n", "", why)
+	}
 }
 
 func reportTraffic(w io.Writer, s *Summary) {

@@ -33,7 +33,8 @@ const TimeseriesFile = "timeseries.csv"
 //   - metrics without any value are dropped;
 //   - interval histograms are tagged with their metric name;
 //   - Summary.Histograms is recomputed from the histograms, an empty
-//     Summary.Schema is set to Schema, and hello messages are compacted.
+//     Summary.Schema is set to Schema, hello messages are compacted, and
+//     Summary.ToolBound is set from LoadgenBound.
 func (r *Run) Write(dir string) error {
 	if err := r.normalize(); err != nil {
 		return err
@@ -106,6 +107,7 @@ func (r *Run) normalize() error {
 			return fmt.Errorf("results: metric %q: %w", m, err)
 		}
 	}
+	_, r.Summary.ToolBound = r.Summary.LoadgenBound()
 	return nil
 }
 
