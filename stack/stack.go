@@ -136,9 +136,6 @@ func Up(ctx context.Context, spec Spec) (*Stack, error) {
 // labelled with (wsbench.run).
 func (s *Stack) RunID() string { return s.spec.RunID }
 
-// StackID is this stack's own id (wsbench.stack), which Down removes by.
-func (s *Stack) StackID() string { return s.spec.StackID }
-
 // Spec returns the normalized spec (defaults filled in).
 func (s *Stack) Spec() Spec { return s.spec }
 
