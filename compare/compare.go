@@ -24,6 +24,10 @@ const (
 	Noise      = "noise"      // beyond its limit, but not significantly: passes
 	Regression = "regression" // beyond its limit and significant (or untestable: ThresholdOnly)
 	NA         = "n/a"        // cannot be judged: missing on one side, too few values
+	// LoadgenBound refuses a verdict: on one side or both the load
+	// generator, not the target, set the pace (results.Summary.LoadgenBound),
+	// so a change would be wsbench's, not the code's. Not a pass either.
+	LoadgenBound = "loadgen-bound"
 )
 
 // Row is one metric of one result.
@@ -51,8 +55,11 @@ type Row struct {
 	Verdict string   `json:"verdict"`
 	// ThresholdOnly marks a verdict taken without a significance test,
 	// for want of samples.
-	ThresholdOnly bool   `json:"threshold_only,omitempty"`
-	Note          string `json:"note,omitempty"`
+	ThresholdOnly bool `json:"threshold_only,omitempty"`
+	// WouldBe is, on a loadgen-bound row, the verdict the figures alone
+	// give: for the reader, never for the gate.
+	WouldBe string `json:"would_be,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // Report is the outcome of a comparison.
@@ -64,10 +71,15 @@ type Report struct {
 	Results     int      `json:"results"` // results compared
 	Rows        []Row    `json:"rows"`
 	Regressions int      `json:"regressions"`
-	Passed      bool     `json:"passed"`
+	// LoadgenBound counts the rows refused because a side was loadgen-bound.
+	LoadgenBound int `json:"loadgen_bound,omitempty"`
+	// Passed is true when nothing regressed and every gated row was
+	// judged: a loadgen-bound row is not a pass.
+	Passed bool `json:"passed"`
 }
 
-// Gated counts the rows with a verdict (all but n/a).
+// Gated counts the rows with a verdict (all but n/a; loadgen-bound rows
+// count: they were gated, and refused).
 func (r *Report) Gated() int {
 	n := 0
 	for _, row := range r.Rows {
@@ -109,17 +121,63 @@ func Compare(base, cur *Set, p Policy) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				rep.Rows = append(rep.Rows, row)
+			if !ok {
+				continue
 			}
-			if row.Verdict == Regression {
+			row = refuseLoadgenBound(pr, row)
+			rep.Rows = append(rep.Rows, row)
+			switch row.Verdict {
+			case Regression:
 				rep.Regressions++
+			case LoadgenBound:
+				rep.LoadgenBound++
 			}
 		}
 	}
 	rep.Results = len(pairs)
-	rep.Passed = rep.Regressions == 0
+	rep.Passed = rep.Regressions == 0 && rep.LoadgenBound == 0
 	return rep, nil
+}
+
+// connectPhaseMetrics are timed while connections open, before the load
+// phase in which a load generator can fall behind: a loadgen-bound load
+// leaves them to be judged.
+var connectPhaseMetrics = []string{results.MetricDNS, results.MetricConnect, results.MetricHandshake, results.MetricHandshakeFail}
+
+// refuseLoadgenBound turns a judged row of a load-phase metric into
+// LoadgenBound when either side's load generator set the pace (its merged
+// result or any repetition), saying which and why; the figures stay for
+// the reader.
+func refuseLoadgenBound(pr pair, row Row) Row {
+	if row.Verdict == NA {
+		return row
+	}
+	if prefix, _, _ := strings.Cut(row.Metric, "."); slices.Contains(connectPhaseMetrics, prefix) {
+		return row
+	}
+	var why []string
+	for _, side := range []struct {
+		name string
+		r    *Result
+	}{{"baseline", pr.base}, {"current", pr.cur}} {
+		if bound, reason := side.r.Summary.LoadgenBound(); bound {
+			why = append(why, side.name+" "+reason)
+			continue
+		}
+		for _, rep := range side.r.Reps {
+			if bound, reason := rep.Summary.LoadgenBound(); bound {
+				why = append(why, fmt.Sprintf("%s repetition %d %s", side.name, rep.N, reason))
+				break
+			}
+		}
+	}
+	if len(why) == 0 {
+		return row
+	}
+	row.WouldBe, row.Verdict, row.ThresholdOnly = row.Verdict, LoadgenBound, false
+	row.Note = join(fmt.Sprintf("not judged (the figures alone say %s): the load generator set the pace (%s), so a change would be wsbench's, not the target's",
+		row.WouldBe, strings.Join(why, "; ")), row.Note)
+	return row
 }
 
 func (r *Report) warn(w string) {
@@ -383,8 +441,11 @@ func verdict(worse, significant bool) string {
 }
 
 func join(a, b string) string {
-	if a == "" {
+	switch {
+	case a == "":
 		return b
+	case b == "":
+		return a
 	}
 	return a + "; " + b
 }

@@ -56,10 +56,23 @@
 // outcome to be significant, the verdict rests on the limit alone and the
 // row is marked so. docs/gating.md explains the choices.
 //
+// # Loadgen-bound results
+//
+// When either side's load generator fell behind its own schedule
+// (results.Summary.LoadgenBound: schedule lag p99 or its busiest loop
+// above their bounds, in the merged result or any repetition), a change
+// in a load-phase metric would be wsbench's, not the code's: such rows get
+// the verdict [LoadgenBound] instead of pass or regression, with the
+// reason in the note and the figures' own verdict in WouldBe. Metrics
+// timed while connections open (dns, connect, handshake, handshake_fail,
+// handshake.success_ratio) are still judged.
+//
 // # Output
 //
 // [Report.Write] renders a terminal table, Markdown for a pull-request
-// comment (outcome line, a ✅/❌ table, everything else in a collapsed
-// <details>), or JSON. A command exits 0 when [Report.Passed], 1 when not,
-// and 2 for incomparable results or bad input.
+// comment (outcome line, a ✅/❌/⚠️ table, everything else in a collapsed
+// <details>), or JSON. A command exits 1 when a metric regressed;
+// otherwise 2 when a gated metric was loadgen-bound (nothing to judge the
+// code by), 0 when [Report.Passed]; and 2 for incomparable results or bad
+// input.
 package compare

@@ -96,8 +96,13 @@ func TestGateSameCodePasses(t *testing.T) {
 	measurePair(t, dir, addr, addr)
 	rep := compareDirs(t, dir+"/base", dir+"/cur", DefaultPolicy())
 	logRows(t, rep)
-	if !rep.Passed {
+	if rep.Regressions > 0 {
 		t.Fatalf("the same code failed the gate: %d regressions", rep.Regressions)
+	}
+	for _, row := range rep.Rows {
+		if judged(row) == Regression {
+			t.Errorf("%s: the same code judged a regression on a loadgen-bound row", row.Metric)
+		}
 	}
 	// The pass must come from a test that could have failed: rtt.p50 is
 	// judged over at least three seconds a side.
@@ -120,9 +125,21 @@ func TestGateCatchesInjectedDelay(t *testing.T) {
 	// Every round trip waits 2 ms twice: the median cannot hide it, and
 	// the samples must show it (not just the threshold).
 	row := findRow(t, rep, "rtt", "rtt.p50")
-	if row.Verdict != Regression || row.ThresholdOnly || row.P == nil {
+	if judged(row) != Regression || row.ThresholdOnly || row.P == nil {
 		t.Fatalf("rtt.p50 row %+v, want a tested regression", row)
 	}
+}
+
+// judged is a row's verdict, or on a loadgen-bound row the one its
+// figures alone give. A shared machine under load makes the load
+// generators fall behind (lag p99 of tens of ms was seen here with other
+// jobs running): the gate then rightly refuses, and these tests check
+// the statistics it would have used.
+func judged(row Row) string {
+	if row.Verdict == LoadgenBound {
+		return row.WouldBe
+	}
+	return row.Verdict
 }
 
 func logRows(t *testing.T, rep *Report) {

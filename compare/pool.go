@@ -60,5 +60,8 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 	for m, h := range hists {
 		out.Histograms[m] = results.Summarize(h)
 	}
+	// The first repetition's judgement is not the pool's; Compare looks
+	// at every repetition's too.
+	_, out.ToolBound = out.LoadgenBound()
 	return &out, usage, nil
 }

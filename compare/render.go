@@ -35,10 +35,28 @@ func (r *Report) Write(w io.Writer, format string) error {
 // headline is the one-line outcome.
 func (r *Report) headline() string {
 	results := plural(r.Results, "result")
-	if r.Passed {
-		return fmt.Sprintf("no regression in %s over %s", plural(r.Gated(), "gated metric"), results)
+	var line string
+	if r.Regressions == 0 {
+		line = fmt.Sprintf("no regression in %s over %s", plural(r.Gated(), "gated metric"), results)
+	} else {
+		line = fmt.Sprintf("%s in %s over %s", plural(r.Regressions, "regression"), plural(r.Gated(), "gated metric"), results)
 	}
-	return fmt.Sprintf("%s in %s over %s", plural(r.Regressions, "regression"), plural(r.Gated(), "gated metric"), results)
+	if r.LoadgenBound > 0 {
+		line += fmt.Sprintf("; %d not judged: loadgen-bound (the load generator, not the target, set the pace)", r.LoadgenBound)
+	}
+	return line
+}
+
+// outcome is the verdict word: PASS, FAIL (a regression), or
+// LOADGEN-BOUND (nothing regressed, but not everything could be judged).
+func (r *Report) outcome() string {
+	switch {
+	case r.Regressions > 0:
+		return "FAIL"
+	case r.LoadgenBound > 0:
+		return "LOADGEN-BOUND"
+	}
+	return "PASS"
 }
 
 func plural(n int, what string) string {
@@ -65,11 +83,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	outcome := "PASS"
-	if !r.Passed {
-		outcome = "FAIL"
-	}
-	_, err := fmt.Fprintf(w, "\n%s: %s\n", outcome, r.headline())
+	_, err := fmt.Fprintf(w, "\n%s: %s\n", r.outcome(), r.headline())
 	return err
 }
 
@@ -90,10 +104,7 @@ func textVerdict(row Row) string {
 // gated metrics with ✅/❌, the warnings, and every row with its samples,
 // p-value and notes in a collapsed <details>.
 func (r *Report) WriteMarkdown(w io.Writer) error {
-	icon := "✅"
-	if !r.Passed {
-		icon = "❌"
-	}
+	icon := map[string]string{"PASS": "✅", "FAIL": "❌", "LOADGEN-BOUND": "⚠️"}[r.outcome()]
 	fmt.Fprintf(w, "### %s wsbench: %s\n\n", icon, r.headline())
 	fmt.Fprintf(w, "Baseline `%s`, current `%s`. A metric regresses when it moves beyond its limit **and** the samples say so at α = %.3g (one-sided Mann-Whitney U).\n\n",
 		r.Baseline, r.Current, r.Policy.Alpha)
@@ -135,6 +146,8 @@ func mdIcon(row Row) string {
 		return "❌"
 	case Better:
 		return "🚀"
+	case LoadgenBound:
+		return "⚠️"
 	}
 	return "✅"
 }

@@ -119,7 +119,9 @@ func (h *harness) scenario(ctx context.Context, sc *scenarios.Scenario, idx int)
 			break
 		}
 		spec := h.o.Spec
-		spec.RunID = fmt.Sprintf("%s-%d-%d", h.o.Spec.RunID, idx+1, g+1)
+		// Each stack gets its own id; all keep the run id, so that
+		// `wsbench cleanup --run` finds every one after a killed run.
+		spec.StackID = fmt.Sprintf("%s-%d-%d", h.o.Spec.RunID, idx+1, g+1)
 		if err := h.group(ctx, spec, sc, targets, so); err != nil {
 			if errors.Is(err, stack.ErrNoDocker) {
 				return so, err

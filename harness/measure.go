@@ -389,7 +389,7 @@ func writeVerdicts(dir string, row *Row) error {
 	if err != nil {
 		return fmt.Errorf("harness: verdicts: %w", err)
 	}
-	return os.WriteFile(filepath.Join(dir, "verdicts.json"), append(b, '\n'), 0o644)
+	return writeBytes(filepath.Join(dir, "verdicts.json"), append(b, '\n'))
 }
 
 // keepWorkerLogs moves the workers' output next to the merged results;

@@ -3,6 +3,7 @@ package harness
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -87,6 +88,20 @@ func (o *Outcome) Passed() bool {
 	return true
 }
 
+// Measured counts the rows that produced a measurement (a summary) and
+// all rows: an interrupted run lists rows that never ran.
+func (o *Outcome) Measured() (measured, rows int) {
+	for _, s := range o.Scenarios {
+		for _, r := range s.Rows {
+			rows++
+			if r.Summary != nil {
+				measured++
+			}
+		}
+	}
+	return measured, rows
+}
+
 // Passed reports whether the row ran and met its expectations.
 func (r *Row) Passed() bool {
 	if r.Err != "" {
@@ -117,11 +132,7 @@ func (o *Outcome) write() error {
 	if err != nil {
 		return fmt.Errorf("harness: run.json: %w", err)
 	}
-	tmp := filepath.Join(o.Dir, ".run.json.tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("harness: run.json: %w", err)
-	}
-	return os.Rename(tmp, filepath.Join(o.Dir, results.RunFile))
+	return writeBytes(filepath.Join(o.Dir, results.RunFile), append(b, '\n'))
 }
 
 // writeReports renders report.md and report.html from what the run wrote.
@@ -130,21 +141,26 @@ func (o *Outcome) writeReports() error {
 	if err != nil {
 		return fmt.Errorf("harness: report: %w", err)
 	}
-	for name, write := range map[string]func(*os.File) error{
-		"report.md":   func(f *os.File) error { return results.WriteMarkdown(f, ov) },
-		"report.html": func(f *os.File) error { return results.WriteHTML(f, ov) },
+	for name, write := range map[string]func(io.Writer, *results.Overview) error{
+		"report.md":   results.WriteMarkdown,
+		"report.html": results.WriteHTML,
 	} {
-		f, err := os.Create(filepath.Join(o.Dir, name))
+		err := results.WriteFile(filepath.Join(o.Dir, name), func(w io.Writer) error { return write(w, ov) })
 		if err != nil {
-			return fmt.Errorf("harness: report: %w", err)
+			return fmt.Errorf("harness: %s: %w", name, err)
 		}
-		werr := write(f)
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return fmt.Errorf("harness: %s: %w", name, werr)
-		}
+	}
+	return nil
+}
+
+// writeBytes writes a result file whole or not at all (results.WriteFile).
+func writeBytes(path string, b []byte) error {
+	err := results.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("harness: %w", err)
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ func writeTable(w io.Writer, so *ScenarioOutcome) {
 		if r.Skipped != "" {
 			fmt.Fprintf(w, "   - %s / %s skipped: %s\n", r.Target, r.Workload, r.Skipped)
 		}
+		if why := loadgenBound(r); why != "" {
+			fmt.Fprintf(w, "   ! %s / %s: loadgen-bound, %s: the load generator fell behind, so these figures are wsbench's limit, not the target's\n", r.Target, r.Workload, why)
+		}
 	}
 	fmt.Fprintln(w)
 }
@@ -174,14 +177,30 @@ func failures(f map[string]int64) string {
 	return strings.Join(parts, ", ")
 }
 
+// verdict is the row's expectations, marked when its load generator set
+// the pace (the figure is on a line of its own under the table).
 func verdict(r *Row) string {
+	v := fmt.Sprintf("FAIL %d/%d", r.Failed(), len(r.Verdicts))
 	switch {
 	case r.Err != "":
 		return "ERROR"
 	case len(r.Verdicts) == 0:
-		return "-"
+		v = "-"
 	case r.Passed():
-		return fmt.Sprintf("pass %d/%d", len(r.Verdicts), len(r.Verdicts))
+		v = fmt.Sprintf("pass %d/%d", len(r.Verdicts), len(r.Verdicts))
 	}
-	return fmt.Sprintf("FAIL %d/%d", r.Failed(), len(r.Verdicts))
+	if loadgenBound(r) != "" {
+		v += " loadgen-bound"
+	}
+	return v
+}
+
+// loadgenBound says why the row's load generator, not the target, set the
+// pace (results.Summary.LoadgenBound), or "".
+func loadgenBound(r *Row) string {
+	if r.Summary == nil {
+		return ""
+	}
+	_, why := r.Summary.LoadgenBound()
+	return why
 }

@@ -400,11 +400,13 @@ func (r *runner) traffic(s *results.Summary) {
 }
 
 // survival lists open connections over the run until the load phase
-// ended (after that the load generator closes them itself): the
-// per-second series, a point at every drop (at most 2,000), and the end.
+// ended (after that the load generator closes them itself): every opened
+// connection at t=0, the per-second series, a point at every drop (at
+// most 2,000), and the end.
 func survival(series []results.Interval, drops []int64, opened int64, endNS int64, openAtEnd int64) []results.SurvivalPoint {
 	endSec := float64(endNS) / 1e9
-	pts := make([]results.SurvivalPoint, 0, len(series)+len(drops)+1)
+	pts := make([]results.SurvivalPoint, 0, len(series)+len(drops)+2)
+	pts = append(pts, results.SurvivalPoint{T: 0, Open: opened})
 	for _, row := range series {
 		if row.T < endSec {
 			pts = append(pts, results.SurvivalPoint{T: row.T, Open: row.Open})

@@ -203,7 +203,8 @@ func TestWriteHTMLContent(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<title>wsbench report: 20260301T120000Z</title>",
-		`<p class="verdict fail">✗ 3 of 6 expectations failed, 2 could not run</p>`,
+		`<p class="verdict fail">✗ 3 of 6 expectations failed, 2 could not run; 1 row is loadgen-bound (the load generator fell behind: its limit, not the target&#39;s)</p>`,
+		`<th scope="row">loadgen-bound</th>`,
 		`<h2>Failures</h2>`,
 		`<li><span class="fail">✗</span> <b>proxy-cost / rtt / refproxy</b>: proxy.cpu_us_per_msg &lt; 10µs: got 15µs</li>`,
 		`<th scope="col">nginx-map</th>`,

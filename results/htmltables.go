@@ -103,6 +103,12 @@ func repNumbersTable(w *OverviewWorkload) reportTable {
 		}
 		return reportCell{text: fmtBytes(float64(s.Self.RSSBytes))}
 	})
+	add("loadgen-bound", func(_ *OverviewTarget, s *Summary) reportCell {
+		if bound, why := s.LoadgenBound(); bound {
+			return reportCell{text: why, tone: repToneFail}
+		}
+		return reportCell{}
+	})
 	addRow("expectations", repVerdictsCell)
 	return t
 }

@@ -65,13 +65,35 @@ func repVerdictLine(o *Overview) string {
 	if o.Interrupted {
 		parts = append(parts, "interrupted")
 	}
+	var line string
 	switch {
 	case len(parts) > 0:
-		return repMarkFail + " " + strings.Join(parts, ", ")
+		line = repMarkFail + " " + strings.Join(parts, ", ")
 	case passed > 0:
-		return fmt.Sprintf("%s all %d expectations held", repMarkPass, passed)
+		line = fmt.Sprintf("%s all %d expectations held", repMarkPass, passed)
+	default:
+		line = "No expectations were checked."
 	}
-	return "No expectations were checked."
+	switch n := o.loadgenBound(); {
+	case n == 1:
+		line += "; 1 row is loadgen-bound (the load generator fell behind: its limit, not the target's)"
+	case n > 1:
+		line += fmt.Sprintf("; %d rows are loadgen-bound (the load generator fell behind: its limit, not the target's)", n)
+	}
+	return line
+}
+
+// loadgenBound counts the rows whose load generator set the pace.
+func (o *Overview) loadgenBound() int {
+	n := 0
+	for _, t := range o.targets() {
+		if t.Run != nil {
+			if bound, _ := t.Run.Summary.LoadgenBound(); bound {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // mdTable writes t; numeric columns (all but the first) are right-aligned

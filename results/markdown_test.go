@@ -32,7 +32,8 @@ func TestWriteMarkdownContent(t *testing.T) {
 	}
 	md := b.String()
 	cases := []struct{ name, want string }{
-		{"overall verdict", "**❌ 3 of 6 expectations failed, 2 could not run**"},
+		{"overall verdict", "**❌ 3 of 6 expectations failed, 2 could not run; 1 row is loadgen-bound (the load generator fell behind: its limit, not the target's)**"},
+		{"loadgen-bound row with its figure", "| loadgen-bound | – | – | busiest loop 96% busy &gt; 90% | – |"},
 		{"failures first", "## Failures\n\n- ❌ **proxy-cost / rtt / refproxy**: proxy.cpu\\_us\\_per\\_msg &lt; 10µs: got 15µs\n"},
 		{"failed verdict without a value", "- ❌ **balance / hold / nginx-ip-hash**: balance.max\\_mean &lt; 1.5 (one backend got every connection: 3.00)"},
 		{"row that could not run", "**idle / idle / nginx-broken**: could not be measured: nginx exited: \\[emerg\\] unknown directive (logs: idle/logs/nginx-broken.log)"},

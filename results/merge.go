@@ -215,7 +215,9 @@ func addSelf(dst, in *Self, msgs, open float64) *Self {
 	dst.CPUUserSec += in.CPUUserSec
 	dst.CPUSysSec += in.CPUSysSec
 	dst.RSSBytes += in.RSSBytes
-	dst.LoopBusy = max(dst.LoopBusy, in.LoopBusy) // the busiest loop of any worker
+	// The busiest loop of all the workers: one saturated worker is enough
+	// to hold the load back.
+	dst.LoopBusy = max(dst.LoopBusy, in.LoopBusy)
 	if in.CPUPerMsgUS > 0 {
 		msgs = (in.CPUUserSec + in.CPUSysSec) * 1e6 / in.CPUPerMsgUS
 	}

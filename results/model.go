@@ -82,8 +82,13 @@ type Summary struct {
 	Ramp *Ramp `json:"ramp,omitempty"`
 	// Self is the load generator's own resource use, so a reader can tell
 	// whether the tool, not the target, was the bottleneck.
-	Self  *Self    `json:"self,omitempty"`
-	Notes []string `json:"notes,omitempty"`
+	Self *Self `json:"self,omitempty"`
+	// ToolBound says why the run is loadgen-bound — the load generator,
+	// not the target, set its pace — with the figure, e.g. "lag p99
+	// 3.20ms > 1.00ms"; "" when it kept up. Write fills it from
+	// LoadgenBound, which readers call (it judges older summaries too).
+	ToolBound string   `json:"loadgen_bound,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
 }
 
 // Tool identifies the wsbench build that produced the run.
@@ -192,8 +197,9 @@ type Hold struct {
 	// Outcomes counts connections by how they ended: open (still open at
 	// the end), eof, reset, timeout, close_<code>.
 	Outcomes map[string]int64 `json:"outcomes"`
-	// Survival is the number of connections still open over time, one
-	// point per second and one at every change.
+	// Survival is the number of connections still open over time: a
+	// first point at t=0 with every connection that opened (each is alive
+	// until it ends), then one point per second and one at every change.
 	Survival []SurvivalPoint `json:"survival"`
 }
 

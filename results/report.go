@@ -28,10 +28,11 @@ func Report(w io.Writer, s *Summary) error {
 	reportConnections(bw, s)
 	reportTraffic(bw, s)
 	reportLatency(bw, s)
-	reportHold(bw, s.Hold)
+	reportHold(bw, s.Hold, s.Connections.Opened)
 	reportBackends(bw, s.Backends)
 	reportRamp(bw, s.Ramp)
 	reportSelf(bw, s.Self)
+	reportBound(bw, s)
 	for i, h := range s.Hellos {
 		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), clipTo(string(h), 100))
 	}
@@ -118,6 +119,13 @@ func reportSelf(w io.Writer, me *Self) {
 	fmt.Fprintln(w)
 }
 
+// reportBound warns when the load generator, not the target, set the pace.
+func reportBound(w io.Writer, s *Summary) {
+	if bound, why := s.LoadgenBound(); bound {
+		fmt.Fprintf(w, "%-12s LOADGEN-BOUND: %s; these figures are wsbench's limit, not the target's\n", "", why)
+	}
+}
+
 func reportTraffic(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "\n%-12s %26s %26s\n", "traffic", "sent", "received")
 	fmt.Fprintf(w, "%-12s %26s %26s\n", "  messages",
@@ -149,7 +157,9 @@ func reportLatency(w io.Writer, s *Summary) {
 	}
 }
 
-func reportHold(w io.Writer, h *Hold) {
+// reportHold writes the hold outcomes and survival; opened is what the
+// shares are of (a curve from an older wsbench may lack its t=0 point).
+func reportHold(w io.Writer, h *Hold, opened int64) {
 	if h == nil {
 		return
 	}
@@ -174,11 +184,11 @@ func reportHold(w io.Writer, h *Hold) {
 		total += n
 	}
 	stillOpen := h.Outcomes["open"]
-	half := fmt.Sprintf("fewer than half of the %s connections dropped (%s open at the end)", fmtCount(first.Open), fmtCount(stillOpen))
-	if 2*(total-stillOpen) >= total && first.Open > 0 {
+	half := fmt.Sprintf("fewer than half of the %s connections dropped (%s open at the end)", fmtCount(opened), fmtCount(stillOpen))
+	if 2*(total-stillOpen) >= total && opened > 0 {
 		for _, p := range h.Survival {
-			if p.Open*2 <= first.Open {
-				half = fmt.Sprintf("half of the %s connections had dropped by %s", fmtCount(first.Open), fmtSeconds(p.T))
+			if p.Open*2 <= opened {
+				half = fmt.Sprintf("half of the %s connections had dropped by %s", fmtCount(opened), fmtSeconds(p.T))
 				break
 			}
 		}

@@ -69,7 +69,7 @@ func TestReportContents(t *testing.T) {
 // A load generator closes the connections still open at the end itself;
 // that is not a drop.
 func TestReportHoldStillOpen(t *testing.T) {
-	s := &Summary{Hold: &Hold{
+	s := &Summary{Connections: Connections{Attempted: 20, Opened: 20}, Hold: &Hold{
 		Outcomes: map[string]int64{"open": 18, "eof": 2},
 		Survival: []SurvivalPoint{{0, 20}, {1, 18}, {2, 0}},
 	}}

@@ -1,10 +1,10 @@
 package results
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -20,7 +20,8 @@ const TimeseriesFile = "timeseries.csv"
 // Write creates dir (and its parents) and writes the run into it:
 // <metric>.hgrm and <metric>.hlog for every metric with data,
 // timeseries.csv, and summary.json last, so a directory with a summary.json
-// is complete.
+// is complete. Each file is written whole or not at all (WriteFile), so a
+// writer killed half-way leaves the files it finished readable.
 //
 // Write first makes the run consistent, in place, so that Read(dir) returns
 // what r holds afterwards:
@@ -32,7 +33,8 @@ const TimeseriesFile = "timeseries.csv"
 //   - metrics without any value are dropped;
 //   - interval histograms are tagged with their metric name;
 //   - Summary.Histograms is recomputed from the histograms, an empty
-//     Summary.Schema is set to Schema, and hello messages are compacted.
+//     Summary.Schema is set to Schema, hello messages are compacted, and
+//     Summary.ToolBound is set from LoadgenBound.
 func (r *Run) Write(dir string) error {
 	if err := r.normalize(); err != nil {
 		return err
@@ -40,9 +42,14 @@ func (r *Run) Write(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fileError(err)
 	}
+	// A directory written again loses its summary first: until the new
+	// one is in place it is incomplete, not a mix of two runs.
+	if err := os.Remove(filepath.Join(dir, SummaryFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fileError(err)
+	}
 	baseMs := r.baseMs()
 	for _, m := range slices.Sorted(maps.Keys(r.Histograms)) {
-		if err := writeFile(filepath.Join(dir, m+".hgrm"), func(w io.Writer) error {
+		if err := WriteFile(filepath.Join(dir, m+".hgrm"), func(w io.Writer) error {
 			return WriteHGRM(w, r.Histograms[m])
 		}); err != nil {
 			return err
@@ -51,18 +58,18 @@ func (r *Run) Write(dir string) error {
 		for i, h := range r.Intervals[m] {
 			entries[i] = hlogEntry{h: h, tag: m, startMs: h.StartTimeMs(), endMs: h.EndTimeMs()}
 		}
-		if err := writeFile(filepath.Join(dir, m+".hlog"), func(w io.Writer) error {
+		if err := WriteFile(filepath.Join(dir, m+".hlog"), func(w io.Writer) error {
 			return writeHlog(w, baseMs, entries)
 		}); err != nil {
 			return err
 		}
 	}
-	if err := writeFile(filepath.Join(dir, TimeseriesFile), func(w io.Writer) error {
+	if err := WriteFile(filepath.Join(dir, TimeseriesFile), func(w io.Writer) error {
 		return WriteTimeseries(w, r.Series)
 	}); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
+	return WriteFile(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
 		b, err := encodeSummary(&r.Summary)
 		if err == nil {
 			_, err = w.Write(b)
@@ -100,6 +107,7 @@ func (r *Run) normalize() error {
 			return fmt.Errorf("results: metric %q: %w", m, err)
 		}
 	}
+	_, r.Summary.ToolBound = r.Summary.LoadgenBound()
 	return nil
 }
 
@@ -151,25 +159,6 @@ func (r *Run) baseMs() int64 {
 		}
 	}
 	return base
-}
-
-// writeFile writes path through a temporary file and a rename, so a
-// reader never sees half a file.
-func writeFile(path string, write func(io.Writer) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf); err != nil {
-		return fmt.Errorf("results: %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		os.Remove(tmp)
-		return fileError(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fileError(err)
-	}
-	return nil
 }
 
 // fileError prefixes err, and says so plainly when the process is out of

@@ -11,37 +11,33 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// Cleanup removes the containers and networks of run runID, or of every
-// wsbench run when runID is "" — the safety net after a run that crashed
-// before its Down. It reports how many of each it removed. Images are
-// kept: they are the build cache.
+// Cleanup removes the containers and networks of run runID — every stack
+// the run brought up, as each is labelled with the plain run id — or of
+// every wsbench run when runID is "": the safety net after a run that
+// crashed before its Down. It reports how many of each it removed. Images
+// are kept: they are the build cache.
 func Cleanup(ctx context.Context, runID string) (containers, networks int, err error) {
 	cli, err := dockerClient(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer cli.Close()
-	return removeLabelled(ctx, cli, runID)
-}
-
-// removeLabelled force-removes containers, then networks, labelled with
-// run id runID ("" = any run id).
-func removeLabelled(ctx context.Context, cli client.APIClient, runID string) (int, int, error) {
-	nc, errC := removeContainers(ctx, cli, runID)
-	nn, errN := removeNetworks(ctx, cli, runID)
+	f := labelFilter(LabelRun, runID)
+	nc, errC := removeContainers(ctx, cli, f)
+	nn, errN := removeNetworks(ctx, cli, f)
 	return nc, nn, errors.Join(errC, errN)
 }
 
-func runFilter(runID string) client.Filters {
-	label := LabelRun
-	if runID != "" {
-		label += "=" + runID
+// labelFilter selects what carries label key with value v ("" = any value).
+func labelFilter(key, v string) client.Filters {
+	if v != "" {
+		key += "=" + v
 	}
-	return client.Filters{}.Add("label", label)
+	return client.Filters{}.Add("label", key)
 }
 
-func removeContainers(ctx context.Context, cli client.APIClient, runID string) (int, error) {
-	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: runFilter(runID)})
+func removeContainers(ctx context.Context, cli client.APIClient, f client.Filters) (int, error) {
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return 0, fmt.Errorf("stack: cleanup: list containers: %w", err)
 	}
@@ -64,8 +60,8 @@ func removeContainers(ctx context.Context, cli client.APIClient, runID string) (
 	return len(list.Items), errors.Join(errs...)
 }
 
-func removeNetworks(ctx context.Context, cli client.APIClient, runID string) (int, error) {
-	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: runFilter(runID)})
+func removeNetworks(ctx context.Context, cli client.APIClient, f client.Filters) (int, error) {
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return 0, fmt.Errorf("stack: cleanup: list networks: %w", err)
 	}

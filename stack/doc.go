@@ -51,12 +51,16 @@
 //
 // # Cleanup
 //
-// Every container and network is labelled wsbench.run=<run id>. Down
-// removes by label, so it also finds what a cancelled Start half-made, and
-// runs to completion even with a cancelled context (after Ctrl-C).
-// Cleanup(ctx, "") is the safety net after a crash. testcontainers'
-// reaper (Ryuk) needs an image that a registry-less engine lacks, so when
-// it is missing the stack sets TESTCONTAINERS_RYUK_DISABLED=true (read
+// Every container and network is labelled wsbench.run=<run id> and
+// wsbench.stack=<stack id> (a run's stacks share the run id). Down
+// removes by the stack label, so it also finds what a cancelled Start
+// half-made and leaves the run's other stacks alone, and it runs to
+// completion even with a cancelled context (after Ctrl-C). Cleanup(ctx,
+// runID) — or Cleanup(ctx, "") for every run — is the safety net after a
+// crash: it matches the run label, so it finds every stack of a killed
+// run without knowing their ids. testcontainers' reaper (Ryuk) needs an
+// image that a registry-less engine lacks, so when it is missing the
+// stack sets TESTCONTAINERS_RYUK_DISABLED=true (read
 // once, before the first testcontainers call) and, inside a container
 // (/.dockerenv), TESTCONTAINERS_HOST_OVERRIDE=localhost. The engine's API
 // version is negotiated: Docker 20.10 (API 1.41) works as is. Local

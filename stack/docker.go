@@ -122,7 +122,7 @@ func newDocker(ctx context.Context, spec *Spec) (*dockerBackend, error) {
 	}
 	if spec.Network == NetworkBridge {
 		b.nw, err = network.New(ctx, network.WithDriver("bridge"),
-			network.WithLabels(map[string]string{LabelRun: spec.RunID}))
+			network.WithLabels(map[string]string{LabelRun: spec.RunID, LabelStack: spec.StackID}))
 		if err != nil {
 			b.lateNet = ctx.Err() != nil // the engine may still create it
 			return b, fmt.Errorf("stack: create network: %w", err)
@@ -293,7 +293,7 @@ func (b *dockerBackend) oneShot(ctx context.Context, ref string, entrypoint, cmd
 	ctr, err := b.run(ctx, ref, "probe-nginx", []testcontainers.ContainerCustomizer{testcontainers.WithLogger(b.log),
 		testcontainers.WithName(b.containerName("probe-nginx")),
 		testcontainers.WithEntrypoint(entrypoint...), testcontainers.WithCmd(cmd...),
-		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelService: "probe-nginx", LabelRole: "probe"})})
+		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelStack: b.spec.StackID, LabelService: "probe-nginx", LabelRole: "probe"})})
 	if ctr != nil {
 		defer b.remove(context.WithoutCancel(ctx), ctr.GetContainerID())
 	}
@@ -322,7 +322,7 @@ func (b *dockerBackend) run(ctx context.Context, ref, name string, opts []testco
 }
 
 func (b *dockerBackend) containerName(name string) string {
-	return "wsbench-" + b.spec.RunID + "-" + name
+	return "wsbench-" + b.spec.StackID + "-" + name
 }
 
 // explain turns the engine's obscure refusal of a file limit into advice.
@@ -339,7 +339,7 @@ func (b *dockerBackend) containerOptions(name, role string) []testcontainers.Con
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(b.log),
 		testcontainers.WithName(b.containerName(name)),
-		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelService: name, LabelRole: role}),
+		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelStack: b.spec.StackID, LabelService: name, LabelRole: role}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
 			hc.CpusetCpus = b.spec.CPUSet[role]
 			n := int64(b.spec.FileLimit)
@@ -578,23 +578,29 @@ func (b *dockerBackend) remove(ctx context.Context, id string) {
 	_, _ = b.cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 }
 
+// stackFilter selects what this stack created, not the other stacks of
+// its run.
+func (b *dockerBackend) stackFilter() client.Filters {
+	return labelFilter(LabelStack, b.spec.StackID)
+}
+
 func (b *dockerBackend) down(ctx context.Context) error {
 	var errs []error
 	if b.cli != nil {
-		_, err := removeContainers(ctx, b.cli, b.spec.RunID)
+		_, err := removeContainers(ctx, b.cli, b.stackFilter())
 		errs = append(errs, err)
 		b.lateMu.Lock()
 		late := b.late
 		b.lateMu.Unlock()
 		if len(late) > 0 {
 			errs = append(errs, removeLate(ctx, b.cli, late, 3*time.Second))
-			_, err = removeContainers(ctx, b.cli, b.spec.RunID)
+			_, err = removeContainers(ctx, b.cli, b.stackFilter())
 			errs = append(errs, err)
 		}
-		_, err = removeNetworks(ctx, b.cli, b.spec.RunID)
+		_, err = removeNetworks(ctx, b.cli, b.stackFilter())
 		for deadline := time.Now().Add(3 * time.Second); b.lateNet && err == nil && time.Now().Before(deadline); {
 			var n int
-			if n, err = removeNetworks(ctx, b.cli, b.spec.RunID); n > 0 {
+			if n, err = removeNetworks(ctx, b.cli, b.stackFilter()); n > 0 {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)

@@ -455,3 +455,53 @@ func TestNoDocker(t *testing.T) {
 		t.Fatalf("Up without docker = %v; want ErrNoDocker mentioning --runtime local", err)
 	}
 }
+
+// TestDockerCleanupRun: the stacks of one run share its run id, so
+// Cleanup(run id) removes every one of them after a run that died before
+// its Downs, whatever their stack ids; Down removes its own stack only;
+// another run's stack is left alone.
+func TestDockerCleanupRun(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	bin := fakeBinary(t)
+	runID, otherID := NewRunID(), NewRunID()
+	up := func(spec Spec) *Stack {
+		t.Helper()
+		spec.Binary, spec.Log = bin, testLog{t}
+		s, err := Up(ctx, spec)
+		t.Cleanup(func() { _ = s.Down(ctx) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Start(ctx, Service{Name: "echo", Port: 9000, Args: []string{"serve", "--listen", s.Bind("echo", 9000)}}); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// As `wsbench run` brings them up: one stack per scenario and group.
+	first := up(Spec{RunID: runID, StackID: runID + "-1-1"})
+	up(Spec{RunID: runID, StackID: runID + "-2-1"})
+	up(Spec{RunID: runID, StackID: runID + "-2-2"})
+	other := up(Spec{RunID: otherID})
+
+	if err := first.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := leftovers(t, runID)
+	if strings.Contains(got, runID+"-1-1") || !strings.Contains(got, runID+"-2-1") || !strings.Contains(got, runID+"-2-2") {
+		t.Fatalf("after one stack's Down, docker lists:\n%s\nwant that stack gone and the run's two others kept", got)
+	}
+	containers, networks, err := Cleanup(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if containers != 2 || networks != 2 {
+		t.Errorf("Cleanup(%s) removed %d containers and %d networks, want 2 and 2", runID, containers, networks)
+	}
+	if got := leftovers(t, runID); got != "" {
+		t.Errorf("after Cleanup(%s), docker still lists:\n%s", runID, got)
+	}
+	if got := leftovers(t, other.RunID()); !strings.Contains(got, "wsbench-"+otherID+"-echo") {
+		t.Errorf("Cleanup(%s) removed another run's stack: docker lists %q for %s", runID, got, otherID)
+	}
+}

@@ -40,7 +40,7 @@ type process struct {
 func newLocal(_ context.Context, spec *Spec) (*localBackend, error) {
 	b := &localBackend{spec: spec, imgs: map[string]Image{}, dir: spec.WorkDir}
 	if b.dir == "" {
-		dir, err := os.MkdirTemp("", "wsbench-local-"+spec.RunID+"-")
+		dir, err := os.MkdirTemp("", "wsbench-local-"+spec.StackID+"-")
 		if err != nil {
 			return nil, fmt.Errorf("stack: work dir: %w", err)
 		}

@@ -33,7 +33,8 @@ const (
 // Labels put on every container and network the stack creates, so that
 // Down and Cleanup find them even when no handle survived.
 const (
-	LabelRun     = "wsbench.run"     // the run id
+	LabelRun     = "wsbench.run"     // the run id (Spec.RunID), shared by all stacks of a run
+	LabelStack   = "wsbench.stack"   // this stack's id (Spec.StackID): Down removes by it
 	LabelService = "wsbench.service" // the service name
 	LabelRole    = "wsbench.role"    // the service role
 )
@@ -47,9 +48,14 @@ const DefaultFileLimit = 20000
 // the wsbench binary built from the module that contains the working
 // directory, nginx built from the host's nginx.
 type Spec struct {
-	RunID   string // labels everything; "" = generated
+	RunID   string // labels everything (wsbench.run), so Cleanup finds a run's stacks; "" = generated
 	Runtime string // RuntimeDocker ("" too) or RuntimeLocal
 	Network string // NetworkBridge or NetworkHost (docker runtime only)
+	// StackID names this stack's containers and labels everything it
+	// creates (wsbench.stack), for Down; a run that brings up several
+	// stacks gives each its own, e.g. <run id>-<scenario>-<group>.
+	// "" = RunID.
+	StackID string
 	// CPUSet pins a role's containers or processes to CPUs, e.g.
 	// {"nginx": "1", "loadgen": "0"}; syntax as in taskset -c / docker --cpuset-cpus.
 	CPUSet map[string]string
@@ -159,6 +165,12 @@ func (s *Spec) normalize() error {
 	}
 	if !runIDRE.MatchString(s.RunID) {
 		return fmt.Errorf("stack: run id %q: want letters, digits, '.', '_' or '-' (at most 64)", s.RunID)
+	}
+	if s.StackID == "" {
+		s.StackID = s.RunID
+	}
+	if !runIDRE.MatchString(s.StackID) {
+		return fmt.Errorf("stack: stack id %q: want letters, digits, '.', '_' or '-' (at most 64)", s.StackID)
 	}
 	switch s.Runtime {
 	case "":

@@ -102,7 +102,7 @@ func Up(ctx context.Context, spec Spec) (*Stack, error) {
 	}
 	s := &Stack{spec: spec, handles: map[string]*Handle{}, ips: map[string]netip.Addr{}}
 	h := fnv.New32a()
-	h.Write([]byte(spec.RunID))
+	h.Write([]byte(spec.StackID))
 	sum := h.Sum32()
 	// Services live in a /24 of their own, far from 127.0.0.x where load
 	// generators pick source addresses, and different for concurrent runs.
@@ -132,7 +132,8 @@ func Up(ctx context.Context, spec Spec) (*Stack, error) {
 	return s, nil
 }
 
-// RunID is the id every container and network of this stack is labelled with.
+// RunID is the run id every container and network of this stack is
+// labelled with (wsbench.run).
 func (s *Stack) RunID() string { return s.spec.RunID }
 
 // Spec returns the normalized spec (defaults filled in).

@@ -18,8 +18,9 @@ func init() {
 		example: `  # Everything any wsbench run left behind (containers and networks labelled wsbench.run):
   wsbench cleanup
 
-  # Only one run's:
-  wsbench cleanup --run 20261122-201500-ab12
+  # Only one run's (every stack it brought up: each is labelled wsbench.run=<run id>,
+  # its own stack wsbench.stack=<run id>-<scenario>-<group>), e.g. after it was killed:
+  wsbench cleanup --run 20261122T201500Z-ab12cd
 
   # Also the images wsbench built (they are rebuilt, or found again, on the next run):
   wsbench cleanup --images`,

@@ -15,7 +15,8 @@ func init() {
 		summary: "Compare two result sets and fail on significant regressions (the CI gate)",
 		order:   60,
 		usage:   "[--format text|markdown|json] [--policy FILE] [--max METRIC=+N%]… [--min METRIC=-N%]… BASELINE CURRENT",
-		example: `  # The gate with the default policy: exit 0 pass, 1 regression, 2 incomparable.
+		example: `  # The gate with the default policy: exit 0 pass, 1 regression, 2 incomparable
+  # or loadgen-bound (the load generator fell behind: nothing to judge the code by).
   wsbench compare runs/base runs/head
 
   # A pull-request comment (Markdown with a collapsed details table):
@@ -94,8 +95,13 @@ func runCompare(e *env, basePath, curPath string, policy compare.Policy, format 
 	if err := rep.Write(e.stdout, format); err != nil {
 		return err
 	}
-	if !rep.Passed {
+	switch {
+	case rep.Regressions > 0:
 		return exitError{exitFailure, fmt.Errorf("%d of %d gated metrics regressed", rep.Regressions, rep.Gated())}
+	case rep.LoadgenBound > 0:
+		// Nothing regressed, but the gate could not judge everything:
+		// neither a pass nor a failure of the code.
+		return exitError{exitUsage, fmt.Errorf("%d of %d gated metrics not judged: loadgen-bound (the load generator fell behind; see each row's note); rerun on a quieter machine, with fewer connections per load generator or more --loadgen-workers", rep.LoadgenBound, rep.Gated())}
 	}
 	return nil
 }

@@ -21,6 +21,12 @@ import (
 // latencies each, spread evenly ±20 % around median µs, at the given rate
 // parameter.
 func writeGateRun(t *testing.T, dir string, median float64, rate string) {
+	writeGateRunBusy(t, dir, median, rate, 0)
+}
+
+// writeGateRunBusy is writeGateRun with the load generator's busiest loop
+// working that share of the load phase (above 0.9: loadgen-bound).
+func writeGateRunBusy(t *testing.T, dir string, median float64, rate string, loopBusy float64) {
 	t.Helper()
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var ivs []*hdrhistogram.PackedHistogram
@@ -48,6 +54,9 @@ func writeGateRun(t *testing.T, dir string, median float64, rate string) {
 		Intervals: map[string][]*hdrhistogram.PackedHistogram{results.MetricRTT: ivs},
 		Series:    series,
 	}
+	if loopBusy > 0 {
+		run.Summary.Self = &results.Self{LoopBusy: loopBusy}
+	}
 	if err := run.Write(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +75,15 @@ func TestCompareCommand(t *testing.T) {
 	writeGateRun(t, same, 404, "200")
 	writeGateRun(t, slow, 600, "200")
 	writeGateRun(t, other, 400, "500")
+	busy, busySlow := filepath.Join(root, "busy"), filepath.Join(root, "busy-slow")
+	writeGateRunBusy(t, busy, 404, "200", 0.97)
+	writeGateRunBusy(t, busySlow, 600, "200", 0.97)
+	// Two results a side: a slows down, b's current is loadgen-bound.
+	treeBase, treeMixed := filepath.Join(root, "tree-base"), filepath.Join(root, "tree-mixed")
+	writeGateRun(t, filepath.Join(treeBase, "a"), 400, "200")
+	writeGateRun(t, filepath.Join(treeBase, "b"), 400, "200")
+	writeGateRun(t, filepath.Join(treeMixed, "a"), 600, "200")
+	writeGateRunBusy(t, filepath.Join(treeMixed, "b"), 404, "200", 0.97)
 	policy := filepath.Join(root, "gate.yaml")
 	os.WriteFile(policy, []byte("max:\n  rtt.p50: +60%\n"), 0o644)
 	badPolicy := filepath.Join(root, "bad.yaml")
@@ -87,6 +105,12 @@ func TestCompareCommand(t *testing.T) {
 		{"looser limit", []string{"--max", "rtt.p50=+60%", "--max", "rtt.p99=+60%", base, slow}, exitOK, "PASS", "", false},
 		{"policy file", []string{"--policy", policy, base, slow}, exitOK, "PASS: no regression in 1 gated metric", "", false},
 		{"policy file and flag", []string{"--policy", policy, "--max", "rtt.p99=+10%", base, slow}, exitFailure, "FAIL: 1 regression", "", false},
+		{"loadgen-bound, nothing else", []string{base, busy}, exitUsage, "LOADGEN-BOUND: no regression in 4 gated metrics over 1 result; 3 not judged",
+			"3 of 4 gated metrics not judged: loadgen-bound", false},
+		{"loadgen-bound hides a slowdown", []string{base, busySlow}, exitUsage, "not judged (the figures alone say regression)", "not judged: loadgen-bound", false},
+		{"regression elsewhere wins", []string{treeBase, treeMixed}, exitFailure,
+			"FAIL: 2 regressions in 8 gated metrics over 2 results; 3 not judged", "2 of 8 gated metrics regressed", false},
+		{"loadgen-bound markdown", []string{"--format", "markdown", base, busy}, exitUsage, "### ⚠️ wsbench: no regression", "", false},
 		{"different load", []string{base, other}, exitUsage, "", `load parameter "rate" differs: baseline "200", current "500"`, true},
 		{"missing baseline", []string{filepath.Join(root, "nope"), slow}, exitUsage, "", "baseline: compare: " + filepath.Join(root, "nope") + " does not exist", true},
 		{"missing current", []string{base, filepath.Join(root, "nope")}, exitUsage, "", "current: compare:", true},

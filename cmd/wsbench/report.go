@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -139,20 +138,10 @@ func writeReports(e *env, args []string, md, html bool) error {
 	return nil
 }
 
-// writeReportFile writes through a temporary file and a rename, so a
+// writeReportFile writes whole or not at all (results.WriteFile), so a
 // browser reloading the report never shows half of it.
 func writeReportFile(path string, o *results.Overview, write func(io.Writer, *results.Overview) error) error {
-	var buf bytes.Buffer
-	if err := write(&buf, o); err != nil {
-		return fmt.Errorf("report: %s: %w", path, err)
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := results.WriteFile(path, func(w io.Writer) error { return write(w, o) }); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

@@ -168,11 +168,11 @@ func TestReportCommandFileErrors(t *testing.T) {
 		// even for root.
 		os.MkdirAll(filepath.Join(root, "report.html", "x"), 0o755)
 		code, _, errs := runCLI("report", root)
-		if code != 1 || !strings.Contains(errs, "report: rename") || !strings.Contains(errs, "report.html") {
+		if code != 1 || !strings.Contains(errs, "report: results: rename") || !strings.Contains(errs, "report.html") {
 			t.Errorf("exit %d, stderr %q; want exit 1 naming report.html", code, errs)
 		}
-		if _, err := os.Stat(filepath.Join(root, "report.html.tmp")); err == nil {
-			t.Errorf("left report.html.tmp behind")
+		if tmp, _ := filepath.Glob(filepath.Join(root, ".report.html.*")); len(tmp) > 0 {
+			t.Errorf("left %v behind", tmp)
 		}
 	})
 	t.Run("bad run.json", func(t *testing.T) {

@@ -185,6 +185,11 @@ func runScenarios(ctx context.Context, o harness.Options, e *env) error {
 	if err != nil {
 		return err
 	}
+	return runVerdict(out, o.Dir, e)
+}
+
+// runVerdict prints the run's last line and returns its exit status.
+func runVerdict(out *harness.Outcome, dir string, e *env) error {
 	rows, failed, broken := 0, 0, 0
 	for _, s := range out.Scenarios {
 		if s.Err != "" {
@@ -199,16 +204,19 @@ func runScenarios(ctx context.Context, o harness.Options, e *env) error {
 	}
 	switch {
 	case out.Interrupted:
-		fmt.Fprintf(e.stdout, "interrupted: %d rows measured; partial results in %s\n", rows, o.Dir)
+		// Rows that were planned but never ran are listed too: count only
+		// those with a measurement.
+		measured, _ := out.Measured()
+		fmt.Fprintf(e.stdout, "interrupted: %d of %d rows measured; partial results in %s\n", measured, rows, dir)
 		return exitError{code: 130, err: fmt.Errorf("interrupted")}
 	case !out.Passed():
 		fmt.Fprintf(e.stdout, "FAIL: %d of %d rows broke an expectation or could not be measured", failed, rows)
 		if broken > 0 {
 			fmt.Fprintf(e.stdout, ", and %d scenarios could not run", broken)
 		}
-		fmt.Fprintf(e.stdout, "; results in %s\n", o.Dir)
+		fmt.Fprintf(e.stdout, "; results in %s\n", dir)
 		return exitError{code: exitFailure}
 	}
-	fmt.Fprintf(e.stdout, "PASS: %d rows, every expectation held; results in %s\n", rows, o.Dir)
+	fmt.Fprintf(e.stdout, "PASS: %d rows, every expectation held; results in %s\n", rows, dir)
 	return nil
 }
