@@ -1,6 +1,7 @@
 package sysio
 
 import (
+	"encoding/binary"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -80,6 +81,29 @@ func EpollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 		case unix.EINTR:
 		default:
 			return -1, errnoErr(e)
+		}
+	}
+}
+
+// counterRead and counterWrite move the 8-byte counter of an eventfd or a
+// timerfd, raw like Recv and Send: the descriptors are non-blocking.
+func counterRead(fd int) {
+	var buf [8]byte
+	for {
+		_, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 8)
+		if e != unix.EINTR {
+			return // EAGAIN: nothing to read
+		}
+	}
+}
+
+func counterWrite(fd int, v uint64) {
+	var buf [8]byte
+	binary.NativeEndian.PutUint64(buf[:], v)
+	for {
+		_, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 8)
+		if e != unix.EINTR {
+			return // EAGAIN: the counter is saturated, which wakes as well
 		}
 	}
 }

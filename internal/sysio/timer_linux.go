@@ -2,6 +2,7 @@ package sysio
 
 import (
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -38,25 +39,25 @@ func (t Timer) Arm(d time.Duration) error { return arm(t.fd, max(d, 1)) }
 // Stop disarms the timer.
 func (t Timer) Stop() error { return arm(t.fd, 0) }
 
-// arm sets fd to expire once after d; d = 0 disarms it.
+// arm sets fd to expire once after d; d = 0 disarms it. The call never
+// blocks, so it is made raw, like Recv: an --inject-delay relay arms a
+// timer for every chunk.
 func arm(fd int, d time.Duration) error {
 	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(int64(d))}
 	for {
-		if err := unix.TimerfdSettime(fd, 0, &spec, nil); err != unix.EINTR {
-			return err
+		_, _, e := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(fd), 0, uintptr(unsafe.Pointer(&spec)), 0, 0, 0)
+		switch e {
+		case 0:
+			return nil
+		case unix.EINTR:
+		default:
+			return e
 		}
 	}
 }
 
 // Clear consumes an expiry, so the descriptor is no longer readable.
-func (t Timer) Clear() {
-	var buf [8]byte
-	for {
-		if _, err := unix.Read(t.fd, buf[:]); err != unix.EINTR {
-			return
-		}
-	}
-}
+func (t Timer) Clear() { counterRead(t.fd) }
 
 // Close closes the descriptor.
 func (t Timer) Close() error { return unix.Close(t.fd) }

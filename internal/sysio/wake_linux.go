@@ -1,10 +1,6 @@
 package sysio
 
-import (
-	"encoding/binary"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Waker wakes an event loop from other goroutines: an eventfd in the
 // loop's epoll set, readable from a Wake until the loop's Clear. Wakes
@@ -24,27 +20,11 @@ func NewWaker() (Waker, error) {
 func (w Waker) Fd() int { return w.fd }
 
 // Wake makes the descriptor readable. Safe from any goroutine.
-func (w Waker) Wake() {
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	for {
-		// EAGAIN only if the counter is saturated: the loop is awake already.
-		if _, err := unix.Write(w.fd, one[:]); err != unix.EINTR {
-			return
-		}
-	}
-}
+func (w Waker) Wake() { counterWrite(w.fd, 1) }
 
 // Clear consumes the wakes so far; the loop calls it when the descriptor
 // was reported readable, before it looks at what it was woken for.
-func (w Waker) Clear() {
-	var buf [8]byte
-	for {
-		if _, err := unix.Read(w.fd, buf[:]); err != unix.EINTR {
-			return
-		}
-	}
-}
+func (w Waker) Clear() { counterRead(w.fd) }
 
 // Close closes the descriptor.
 func (w Waker) Close() error { return unix.Close(w.fd) }
