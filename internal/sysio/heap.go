@@ -13,12 +13,14 @@ type Due struct {
 func (d *Due) Queued() bool { return d.pos != 0 }
 
 // TimerHeap is a binary min-heap of values by their Due.At, for a loop
-// that sleeps until its earliest deadline. Each entry carries a pointer to
-// its Due beside the value, so the comparisons read At without a call
-// through the type parameter. One goroutine owns it.
+// that sleeps until its earliest deadline. Each entry keeps a copy of At,
+// which the comparisons read from the heap's own array rather than from
+// every value in turn, and a pointer to the Due, whose position it keeps
+// up to date. One goroutine owns it.
 type TimerHeap[T any] struct{ items []heapItem[T] }
 
 type heapItem[T any] struct {
+	at  int64 // due.At when it was Set
 	due *Due
 	v   T
 }
@@ -39,12 +41,14 @@ func (h *TimerHeap[T]) Peek() (v T, ok bool) {
 // its At changed). d must be v's own Due.
 func (h *TimerHeap[T]) Set(v T, d *Due) {
 	if d.pos == 0 {
-		h.items = append(h.items, heapItem[T]{d, v})
+		h.items = append(h.items, heapItem[T]{d.At, d, v})
 		d.pos = int32(len(h.items))
 		h.up(len(h.items) - 1)
 		return
 	}
-	if i := int(d.pos) - 1; !h.down(i) {
+	i := int(d.pos) - 1
+	h.items[i].at = d.At
+	if !h.down(i) {
 		h.up(i)
 	}
 }
@@ -75,7 +79,7 @@ func (h *TimerHeap[T]) swap(i, j int) {
 func (h *TimerHeap[T]) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if h.items[p].due.At <= h.items[i].due.At {
+		if h.items[p].at <= h.items[i].at {
 			return
 		}
 		h.swap(i, p)
@@ -92,10 +96,10 @@ func (h *TimerHeap[T]) down(i int) bool {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && h.items[r].due.At < h.items[l].due.At {
+		if r := l + 1; r < n && h.items[r].at < h.items[l].at {
 			m = r
 		}
-		if h.items[i].due.At <= h.items[m].due.At {
+		if h.items[i].at <= h.items[m].at {
 			break
 		}
 		h.swap(i, m)
