@@ -2,6 +2,7 @@ package sysio
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -18,7 +19,7 @@ type session struct {
 // does.
 func BenchmarkTimerHeap(b *testing.B) {
 	for _, n := range []int{100, 10_000} {
-		b.Run(sizeName(n), func(b *testing.B) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			var h TimerHeap[*session]
 			r := rand.New(rand.NewPCG(1, 2))
 			vs := make([]session, n)
@@ -36,11 +37,4 @@ func BenchmarkTimerHeap(b *testing.B) {
 			}
 		})
 	}
-}
-
-func sizeName(n int) string {
-	if n >= 1000 {
-		return string(rune('0'+n/10_000)) + "0k"
-	}
-	return "100"
 }
