@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/testwait"
 )
 
 // BenchmarkEcho measures the server's echo path over a real loopback TCP
@@ -149,7 +150,7 @@ func TestIdleConnsHoldNoBuffers(t *testing.T) {
 			t.Fatalf("echo of %d bytes came back with %d", size, len(p))
 		}
 	}
-	waitFor(t, "every buffer given back", func() bool { return srv.Stats().Buffers == 0 })
+	testwait.For(t, "every buffer given back", func() bool { return srv.Stats().Buffers == 0 })
 	if st := srv.Stats(); st.Open != 50 {
 		t.Errorf("Open = %d, want 50", st.Open)
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // lingerTimeout bounds how long a closing connection waits for the peer's
@@ -42,13 +43,13 @@ type conn struct {
 	readErr error
 
 	// Reply batch, owned by the connection's goroutine.
-	wbuf      *buffer   // borrowed for one batch
-	werr      error     // first write error of the batch
-	failed    bool      // a protocol violation: closing with its code
-	replyAt   time.Time // ?delay: replies of this batch leave no earlier
-	wait      waiter    // ?delay: holds the replies until replyAt
-	in, inB   uint64    // data messages and payload bytes read in this batch
-	out, outB uint64    // replies appended since the last write
+	wbuf      *buffer      // borrowed for one batch
+	werr      error        // first write error of the batch
+	failed    bool         // a protocol violation: closing with its code
+	replyAt   time.Time    // ?delay: replies of this batch leave no earlier
+	wait      sysio.Waiter // ?delay: holds the replies until replyAt, on a timerfd (Go timers wake up to 1 ms late)
+	in, inB   uint64       // data messages and payload bytes read in this batch
+	out, outB uint64       // replies appended since the last write
 
 	mu         sync.Mutex // guards writes to nc and the fields below
 	closeSent  bool
@@ -163,10 +164,8 @@ func (c *conn) rawRead(fd uintptr) bool {
 		c.rbuf = c.borrow(minBuffer)
 	}
 	for {
-		n, err := unix.Read(int(fd), c.rbuf.b[c.w:])
+		n, err := sysio.Recv(int(fd), c.rbuf.b[c.w:])
 		switch {
-		case err == unix.EINTR:
-			continue
 		case err == unix.EAGAIN:
 			if c.r == c.w {
 				c.releaseRead()
@@ -320,7 +319,7 @@ func (c *conn) flush(o []byte, hasClose bool) {
 	}
 	if !c.replyAt.IsZero() {
 		if d := time.Until(c.replyAt); d > 0 {
-			c.wait.sleep(d)
+			c.wait.Sleep(d)
 		}
 	}
 	err := c.write(o, hasClose)
@@ -435,5 +434,5 @@ func (c *conn) finish() {
 	if c.rbuf != nil {
 		c.releaseRead()
 	}
-	c.wait.close()
+	c.wait.Close()
 }

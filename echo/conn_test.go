@@ -14,18 +14,8 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/testwait"
 )
-
-// waitFor polls cond for up to 5 s: for effects that land after the frame a
-// test reads (counters, handler exit).
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
 
 func TestEcho(t *testing.T) {
 	_, addr := startServer(t, Config{})
@@ -95,7 +85,7 @@ func TestEchoPipelined(t *testing.T) {
 			t.Fatalf("reply %d = %v, out of order", i, p)
 		}
 	}
-	waitFor(t, "message counters", func() bool {
+	testwait.For(t, "message counters", func() bool {
 		st := srv.Stats()
 		return st.MessagesIn == n && st.MessagesOut == n && st.BytesIn == 2*n && st.BytesOut == 2*n
 	})
@@ -183,7 +173,7 @@ func TestPush(t *testing.T) {
 	}
 	// Data the client sends on /push is read, not echoed.
 	c.send(ws.OpBinary, []byte("ignored"))
-	waitFor(t, "the client's message counted", func() bool { return srv.Stats().MessagesIn == 1 })
+	testwait.For(t, "the client's message counted", func() bool { return srv.Stats().MessagesIn == 1 })
 	c.write(frame.AppendClose(nil, 1000, "", &testMask))
 	if code, _ := c.expectClose(); code != 1000 {
 		t.Errorf("close code %d, want 1000", code)
@@ -200,7 +190,7 @@ func TestSink(t *testing.T) {
 	if h, p := c.next(); h.OpCode != ws.OpPong || string(p) != "still here" {
 		t.Errorf("got %v %q, want only the pong: sink must not echo", h.OpCode, p)
 	}
-	waitFor(t, "sink counters", func() bool {
+	testwait.For(t, "sink counters", func() bool {
 		st := srv.Stats()
 		return st.MessagesIn == 5 && st.BytesIn == 35 && st.MessagesOut == 0
 	})
@@ -308,7 +298,7 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 	for range 3 {
 		clients = append(clients, dial(t, addr, "/echo"))
 	}
-	waitFor(t, "3 open connections", func() bool { return srv.Stats().Open == 3 })
+	testwait.For(t, "3 open connections", func() bool { return srv.Stats().Open == 3 })
 	var wg sync.WaitGroup
 	for _, c := range clients {
 		wg.Go(func() {
@@ -369,7 +359,7 @@ func TestShutdownForcesAfterDrain(t *testing.T) {
 			go srv.Serve(ln)
 			c := dial(t, ln.Addr().String(), "/echo")
 			half := rawConnectOnly(t, ln.Addr().String()) // still in its handshake
-			waitFor(t, "the connection open", func() bool { return srv.Stats().Open == 1 })
+			testwait.For(t, "the connection open", func() bool { return srv.Stats().Open == 1 })
 			ctx, cancel := context.WithTimeout(context.Background(), tt.ctx)
 			defer cancel()
 			start := time.Now()

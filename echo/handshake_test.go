@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/internal/testwait"
 )
 
 func TestHandshakeStatus(t *testing.T) {
@@ -188,7 +190,7 @@ func TestHandshakeTimeout(t *testing.T) {
 	if took < 200*time.Millisecond || took > 5*time.Second {
 		t.Errorf("closed after %v, want about the 300ms handshake timeout", took)
 	}
-	waitFor(t, "an aborted handshake in Stats", func() bool { return srv.Stats().Aborted == 1 })
+	testwait.For(t, "an aborted handshake in Stats", func() bool { return srv.Stats().Aborted == 1 })
 }
 
 func TestHello(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // BackendHeader is the response header of every 101 that names the backend,
@@ -190,30 +192,15 @@ func retryable(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// IsFDLimit reports whether err means the process or the system is out of
-// file descriptors (EMFILE, ENFILE).
-func IsFDLimit(err error) bool {
-	return errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE)
-}
-
-// FDLimit returns the process's soft limit on open files, or 0 if unknown.
-func FDLimit() uint64 {
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) != nil {
-		return 0
-	}
-	return rl.Cur
-}
-
 func (s *Server) logAcceptError(err error, backoff time.Duration) {
 	now := time.Now().UnixNano()
 	last := s.st.lastFDLog.Load()
 	if now-last < int64(time.Second) || !s.st.lastFDLog.CompareAndSwap(last, now) {
 		return
 	}
-	if IsFDLimit(err) {
-		s.log.Error(fmt.Sprintf("echo: too many open files (limit %d): %v; backing off %s (close connections or raise ulimit -n)",
-			FDLimit(), err, backoff), "open", s.st.open.Load())
+	if sysio.IsFileLimit(err) {
+		s.log.Error(fmt.Sprintf("echo: %v; backing off %s (close connections or raise ulimit -n)",
+			sysio.LimitErr(err), backoff), "open", s.st.open.Load())
 		return
 	}
 	s.log.Error(fmt.Sprintf("echo: accept: %v; retrying in %s", err, backoff))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/wsbench/wsbench/internal/testwait"
 )
 
 // timerFDs counts this process's open timerfds.
@@ -48,7 +50,7 @@ func TestDelayTimerLifetime(t *testing.T) {
 	for _, c := range append(delayed, plain) {
 		c.nc.Close()
 	}
-	waitFor(t, "every connection closed", func() bool { return srv.Stats().Open == 0 })
+	testwait.For(t, "every connection closed", func() bool { return srv.Stats().Open == 0 })
 	if got := timerFDs(t) - base; got != 0 {
 		t.Errorf("%d timerfds left open after the connections closed, want 0", got)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // transport is the I/O an engine gives the shared connection logic.
@@ -29,7 +30,7 @@ type transport interface {
 type core struct {
 	io       transport
 	all      []*session
-	timers   timerHeap
+	timers   sysio.TimerHeap[*session]
 	d        *driver
 	rec      *recorder
 	clk      clock
@@ -84,8 +85,8 @@ func (c *core) recorder() *recorder { return c.rec }
 // the current second (to hand its interval over) or the phase deadline.
 func (c *core) timeout(now int64) int64 {
 	next := c.rec.next
-	if s := c.timers.peek(); s != nil && s.due+c.slack < next {
-		next = s.due + c.slack
+	if s, ok := c.timers.Peek(); ok && s.due.At+c.slack < next {
+		next = s.due.At + c.slack
 	}
 	if c.deadline > 0 && c.deadline < next {
 		next = c.deadline
@@ -115,7 +116,7 @@ func (c *core) handle(m loopMsg, now int64, add func(loopMsg) *session) {
 		for _, s := range c.all {
 			if !s.closed {
 				c.d.rampTo(s)
-				c.timers.set(s)
+				c.schedule(s)
 			}
 		}
 	}
@@ -151,7 +152,7 @@ func (c *core) recordDial(d dialed) bool {
 }
 
 func (c *core) adopted(s *session, d dialed, now int64) {
-	s.heapIdx, s.openedAt, s.slot = -1, now, -1
+	s.openedAt, s.slot = now, -1
 	if d.reconnect {
 		s.slot, s.k = d.slot, d.k
 	}
@@ -184,7 +185,7 @@ func (c *core) startSession(s *session, now int64) {
 		c.slotNext++
 	}
 	c.d.begin(s, now)
-	c.timers.set(s)
+	c.schedule(s)
 	c.flush(s, now)
 }
 
@@ -218,7 +219,7 @@ func (c *core) consume(s *session, data []byte, now int64) {
 		}
 		if msg.Op != 0 {
 			c.d.message(s, msg, now)
-			c.timers.set(s)
+			c.schedule(s)
 		}
 	}
 	if !s.closed {
@@ -292,15 +293,25 @@ func (c *core) writable(s *session, now int64) {
 	c.flush(s, now)
 }
 
+// schedule puts s in the timer heap at s.due.At, or takes it out when that
+// is 0 (no timer).
+func (c *core) schedule(s *session) {
+	if s.due.At == 0 {
+		c.timers.Remove(&s.due)
+		return
+	}
+	c.timers.Set(s, &s.due)
+}
+
 func (c *core) runTimers(now int64) {
 	for {
-		s := c.timers.peek()
-		if s == nil || s.due > now {
+		s, ok := c.timers.Peek()
+		if !ok || s.due.At > now {
 			return
 		}
-		c.timers.remove(s)
+		c.timers.Remove(&s.due)
 		c.d.timer(s, now)
-		c.timers.set(s)
+		c.schedule(s)
 		c.flush(s, now)
 	}
 }
@@ -317,9 +328,7 @@ func (c *core) end(s *session, now int64, outcome string) {
 		outcome = "open"
 	}
 	s.closed = true
-	if s.heapIdx >= 0 {
-		c.timers.remove(s)
-	}
+	c.timers.Remove(&s.due)
 	c.io.release(s)
 	s.in, s.out = nil, nil
 	c.open--
@@ -361,8 +370,8 @@ func (c *core) sendCloses(now int64) {
 			continue
 		}
 		s.closing = true
-		s.due = 0
-		c.timers.set(s)
+		s.due.At = 0
+		c.schedule(s)
 		s.out = frame.AppendClose(s.out, ws.StatusNormalClosure, "", ptr(c.d.mask()))
 		c.flush(s, now)
 	}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // dialed is the outcome of one connection attempt, handed to the event
@@ -311,7 +312,7 @@ func classify(err error) string {
 		return "refused"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
 		return "reset"
-	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+	case sysio.IsFileLimit(err):
 		return "emfile"
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
 		return "no_ports"

@@ -4,12 +4,11 @@ package loadgen
 
 import (
 	"fmt"
-	"net"
 	"runtime"
-	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 const readBufSize = 64 << 10
@@ -21,7 +20,7 @@ const readBufSize = 64 << 10
 type epollLoop struct {
 	core
 	epfd   int
-	efd    int // eventfd: wakes the loop when inbox has messages
+	waker  sysio.Waker // wakes the loop when inbox has messages
 	inbox  chan loopMsg
 	buf    []byte
 	events []unix.EpollEvent
@@ -37,19 +36,19 @@ func newEpollLoop(d *driver, clk clock, drain, slack int64, noRead bool) (*epoll
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: epoll: %w", err)
 	}
-	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	waker, err := sysio.NewWaker()
 	if err != nil {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("loadgen: eventfd: %w", err)
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(efd)}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, efd, &ev); err != nil {
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(waker.Fd())}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, waker.Fd(), &ev); err != nil {
 		unix.Close(epfd)
-		unix.Close(efd)
+		waker.Close()
 		return nil, fmt.Errorf("loadgen: epoll add eventfd: %w", err)
 	}
 	l := &epollLoop{
-		epfd: epfd, efd: efd,
+		epfd: epfd, waker: waker,
 		inbox:  make(chan loopMsg, 1024),
 		buf:    make([]byte, readBufSize),
 		events: make([]unix.EpollEvent, 256),
@@ -74,8 +73,7 @@ func (l *epollLoop) send(m loopMsg) {
 		}
 		return
 	}
-	one := [8]byte{1}
-	_, _ = unix.Write(l.efd, one[:]) // EAGAIN only if the counter is saturated: already awake
+	l.waker.Wake()
 }
 
 func (l *epollLoop) finished() <-chan struct{} { return l.done }
@@ -89,10 +87,10 @@ func (l *epollLoop) run() {
 	_ = unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
 	defer close(l.done)
 	defer unix.Close(l.epfd)
-	defer unix.Close(l.efd)
+	defer l.waker.Close()
 	for l.phase != phaseDone {
 		now := l.clk.now()
-		n, err := epollWait(l.epfd, l.events, l.timeout(now))
+		n, err := sysio.EpollWait(l.epfd, l.events, l.timeout(now))
 		if err != nil {
 			l.rec.failures["loop_error"]++
 			l.closeAll(l.clk.now())
@@ -117,9 +115,8 @@ func (l *epollLoop) run() {
 }
 
 func (l *epollLoop) event(ev unix.EpollEvent, now int64) {
-	if int(ev.Fd) == l.efd {
-		var b [8]byte
-		_, _ = unix.Read(l.efd, b[:])
+	if int(ev.Fd) == l.waker.Fd() {
+		l.waker.Clear()
 		l.drainInbox(now)
 		return
 	}
@@ -183,14 +180,14 @@ func (l *epollLoop) register(m loopMsg) *session {
 // be more, so it reads again rather than wait for another epoll round.
 func (l *epollLoop) readable(s *session, now int64) {
 	for !s.closed {
-		n, err := readFD(int(s.fd), l.buf)
+		n, err := sysio.Recv(int(s.fd), l.buf)
 		switch {
 		case n > 0:
 			l.received(s, l.buf[:n], now)
 			if n < len(l.buf) {
 				return
 			}
-		case err == unix.EAGAIN || err == unix.EINTR:
+		case err == unix.EAGAIN:
 			return
 		case err == nil: // n == 0: the peer closed without a close frame
 			l.end(s, now, "eof")
@@ -202,9 +199,9 @@ func (l *epollLoop) readable(s *session, now int64) {
 	}
 }
 
-func (l *epollLoop) write(s *session, p []byte) (int, error) { return writeFD(int(s.fd), p) }
+func (l *epollLoop) write(s *session, p []byte) (int, error) { return sysio.Send(int(s.fd), p) }
 
-func (l *epollLoop) again(err error) bool { return err == unix.EAGAIN || err == unix.EINTR }
+func (l *epollLoop) again(err error) bool { return err == unix.EAGAIN }
 
 func (l *epollLoop) waitWritable(s *session, on bool) {
 	ev := unix.EpollEvent{Events: l.watch, Fd: s.fd}
@@ -218,82 +215,6 @@ func (l *epollLoop) waitWritable(s *session, on bool) {
 func (l *epollLoop) release(s *session) {
 	l.byFD[s.fd] = nil
 	unix.Close(int(s.fd))
-}
-
-// takeFD moves a dialed connection's socket out of Go's poller: the loop
-// owns a duplicate descriptor and the net.Conn is closed, so Go's netpoll
-// forgets it and only this loop's epoll watches it.
-func takeFD(c net.Conn) (int, error) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return -1, fmt.Errorf("loadgen: %T has no file descriptor", c)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	var derr error
-	if err := rc.Control(func(f uintptr) { fd, derr = unix.FcntlInt(f, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
-		return -1, err
-	}
-	c.Close()
-	if derr != nil {
-		return -1, derr
-	}
-	return fd, nil
-}
-
-// epollWait waits up to timeoutNS nanoseconds (epoll_pwait2), falling back
-// to millisecond epoll_wait on kernels older than 5.11.
-func epollWait(epfd int, events []unix.EpollEvent, timeoutNS int64) (int, error) {
-	for {
-		n, err := epollPwait2(epfd, events, timeoutNS)
-		if err == unix.ENOSYS {
-			n, err = unix.EpollWait(epfd, events, int((timeoutNS+999_999)/1_000_000))
-		}
-		if err == unix.EINTR {
-			continue
-		}
-		return n, err
-	}
-}
-
-var noPwait2 bool
-
-func epollPwait2(epfd int, events []unix.EpollEvent, timeoutNS int64) (int, error) {
-	if noPwait2 {
-		return 0, unix.ENOSYS
-	}
-	ts := unix.NsecToTimespec(timeoutNS)
-	r, _, e := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])),
-		uintptr(len(events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
-	if e != 0 {
-		if e == unix.ENOSYS {
-			noPwait2 = true
-		}
-		return 0, e
-	}
-	return int(r), nil
-}
-
-// readFD and writeFD are raw system calls on non-blocking sockets: they
-// never block, so they skip the scheduler hand-off of syscall.Read.
-func readFD(fd int, p []byte) (int, error) {
-	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
-}
-
-func writeFD(fd int, p []byte) (int, error) {
-	r, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
-		unix.MSG_NOSIGNAL, 0, 0)
-	if e != 0 {
-		return -1, e
-	}
-	return int(r), nil
 }
 
 const epollSupported = true
@@ -310,7 +231,10 @@ func newEngine(epoll bool, d *driver, clk clock, drain, slack int64, noRead bool
 func (l *epollLoop) adopt(d dialed) {
 	m := loopMsg{kind: msgAdd, dial: d}
 	if d.conn != nil {
-		fd, err := takeFD(d.conn)
+		// The loop owns the duplicate; closing the net.Conn makes Go's
+		// netpoll forget the socket, so only the loop's epoll watches it.
+		fd, err := sysio.DupFD(d.conn)
+		d.conn.Close()
 		if err != nil {
 			m.dial.cause = classify(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/internal/tcptest"
+	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -268,7 +270,7 @@ func TestFailureCauses(t *testing.T) {
 
 func TestHelloAndSourceIPs(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("127.0.0.0/8 aliases are a Linux loopback feature")
+		testenv.Need(t, errors.New("127.0.0.0/8 aliases are a Linux loopback feature"))
 	}
 	addr := startEcho(t, echo.Config{ID: "hb"})
 	ips, err := ParseSourceIPs("127.0.0.2-127.0.0.3")
@@ -410,7 +412,7 @@ func TestReconnect(t *testing.T) {
 // A connection that never reads still notices its peer closing.
 func TestNoReadSeesPeerClose(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("no-read needs the epoll engine")
+		testenv.Need(t, errors.New("no-read needs the epoll engine, Linux-only"))
 	}
 	// The server closes after 500 ms and, getting no close reply (nothing
 	// is read), gives up on the handshake after its drain time.

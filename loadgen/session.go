@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // session is one connection's protocol and workload state. It does no I/O:
@@ -18,18 +19,17 @@ import (
 type session struct {
 	fd       int32 // epoll engine only
 	slot     int32 // position in the rate schedule
-	heapIdx  int32 // position in the timer heap, -1 if absent
 	inflight int32 // messages sent and not yet answered
+	closing  bool  // we sent a close frame
+	closed   bool
+	outWait  bool  // waiting for the socket to become writable
 	k        int64 // rtt: index of the next message in the schedule
 	seq      uint64
-	openedAt int64 // monotonic ns
-	due      int64 // next timer, monotonic ns; 0 = none
+	openedAt int64     // monotonic ns
+	due      sysio.Due // next timer: At monotonic ns, 0 = none; its place in the timer heap
 	dec      frame.Decoder
 	in       []byte // bytes of an incomplete frame carried to the next read
 	out      []byte // bytes waiting to be written
-	closing  bool   // we sent a close frame
-	closed   bool
-	outWait  bool // waiting for the socket to become writable
 }
 
 // maxHellos bounds the distinct hello messages kept for the summary.
@@ -60,7 +60,7 @@ func (d *driver) at(slot int32, k int64) int64 {
 func (d *driver) rampTo(s *session) {
 	s.k = 0
 	if s.inflight == 0 && !s.closing {
-		s.due = d.at(s.slot, 0)
+		s.due.At = d.at(s.slot, 0)
 	}
 }
 
@@ -98,7 +98,7 @@ func (d *driver) mask() [4]byte {
 func (d *driver) begin(s *session, now int64) {
 	switch d.p.kind {
 	case WorkloadRTT, WorkloadRamp:
-		s.due = d.at(s.slot, s.k)
+		s.due.At = d.at(s.slot, s.k)
 	case WorkloadThroughput:
 		for i := 0; i < d.p.window; i++ {
 			d.sendMessage(s, now, now)
@@ -106,14 +106,14 @@ func (d *driver) begin(s *session, now int64) {
 	case WorkloadHold:
 		if d.p.pingEvery > 0 {
 			// Stagger the first ping over one interval so pings don't burst.
-			s.due = now + d.p.pingEvery*int64(s.slot%1000)/1000 + 1
+			s.due.At = now + d.p.pingEvery*int64(s.slot%1000)/1000 + 1
 		}
 	}
 }
 
-// timer runs when s.due has passed.
+// timer runs when s.due.At has passed.
 func (d *driver) timer(s *session, now int64) {
-	s.due = 0
+	s.due.At = 0
 	if d.draining || s.closing {
 		return
 	}
@@ -126,7 +126,7 @@ func (d *driver) timer(s *session, now int64) {
 		} else {
 			s.out = frame.AppendFrame(s.out, ws.OpPing, nil, ptr(d.mask()))
 		}
-		s.due = now + d.p.pingEvery
+		s.due.At = now + d.p.pingEvery
 	}
 }
 
@@ -142,7 +142,7 @@ func (d *driver) sendDue(s *session, now int64) {
 		return
 	}
 	if intended > now {
-		s.due = intended
+		s.due.At = intended
 		return
 	}
 	s.k++

@@ -7,7 +7,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/wsbench/wsbench/proxy/relay"
+	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/proxy/upgrade"
 )
 
@@ -90,7 +90,7 @@ func (h *handshake) dialError(addr string, err error) *refusal {
 	if p.stopping.Err() != nil {
 		return &refusal{out: outShuttingDown, status: 503, reason: "shutting down", backend: addr, err: err}
 	}
-	if relay.IsFileLimit(err) {
+	if sysio.IsFileLimit(err) {
 		p.logLimit("connecting to backend "+addr+"; answering 503", err)
 		return &refusal{out: outFileLimit, status: 503, reason: "too many open files", backend: addr, err: err}
 	}

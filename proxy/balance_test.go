@@ -66,7 +66,7 @@ func TestIPHashOneSlash24OneBackend(t *testing.T) {
 
 func TestLeastConnFewestTunnels(t *testing.T) {
 	bs := backends(t, 3)
-	_, addr := startProxy(t, Config{Upstreams: upstreams(bs...), Balance: balance.LeastConn})
+	p, addr := startProxy(t, Config{Upstreams: upstreams(bs...), Balance: balance.LeastConn})
 	held := map[string][]*client{}
 	hold := func() string {
 		c := open(t, addr, "/", dialOpts{})
@@ -84,7 +84,7 @@ func TestLeastConnFewestTunnels(t *testing.T) {
 	held["b"][0].Close()
 	held["b"][1].Close()
 	held["b"] = nil
-	time.Sleep(100 * time.Millisecond) // let the proxy see both ends
+	waitFor(t, "the proxy to see b's tunnels end", func() bool { return p.Counters().Backends[1].Conns == 0 })
 	if got := hold() + hold(); got != "bb" {
 		t.Errorf("after b's tunnels closed, new ones went to %s, want b twice", got)
 	}
@@ -153,7 +153,7 @@ func TestFailoverOutAndBack(t *testing.T) {
 		t.Fatalf("cannot listen on the freed port again: %v", err)
 	}
 	serveBackend(t, ln, "back", echo.Config{})
-	time.Sleep(failTimeout)
+	waitFor(t, "fail_timeout to bring the dead backend back", func() bool { return !p.Counters().Backends[0].Down })
 	if got := reached(t, addr, 4, plain); !strings.Contains(got, "back") {
 		t.Errorf("after fail_timeout: %s, want the revived backend used again", got)
 	}

@@ -189,6 +189,22 @@ func TestFileLimitClears(t *testing.T) {
 		t.Fatal("64 tunnels under a 64-file limit")
 		return nil
 	}
+	// atLimit leaves the proxy no descriptor, so its accept loop waits at
+	// the limit. Which way fill's last client was refused depends on how
+	// many descriptors the proxy holds besides its tunnels: at accept, the
+	// proxy stays at the limit; at the backend dial, the client's
+	// descriptor is free again once that handshake ends, and an idle
+	// client takes it. A proxy at the limit refuses the idle client.
+	atLimit := func(t *testing.T) net.Conn {
+		waitFor(t, "the refused handshake to end", func() bool { return stats(t).InFlight == 0 })
+		from := stats(t)
+		c := dialRaw(t, addr)
+		waitFor(t, "an idle client held or refused", func() bool {
+			st := stats(t)
+			return st.InFlight > from.InFlight || st.FileLimit > from.FileLimit
+		})
+		return c
+	}
 	closeAll := func(t *testing.T, cs []*client) {
 		for _, c := range cs {
 			c.Close()
@@ -198,9 +214,11 @@ func TestFileLimitClears(t *testing.T) {
 
 	t.Run("served after the limit clears", func(t *testing.T) {
 		held := fill(t)
+		idle := atLimit(t)
 		// Stay at the limit for a few backoffs that run their length.
 		from := stats(t).Backoffs
 		waitFor(t, "the accept loop to back off", func() bool { return stats(t).Backoffs >= from+4 })
+		idle.Close()
 		closeAll(t, held)
 		c := ask(t, addr, "/echo", dialOpts{})
 		if c.resp.StatusCode != 101 {
@@ -213,6 +231,7 @@ func TestFileLimitClears(t *testing.T) {
 	t.Run("queued clients answered at once", func(t *testing.T) {
 		held := fill(t)
 		defer closeAll(t, held)
+		defer atLimit(t).Close()
 		from := stats(t)
 		const queued = 15
 		statuses := make(chan int, queued)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/internal/tcptest"
+	"github.com/wsbench/wsbench/internal/testwait"
 	"github.com/wsbench/wsbench/proxy/relay"
 )
 
@@ -309,12 +310,8 @@ func concurrently(t *testing.T, names []string, f func(t *testing.T, i int)) {
 	wg.Wait()
 }
 
+// waitFor is testwait.For, under the name this package's tests use.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("%s: not within 15s", what)
+	testwait.For(t, what, cond)
 }

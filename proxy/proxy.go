@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/proxy/balance"
 	"github.com/wsbench/wsbench/proxy/relay"
 	"github.com/wsbench/wsbench/proxy/upgrade"
@@ -139,7 +140,7 @@ func (p *Proxy) Serve(ln net.Listener) error {
 			if p.isShutting() {
 				return ErrClosed
 			}
-			if relay.IsFileLimit(err) {
+			if sysio.IsFileLimit(err) {
 				backoff = p.acceptAtLimit(ln, err, backoff)
 				continue
 			}
@@ -302,7 +303,7 @@ func (p *Proxy) logLimit(doing string, err error) {
 	}
 	p.mu.Unlock()
 	if !quiet {
-		p.log.Error("proxy: "+relay.LimitErr(err).Error()+": "+doing, "tunnels_open", p.relay.Open())
+		p.log.Error("proxy: "+sysio.LimitErr(err).Error()+": "+doing, "tunnels_open", p.relay.Open())
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 // TestDockerBridge brings a whole topology up on a per-run network: two
@@ -85,7 +87,7 @@ func TestDockerBridge(t *testing.T) {
 		h, _ := s.Handle("nginx")
 		files, ok, err := cgroupUsage(h.ID)
 		if !ok {
-			t.Skip("cgroup files of the containers are not visible here")
+			testenv.Need(t, errors.New("the containers' cgroup files are not visible here"))
 		}
 		api, err2 := s.be.(*dockerBackend).apiUsage(ctx, h.ID)
 		if err != nil || err2 != nil || api.CPU < files.CPU || api.CPU > files.CPU+time.Second ||
@@ -429,7 +431,7 @@ func TestDockerFileLimitRefused(t *testing.T) {
 	needDocker(t)
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Max > 1<<20 {
-		t.Skip("the engine's file limit is not known to be low here")
+		testenv.Need(t, errors.New("the engine's file limit is not known to be low here"))
 	}
 	ctx := context.Background()
 	s, err := Up(ctx, Spec{Binary: fakeBinary(t), FileLimit: int(lim.Max) + 10000, Log: testLog{t}})
@@ -439,7 +441,7 @@ func TestDockerFileLimitRefused(t *testing.T) {
 	}
 	_, err = s.Start(ctx, Service{Name: "echo", Port: 9000, Args: []string{"serve", "--listen", s.Bind("echo", 9000)}})
 	if err == nil {
-		t.Skip("this engine accepts a file limit above ours")
+		testenv.Need(t, errors.New("this engine accepts a file limit above ours"))
 	}
 	if !strings.Contains(err.Error(), "refused a file limit (nofile)") {
 		t.Errorf("Start with too high a file limit: %v; want advice naming the file limit", err)

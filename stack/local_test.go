@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,15 +12,24 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
+
+// needNginx skips the test without the host's nginx, unless
+// WSBENCH_REQUIRE_NGINX=1 (CI) says it must run.
+func needNginx(t *testing.T) {
+	t.Helper()
+	if _, err := nginxBinary(""); err != nil {
+		testenv.Need(t, fmt.Errorf("the local runtime test needs nginx: %w", err), "WSBENCH_REQUIRE_NGINX")
+	}
+}
 
 // TestLocal runs the same topology as processes on loopback addresses:
 // two backends, the host's nginx, two loadgen workers, a kill, usage, and
 // no process left after Down.
 func TestLocal(t *testing.T) {
-	if _, err := nginxBinary(""); err != nil {
-		t.Skipf("local runtime test needs nginx: %v", err)
-	}
+	needNginx(t)
 	ctx := context.Background()
 	s, err := Up(ctx, Spec{Runtime: RuntimeLocal, Binary: fakeBinary(t), Log: testLog{t},
 		CPUSet: map[string]string{"echo": "0"}})
@@ -135,11 +145,9 @@ func TestLocal(t *testing.T) {
 
 // TestLocalRealWsbench runs the real topology as local processes.
 func TestLocalRealWsbench(t *testing.T) {
-	if _, err := nginxBinary(""); err != nil {
-		t.Skipf("local runtime test needs nginx: %v", err)
-	}
+	needNginx(t)
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go tool to build wsbench")
+		testenv.Need(t, fmt.Errorf("building wsbench needs the go tool: %w", err))
 	}
 	realTopology(t, Spec{Runtime: RuntimeLocal, Log: testLog{t}})
 }

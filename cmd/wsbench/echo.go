@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/units"
 )
 
@@ -164,8 +165,8 @@ func listenEcho(o echoOptions) (net.Listener, error) {
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		if echo.IsFDLimit(err) {
-			return nil, fmt.Errorf("too many open files (limit %d): %w", echo.FDLimit(), err)
+		if sysio.IsFileLimit(err) {
+			return nil, sysio.LimitErr(err)
 		}
 		return nil, listenError("--listen", o.listen, err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/loadgen"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/units"
@@ -187,7 +187,7 @@ func runLoadgen(ctx context.Context, o loadgen.Options, v *loadgenFlagValues, e 
 	if err := checkOutDir(out); err != nil {
 		return err
 	}
-	warnFileLimit(e, o.Conns, echo.FDLimit())
+	warnFileLimit(e, o.Conns, sysio.FileLimit())
 	var pr loadgen.Progress
 	if !v.quiet {
 		pr = loadgen.Progress{W: e.stderr, TTY: isTerminal(e.stderr)}

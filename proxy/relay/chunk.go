@@ -1,11 +1,10 @@
 package relay
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // chunk is the bytes in transit in one direction: read from the source and
@@ -97,7 +96,7 @@ func (m *mover) fillBuf(c *chunk, fd int) (int, error) {
 		c.buf = m.bufs.Get().(*[]byte)
 	}
 	c.want, c.spliced = len(*c.buf), false
-	n, err := sysRead(fd, *c.buf)
+	n, err := sysio.Recv(fd, *c.buf)
 	m.count(c, n)
 	if n > 0 {
 		c.off, c.end = 0, n
@@ -131,7 +130,7 @@ func (m *mover) drain(c *chunk, fd int) (int, error) {
 			c.inPipe -= n
 		}
 	} else {
-		n, err = sysWrite(fd, (*c.buf)[c.off:c.end])
+		n, err = sysio.Send(fd, (*c.buf)[c.off:c.end])
 		if n > 0 {
 			c.off += n
 		}
@@ -156,18 +155,6 @@ func (m *mover) release(c *chunk) {
 			m.pipes.put(c.pipe)
 		}
 		c.pipe, c.inPipe = nil, 0
-	}
-}
-
-// retry repeats a system call interrupted by a signal (the Go runtime's
-// preemption signal can land on any thread). The hot paths' raw calls
-// retry by themselves, without a closure.
-func retry(f func() (int, error)) (int, error) {
-	for {
-		n, err := f()
-		if !errors.Is(err, unix.EINTR) {
-			return n, err
-		}
 	}
 }
 

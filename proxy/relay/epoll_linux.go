@@ -1,11 +1,8 @@
 package relay
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -13,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 const epollSupported = true
@@ -42,7 +41,7 @@ func newEpollEngine(cfg *Config) (*epollEngine, error) {
 		p, err := newPoller(e)
 		if err != nil {
 			e.close()
-			return nil, fmt.Errorf("relay: starting poller: %w", LimitErr(err))
+			return nil, fmt.Errorf("relay: starting poller: %w", sysio.LimitErr(err))
 		}
 		e.pollers = append(e.pollers, p)
 		go p.loop()
@@ -56,12 +55,12 @@ func (e *epollEngine) nanotime() int64 { return int64(time.Since(e.base)) }
 // connections untouched, when their descriptors cannot be taken (not
 // sockets, or no descriptor left to duplicate them into).
 func (e *epollEngine) start(t Tunnel) bool {
-	cfd, err := dupFD(t.Client)
+	cfd, err := sysio.DupFD(t.Client)
 	if err != nil {
 		e.noteLimit(err)
 		return false
 	}
-	bfd, err := dupFD(t.Backend)
+	bfd, err := sysio.DupFD(t.Backend)
 	if err != nil {
 		unix.Close(cfd)
 		e.noteLimit(err)
@@ -71,35 +70,16 @@ func (e *epollEngine) start(t Tunnel) bool {
 	t.Backend.Close()
 	e.open.Add(1)
 	p := e.pollers[int(e.next.Add(1))%len(e.pollers)]
-	p.submit(&tunnel{fd: [2]int{cfd, bfd}, done: t.Done, hidx: -1})
+	p.submit(&tunnel{fd: [2]int{cfd, bfd}, done: t.Done})
 	return true
 }
 
 // noteLimit says, once, that tunnels are going to goroutines because the
 // file limit leaves no descriptor to take theirs.
 func (e *epollEngine) noteLimit(err error) {
-	if IsFileLimit(err) && !e.limitLogged.Swap(true) {
-		e.cfg.Logger.Warn("relay: "+LimitErr(err).Error()+"; tunnels that cannot get one are relayed by goroutines", "err", err)
+	if sysio.IsFileLimit(err) && !e.limitLogged.Swap(true) {
+		e.cfg.Logger.Warn("relay: "+sysio.LimitErr(err).Error()+"; tunnels that cannot get one are relayed by goroutines", "err", err)
 	}
-}
-
-// dupFD duplicates a socket's descriptor (close-on-exec, non-blocking like
-// the original, sharing its open file description).
-func dupFD(c net.Conn) (int, error) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return -1, fmt.Errorf("relay: %T has no file descriptor", c)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd := -1
-	cerr := rc.Control(func(s uintptr) { fd, err = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) })
-	if cerr != nil {
-		return -1, cerr
-	}
-	return fd, err
 }
 
 func (e *epollEngine) spliced() (n int64) {
@@ -134,9 +114,8 @@ type tunnel struct {
 	gen   uint32
 	dir   [2]direction
 	start int64
-	last  [2]int64 // when bytes were last read from each side
-	due   int64    // when the timers must next be checked
-	hidx  int      // index in the poller's timer heap
+	last  [2]int64  // when bytes were last read from each side
+	due   sysio.Due // when the timers must next be checked; in the poller's heap
 	ended bool
 	done  func(Result)
 }
@@ -157,7 +136,8 @@ type poller struct {
 	epfd   int
 	file   *os.File        // epfd, registered with Go's netpoller
 	raw    syscall.RawConn // waits on file without blocking a thread
-	evfd   int             // eventfd: wakes the loop for new tunnels and commands
+	waker  sysio.Waker     // wakes the loop for new tunnels and commands
+	timer  sysio.Timer     // wakes the loop when the first timer is due
 	mv     mover
 	events []unix.EpollEvent
 	done   chan struct{}
@@ -173,30 +153,54 @@ type poller struct {
 	slots     []*tunnel
 	free      []uint32
 	gen       uint32
-	timers    []*tunnel // min-heap on due
+	timers    sysio.TimerHeap[*tunnel]
 	now       int64
-	waitUntil int64 // what file's read deadline is set to
+	waitUntil int64 // what timer is armed for; math.MaxInt64: disarmed
 	more      bool  // poll before parking: readiness may be left unreported
 	stopped   bool
 }
 
-const wakeData = -1 // EpollEvent.Fd of the eventfd
+// EpollEvent.Fd of the waker and of the timer; a tunnel's side is slot<<1|side.
+const (
+	wakeData  = -1
+	timerData = -2
+)
 
-func newPoller(e *epollEngine) (*poller, error) {
+func newPoller(e *epollEngine) (p *poller, err error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
-	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for _, c := range closers {
+				c()
+			}
+		}
+	}()
+	closers = append(closers, func() error { return unix.Close(epfd) })
+	waker, err := sysio.NewWaker()
 	if err != nil {
-		unix.Close(epfd)
 		return nil, err
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: wakeData}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
-		unix.Close(epfd)
-		unix.Close(evfd)
+	closers = append(closers, waker.Close)
+	// The timer, not a read deadline on the epoll file, wakes the loop for
+	// the first timer: Go's timers wake up to 1 ms late, and an
+	// --inject-delay hold would be that much longer each way.
+	timer, err := sysio.NewTimer()
+	if err != nil {
 		return nil, err
+	}
+	closers = append(closers, timer.Close)
+	for _, w := range []struct {
+		fd   int
+		data int32
+	}{{waker.Fd(), wakeData}, {timer.Fd(), timerData}} {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: w.data}
+		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, w.fd, &ev); err != nil {
+			return nil, err
+		}
 	}
 	// The loop never blocks in epoll_wait: it parks in Go's netpoller,
 	// which watches this epoll instance like any socket (an epoll fd is
@@ -204,19 +208,16 @@ func newPoller(e *epollEngine) (*poller, error) {
 	// have the runtime hand its P off and back around every wait, which
 	// costs about as much CPU as the relaying itself at 10k messages/s.
 	if err := unix.SetNonblock(epfd, true); err != nil {
-		unix.Close(epfd)
-		unix.Close(evfd)
 		return nil, err
 	}
 	file := os.NewFile(uintptr(epfd), "epoll")
+	closers[0] = file.Close
 	raw, err := file.SyscallConn()
 	if err != nil {
-		file.Close()
-		unix.Close(evfd)
 		return nil, err
 	}
-	p := &poller{e: e, cfg: e.cfg, epfd: epfd, file: file, raw: raw, evfd: evfd,
-		events: make([]unix.EpollEvent, 128), done: make(chan struct{})}
+	p = &poller{e: e, cfg: e.cfg, epfd: epfd, file: file, raw: raw, waker: waker, timer: timer,
+		events: make([]unix.EpollEvent, 128), done: make(chan struct{}), waitUntil: math.MaxInt64}
 	p.mv = newMover(e.cfg, &pipePool{max: 4})
 	p.mv.onPipeErr = e.noteLimit
 	return p, nil
@@ -236,7 +237,7 @@ func (p *poller) submit(t *tunnel) {
 	first := len(p.inbox) == 1 && len(p.cmds) == 0
 	p.mu.Unlock()
 	if first {
-		p.wake()
+		p.waker.Wake()
 	}
 }
 
@@ -252,29 +253,18 @@ func (p *poller) command(f func(*poller), stopping bool) {
 	first := len(p.inbox) == 0 && len(p.cmds) == 1
 	p.mu.Unlock()
 	if first {
-		p.wake()
+		p.waker.Wake()
 	}
-}
-
-func (p *poller) wake() {
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	retry(func() (int, error) { return unix.Write(p.evfd, one[:]) })
 }
 
 func (p *poller) loop() {
 	defer close(p.done)
-	defer unix.Close(p.evfd)
+	defer p.waker.Close()
+	defer p.timer.Close()
 	defer p.file.Close()
 	for !p.stopped {
-		p.setDeadline()
 		err := p.raw.Read(p.step)
-		switch {
-		case p.stopped:
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			p.now = p.e.nanotime()
-			p.expire()
-		case err != nil:
+		if err != nil && !p.stopped {
 			p.cfg.Logger.Error("relay: waiting on epoll failed; ending this poller's tunnels", "err", err)
 			p.shutdown()
 			return
@@ -291,10 +281,11 @@ func (p *poller) loop() {
 // wake is polled once more first (p.more): a full events array, a pump
 // stopped by its budget, a splice that may have stopped short of the data,
 // a delayed chunk written after its delay. A short read of a socket whose
-// FIN had arrived is not among them: pump reads on to the EOF.
+// FIN had arrived is not among them: pump reads on to the EOF. The timer
+// is one more descriptor in the set: its expiry is a wake like any other.
 func (p *poller) step(fd uintptr) bool {
 	for {
-		n, err := rawEpollPoll(int(fd), p.events)
+		n, err := sysio.EpollPoll(int(fd), p.events)
 		if err != nil {
 			p.cfg.Logger.Error("relay: epoll_wait failed; ending this poller's tunnels", "err", err)
 			p.shutdown()
@@ -317,8 +308,12 @@ func (p *poller) step(fd uintptr) bool {
 func (p *poller) dispatch(n int) {
 	for i := 0; i < n && !p.stopped; i++ {
 		ev := &p.events[i]
-		if ev.Fd == wakeData {
+		switch ev.Fd {
+		case wakeData:
 			p.takeInbox() // a stop command sets p.stopped
+			continue
+		case timerData:
+			p.timer.Clear() // expire, after the batch, runs what is due
 			continue
 		}
 		slot, side := uint32(ev.Fd)>>1, int(ev.Fd&1)
@@ -331,8 +326,7 @@ func (p *poller) dispatch(n int) {
 // takeInbox adopts new tunnels and runs commands; a stop command shuts the
 // poller down (p.stopped).
 func (p *poller) takeInbox() {
-	var buf [8]byte
-	retry(func() (int, error) { return unix.Read(p.evfd, buf[:]) })
+	p.waker.Clear()
 	p.mu.Lock()
 	inbox, cmds := p.inbox, p.cmds
 	p.inbox, p.cmds = nil, nil
@@ -354,7 +348,7 @@ func (p *poller) takeInbox() {
 }
 
 // shutdown ends every tunnel and stops the loop; the loop closes the
-// epoll and event descriptors once it is out of the netpoller's Read.
+// epoll, waker and timer descriptors once it is out of the netpoller's Read.
 func (p *poller) shutdown() {
 	p.stopped = true
 	p.endAll(EndShutdown)
@@ -381,8 +375,8 @@ func (p *poller) adopt(t *tunnel) {
 	t.gen = p.gen
 	p.slots[t.slot] = t
 	t.start, t.last = p.now, [2]int64{p.now, p.now}
-	t.due = p.deadline(t)
-	p.heapPush(t)
+	t.due.At = p.deadline(t)
+	p.timers.Set(t, &t.due)
 	p.setInterest(t, 0)
 	p.setInterest(t, 1)
 }
@@ -535,7 +529,7 @@ func (p *poller) setInterest(t *tunnel, i int) {
 	}
 	ev := unix.EpollEvent{Events: want, Fd: int32(t.slot<<1) | int32(i), Pad: int32(t.gen)}
 	if err := unix.EpollCtl(p.epfd, op, t.fd[i], &ev); err != nil {
-		p.end(t, EndReset, ioErr(i, "epoll_ctl", LimitErr(err)))
+		p.end(t, EndReset, ioErr(i, "epoll_ctl", sysio.LimitErr(err)))
 		return
 	}
 	t.reg[i] = want
@@ -553,7 +547,7 @@ func (p *poller) end(t *tunnel, why End, err error) {
 	p.mv.release(&t.dir[1].c)
 	p.slots[t.slot] = nil
 	p.free = append(p.free, t.slot)
-	p.heapRemove(t)
+	p.timers.Remove(&t.due)
 	p.e.open.Add(-1)
 	t.done(Result{Up: t.dir[0].bytes, Down: t.dir[1].bytes, End: why, Err: err, Duration: time.Duration(p.now - t.start)})
 }
@@ -579,20 +573,19 @@ func (p *poller) deadline(t *tunnel) int64 {
 // reschedule brings a tunnel's check forward to at. Activity never needs
 // one: a read timeout checked early finds the new deadline and waits again.
 func (p *poller) reschedule(t *tunnel, at int64) {
-	if at < t.due {
-		t.due = at
-		p.heapUp(t.hidx)
+	if at < t.due.At {
+		t.due.At = at
+		p.timers.Set(t, &t.due)
 	}
 }
 
 // expire checks every tunnel whose timers may have fired.
 func (p *poller) expire() {
-	for len(p.timers) > 0 && p.timers[0].due <= p.now {
-		t := p.timers[0]
+	for t, ok := p.timers.Peek(); ok && t.due.At <= p.now; t, ok = p.timers.Peek() {
 		p.check(t)
 		if !t.ended {
-			t.due = p.deadline(t)
-			p.heapDown(t.hidx)
+			t.due.At = p.deadline(t)
+			p.timers.Set(t, &t.due)
 		}
 	}
 }
@@ -625,78 +618,31 @@ func (p *poller) check(t *tunnel) {
 	}
 }
 
-// setDeadline makes the netpoller wake the loop when the first timer is due.
+// setDeadline arms the timer for when the first tunnel timer is due.
 func (p *poller) setDeadline() {
 	var due int64 = math.MaxInt64
-	if len(p.timers) > 0 {
-		due = p.timers[0].due
+	if t, ok := p.timers.Peek(); ok {
+		due = t.due.At
 	}
 	if due == p.waitUntil {
 		return
 	}
 	p.waitUntil = due
+	var err error
 	if due == math.MaxInt64 {
-		p.file.SetReadDeadline(time.Time{})
-		return
+		err = p.timer.Stop()
+	} else {
+		err = p.timer.Arm(time.Duration(due - p.e.nanotime()))
 	}
-	p.file.SetReadDeadline(p.e.base.Add(time.Duration(due)))
-}
-
-// The timer heap: a binary min-heap on tunnel.due, tunnel.hidx its index.
-
-func (p *poller) heapPush(t *tunnel) {
-	t.hidx = len(p.timers)
-	p.timers = append(p.timers, t)
-	p.heapUp(t.hidx)
-}
-
-func (p *poller) heapRemove(t *tunnel) {
-	i := t.hidx
-	if i < 0 {
-		return
-	}
-	last := len(p.timers) - 1
-	p.heapSwap(i, last)
-	p.timers[last] = nil
-	p.timers = p.timers[:last]
-	t.hidx = -1
-	if i < last {
-		p.heapDown(i)
-		p.heapUp(i)
+	if err != nil { // EINVAL or EFAULT: a bug, not a condition to work around
+		p.cfg.Logger.Error("relay: arming the poller's timer failed", "err", err)
 	}
 }
 
-func (p *poller) heapUp(i int) {
-	for i > 0 {
-		parent := (i - 1) / 2
-		if p.timers[parent].due <= p.timers[i].due {
-			return
-		}
-		p.heapSwap(i, parent)
-		i = parent
-	}
-}
-
-func (p *poller) heapDown(i int) {
-	n := len(p.timers)
-	for {
-		least, l, r := i, 2*i+1, 2*i+2
-		if l < n && p.timers[l].due < p.timers[least].due {
-			least = l
-		}
-		if r < n && p.timers[r].due < p.timers[least].due {
-			least = r
-		}
-		if least == i {
-			return
-		}
-		p.heapSwap(i, least)
-		i = least
-	}
-}
-
-func (p *poller) heapSwap(i, j int) {
-	p.timers[i], p.timers[j] = p.timers[j], p.timers[i]
-	p.timers[i].hidx = i
-	p.timers[j].hidx = j
+// resetOnClose makes closing fd send RST instead of FIN (SO_LINGER 0), as
+// nginx's reset_timedout_connection does for a peer that stopped reading:
+// a FIN would queue behind the bytes it never read, so it would never learn
+// the tunnel ended, and the socket would hold that memory in FIN-WAIT-1.
+func resetOnClose(fd int) {
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/sysio"
 )
 
 // goEngine relays each tunnel with two goroutines parked in Go's netpoller.
@@ -136,6 +138,7 @@ func (g *goTunnel) pipe(src int) {
 	defer g.exit()
 	d := newGoDir(g, src)
 	defer g.e.mv.release(&d.c)
+	defer d.hold.Close()
 	dst := d.dst
 	cfg := g.e.cfg
 	g.conn[src].SetReadDeadline(g.start.Add(cfg.ReadTimeout))
@@ -160,7 +163,7 @@ func (g *goTunnel) pipe(src int) {
 		g.bytes[src] += int64(n)
 		g.count(src, n)
 		if cfg.InjectDelay > 0 {
-			time.Sleep(cfg.InjectDelay)
+			d.hold.Sleep(cfg.InjectDelay)
 		}
 		if err := d.write(); err != nil {
 			end := EndReset
@@ -197,6 +200,7 @@ type goDir struct {
 	fillFn   func(fd uintptr) bool
 	drainFn  func(fd uintptr) bool
 	ctlFn    func(fd uintptr)
+	hold     sysio.Waiter // InjectDelay: holds each chunk, opened at the first
 }
 
 func newGoDir(g *goTunnel, src int) *goDir {

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/internal/syncbuf"
+	"github.com/wsbench/wsbench/internal/testenv"
+	"github.com/wsbench/wsbench/internal/testwait"
 )
 
 // variant is one way of relaying; every behaviour test runs on each.
@@ -464,7 +466,7 @@ func TestFirstWriteFailure(t *testing.T) {
 	defer backend.Close()
 	client.SetLinger(0)
 	client.Close()
-	time.Sleep(50 * time.Millisecond)
+	testwait.For(t, "the client's reset to arrive", func() bool { return resetArrived(t, proxyClient) })
 	done := make(chan Result, 1)
 	// Large enough that the write meets the RST instead of the buffer.
 	r.Start(Tunnel{Client: proxyClient, Backend: proxyBackend, ToClient: make([]byte, 8<<20), Done: func(res Result) { done <- res }})
@@ -512,7 +514,7 @@ func fdKinds(t testing.TB) map[string]int {
 	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
-		t.Skip("no /proc/self/fd on this system")
+		testenv.Need(t, fmt.Errorf("counting descriptors needs /proc/self/fd: %w", err))
 	}
 	kinds := map[string]int{}
 	for _, e := range ents {
@@ -547,7 +549,7 @@ func TestIdleTunnelHoldsOnlySockets(t *testing.T) {
 				readN(t, te.backend, len(msg))
 				tes = append(tes, te)
 			}
-			waitFor(t, func() bool { return r.Open() == n+1 })
+			testwait.For(t, fmt.Sprintf("%d tunnels open", n+1), func() bool { return r.Open() == n+1 })
 			after, gAfter := fdKinds(t), runtime.NumGoroutine()
 			// Each tunnel: the test's two peers and the relay's two sockets.
 			if d := after["socket"] - before["socket"]; d != 4*n {
@@ -567,19 +569,9 @@ func TestIdleTunnelHoldsOnlySockets(t *testing.T) {
 				te.client.Close()
 				te.backend.Close()
 			}
-			waitFor(t, func() bool { return r.Open() == 1 })
+			testwait.For(t, "one tunnel open", func() bool { return r.Open() == 1 })
 		})
 	}
-}
-
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatal("condition not met within 10s")
 }
 
 func TestManyTunnelsConcurrently(t *testing.T) {
@@ -608,7 +600,7 @@ func TestManyTunnelsConcurrently(t *testing.T) {
 		for err := range errs {
 			t.Error(err)
 		}
-		waitFor(t, func() bool { return r.Open() == 0 })
+		testwait.For(t, "every tunnel ended", func() bool { return r.Open() == 0 })
 	})
 }
 
@@ -617,7 +609,7 @@ func TestManyTunnelsConcurrently(t *testing.T) {
 // the log says why, once.
 func TestFallbackAtFileLimit(t *testing.T) {
 	if !epollSupported {
-		t.Skip("the epoll engine is Linux-only")
+		testenv.Need(t, errors.New("the epoll engine is Linux-only"))
 	}
 	var log syncbuf.Buffer
 	r := newRelay(t, Config{Engine: Epoll, Logger: slog.New(slog.NewTextHandler(&log, nil))})

@@ -1,6 +1,10 @@
 package relay
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/wsbench/wsbench/internal/sysio"
+)
 
 const spliceSupported = true
 
@@ -28,11 +32,9 @@ func (p *pipe) close() {
 	unix.Close(p.w)
 }
 
-const spliceFlags = unix.SPLICE_F_MOVE | unix.SPLICE_F_NONBLOCK
-
 // spliceIn moves what the socket has into the pipe, without copying it
 // through user space.
-func spliceIn(fd int, p *pipe) (int, error) { return rawSplice(fd, p.w, pipeSize) }
+func spliceIn(fd int, p *pipe) (int, error) { return sysio.Splice(fd, p.w, pipeSize) }
 
 // spliceOut moves up to n bytes from the pipe to the socket.
-func spliceOut(p *pipe, fd int, n int) (int, error) { return rawSplice(p.r, fd, n) }
+func spliceOut(p *pipe, fd int, n int) (int, error) { return sysio.Splice(p.r, fd, n) }

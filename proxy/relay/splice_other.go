@@ -2,18 +2,7 @@
 
 package relay
 
-import (
-	"errors"
-
-	"golang.org/x/sys/unix"
-)
-
-func sysRead(fd int, p []byte) (int, error) {
-	return retry(func() (int, error) { return unix.Read(fd, p) })
-}
-func sysWrite(fd int, p []byte) (int, error) {
-	return retry(func() (int, error) { return unix.Write(fd, p) })
-}
+import "errors"
 
 const spliceSupported = false
 
