@@ -28,6 +28,7 @@ type session struct {
 	in       []byte // bytes of an incomplete frame carried to the next read
 	out      []byte // bytes waiting to be written
 	closing  bool   // we sent a close frame
+	churned  bool   // closed by churn (Options.Churn): to be reopened, not a drop
 	closed   bool
 	outWait  bool // waiting for the socket to become writable
 }
@@ -71,6 +72,9 @@ type plan struct {
 	sched     rttSchedule
 	pingEvery int64
 	holdData  bool
+	// churn deals churn events to the engines: slot i is engine i
+	// (Options.Churn; rate 0 = none). See churn.go.
+	churn rttSchedule
 	pad       []byte // zeros to fill messages up to size
 }
 

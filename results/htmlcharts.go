@@ -54,7 +54,7 @@ func chartsOf(w *OverviewWorkload) []svgChart {
 			charts = append(charts, c)
 		}
 	}
-	return charts
+	return append(charts, resourceCharts(w)...)
 }
 
 // chartMetrics lists the metrics with data on any target: the primary

@@ -156,6 +156,10 @@ type Connections struct {
 	// Reconnects counts dropped connections opened again (loadgen
 	// --reconnect); failed attempts are failures "reconnect_<cause>".
 	Reconnects int64 `json:"reconnects,omitempty"`
+	// Churned counts connections the load generator closed itself on its
+	// churn schedule (loadgen --churn) and opened again: not drops. Failed
+	// reopening attempts are failures "churn_<cause>".
+	Churned int64 `json:"churned,omitempty"`
 }
 
 // Traffic counts data messages or their bytes each way.
@@ -215,6 +219,9 @@ type Interval struct {
 	Errors    int64   `json:"errors"`
 	P50       int64   `json:"p50_us"` // of the workload's primary metric in this interval
 	P99       int64   `json:"p99_us"`
+	// Resources is what the load generator itself held at the end of the
+	// interval (summed over the workers of a merged run).
+	Resources
 }
 
 // Run is a complete result: the summary plus the histograms and time series
@@ -230,4 +237,7 @@ type Run struct {
 	// costs 184 KB each.
 	Intervals map[string][]*hdrhistogram.PackedHistogram
 	Series    []Interval
+	// ProxySeries is the proxy under test's resources, sampled about once
+	// a second by `wsbench run` (proxy_timeseries.csv); nil when none was.
+	ProxySeries []ResourceSample
 }

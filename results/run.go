@@ -19,7 +19,8 @@ const TimeseriesFile = "timeseries.csv"
 
 // Write creates dir (and its parents) and writes the run into it:
 // <metric>.hgrm and <metric>.hlog for every metric with data,
-// timeseries.csv, and summary.json last, so a directory with a summary.json
+// timeseries.csv, proxy_timeseries.csv when there are proxy samples, and
+// summary.json last, so a directory with a summary.json
 // is complete.
 //
 // Write first makes the run consistent, in place, so that Read(dir) returns
@@ -60,6 +61,9 @@ func (r *Run) Write(dir string) error {
 	if err := writeFile(filepath.Join(dir, TimeseriesFile), func(w io.Writer) error {
 		return WriteTimeseries(w, r.Series)
 	}); err != nil {
+		return err
+	}
+	if err := r.writeProxySeries(dir); err != nil {
 		return err
 	}
 	return writeFile(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
@@ -213,6 +217,9 @@ func Read(dir string) (*Run, error) {
 	defer f.Close()
 	if r.Series, err = ReadTimeseries(f); err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if err := r.readProxySeries(dir); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
