@@ -72,10 +72,11 @@ type plan struct {
 	sched     rttSchedule
 	pingEvery int64
 	holdData  bool
+	pad       []byte // zeros to fill messages up to size
+
 	// churn deals churn events to the engines: slot i is engine i
 	// (Options.Churn; rate 0 = none). See churn.go.
 	churn rttSchedule
-	pad       []byte // zeros to fill messages up to size
 }
 
 // clock reads monotonic nanoseconds since the run's base.
