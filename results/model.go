@@ -36,7 +36,8 @@ const (
 	// (a 502 after proxy_connect_timeout shows up here, not in handshake).
 	MetricHandshakeFail = "handshake_fail"
 	// MetricReconnect times the handshakes of connections reopened after a
-	// drop (failover: dial start → 101 through the surviving backends).
+	// drop (failover: dial start → 101 through the surviving backends), or
+	// after the load generator closed them for churn.
 	MetricReconnect = "reconnect"
 	// MetricDNS times name resolution of the target: once before the
 	// connect phase, or per connection with --resolve-each. connect and

@@ -76,7 +76,7 @@ func repResourcesTable(w *OverviewWorkload) reportTable {
 		}
 		cells := map[string][]reportCell{}
 		var order []string
-		for _, tr := range tg.Run.ResourceTrends() {
+		for _, tr := range ResourceTrends(tg.Run.Series, tg.Run.ProxySeries) {
 			if cells[tr.Process] == nil {
 				order = append(order, tr.Process)
 				cells[tr.Process] = make([]reportCell, len(resourceNames))

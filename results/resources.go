@@ -257,9 +257,11 @@ func SteadyWindow(series []Interval) (from, to float64, ok bool) {
 // median of their second quarter. The first quarter is left out as
 // warm-up (heaps growing to their first GC target, pools filling);
 // medians rather than means, so a GC cycle's spike or a burst of
-// in-flight reconnections moves neither. ok is false with fewer than
+// in-flight reconnections moves neither. A rise of at most slack counts
+// as none (1): a goroutine count of 10 that reads 11 late in the run has
+// caught a reconnection, not a leak. ok is false with fewer than
 // MinSteadySamples values or a second quarter at 0.
-func GrowthRatio(values []float64) (ratio float64, ok bool) {
+func GrowthRatio(values []float64, slack float64) (ratio float64, ok bool) {
 	n := len(values)
 	if n < MinSteadySamples {
 		return 0, false
@@ -269,8 +271,17 @@ func GrowthRatio(values []float64) (ratio float64, ok bool) {
 	if early <= 0 {
 		return 0, false
 	}
+	if late > early && late-early <= slack {
+		return 1, true
+	}
 	return late / early, true
 }
+
+// growthSlack is GrowthRatio's slack per resource, in resourceNames'
+// order: 1 MiB of resident memory (a heap span or two returned late to
+// the OS), 2 descriptors, 2 goroutines (connections being reopened when
+// the sample was taken).
+var growthSlack = []float64{1 << 20, 2, 2}
 
 func median(v []float64) float64 {
 	s := slices.Clone(v)
@@ -285,8 +296,8 @@ func median(v []float64) float64 {
 // ResourceTrends lists every resource measured in a run — the proxy's
 // from its samples, then the load generator's from its time series — with
 // its growth over the steady window of the time series.
-func (r *Run) ResourceTrends() []ResourceTrend {
-	from, to, steady := SteadyWindow(r.Series)
+func ResourceTrends(series []Interval, proxy []ResourceSample) []ResourceTrend {
+	from, to, steady := SteadyWindow(series)
 	var out []ResourceTrend
 	add := func(process string, ts []float64, rs []Resources) {
 		for k, name := range resourceNames {
@@ -310,7 +321,7 @@ func (r *Run) ResourceTrends() []ResourceTrend {
 			if !measured {
 				continue
 			}
-			switch g, ok := GrowthRatio(vals); {
+			switch g, ok := GrowthRatio(vals, growthSlack[k]); {
 			case !steady:
 				tr.Why = "no connection was open"
 			case !ok && len(vals) < MinSteadySamples:
@@ -323,13 +334,13 @@ func (r *Run) ResourceTrends() []ResourceTrend {
 			out = append(out, tr)
 		}
 	}
-	ts, rs := make([]float64, len(r.ProxySeries)), make([]Resources, len(r.ProxySeries))
-	for i, s := range r.ProxySeries {
+	ts, rs := make([]float64, len(proxy)), make([]Resources, len(proxy))
+	for i, s := range proxy {
 		ts[i], rs[i] = s.T, s.Resources
 	}
 	add(ProcessProxy, ts, rs)
-	ts, rs = make([]float64, len(r.Series)), make([]Resources, len(r.Series))
-	for i, row := range r.Series {
+	ts, rs = make([]float64, len(series)), make([]Resources, len(series))
+	for i, row := range series {
 		ts[i], rs[i] = row.T, row.Resources
 	}
 	add(ProcessLoadgen, ts, rs)

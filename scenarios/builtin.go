@@ -18,11 +18,28 @@ var builtinFS embed.FS
 // builtinOrder is the order `wsbench run` runs the built-ins in: first
 // whether each seed config carries a WebSocket at all, then what it costs,
 // then how long connections live, how they spread, and what a failure does.
-var builtinOrder = []string{"seed-configs", "handshake", "throughput", "hold-timeouts", "balance", "backend-failure"}
+var builtinOrder = []string{"seed-configs", "handshake", "throughput", "hold-timeouts", "balance", "backend-failure", "soak"}
 
-// BuiltinNames returns the built-in scenarios' names, in the order `wsbench
+// builtinOptIn are the built-ins `wsbench run` runs only when named: the
+// soak is long by nature (its 10-minute figure is --scale 10) and would put
+// the default suite over its budget even at its shortest.
+var builtinOptIn = []string{"soak"}
+
+// BuiltinNames returns every built-in scenario's name, in the order `wsbench
 // run` runs them.
 func BuiltinNames() []string { return append([]string(nil), builtinOrder...) }
+
+// DefaultBuiltinNames returns the built-ins `wsbench run` runs when none is
+// named: all but the opt-in ones (soak), in order.
+func DefaultBuiltinNames() []string {
+	var out []string
+	for _, n := range builtinOrder {
+		if !contains(builtinOptIn, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // Builtin returns the built-in scenario called name, parsed from the
 // binary's embedded copy (its File is "builtin:<name>.yaml").

@@ -73,7 +73,7 @@ func TestBuiltinFilesListed(t *testing.T) {
 			t.Errorf("builtin/%s.yaml is not in BuiltinNames", n)
 		}
 	}
-	want := "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure"
+	want := "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure,soak"
 	if got := strings.Join(listed, ","); got != want {
 		t.Errorf("order %s, want %s", got, want)
 	}
@@ -111,7 +111,7 @@ func TestBuiltinsCoverSeeds(t *testing.T) {
 // logs each scenario's share.
 func TestBuiltinBudget(t *testing.T) {
 	var total time.Duration
-	for _, name := range BuiltinNames() {
+	for _, name := range DefaultBuiltinNames() {
 		s, err := Builtin(name)
 		if err != nil {
 			t.Fatal(err)
@@ -123,6 +123,22 @@ func TestBuiltinBudget(t *testing.T) {
 	t.Logf("%-16s %6.1fs (budget %s)", "total", total.Seconds(), suiteBudget)
 	if total > suiteBudget {
 		t.Errorf("the built-ins are estimated at %s, over the %s budget: shorten a workload", total.Round(time.Second), suiteBudget)
+	}
+	// The opt-in built-ins run only when named, each within 90 s.
+	for _, name := range BuiltinNames() {
+		if contains(DefaultBuiltinNames(), name) {
+			continue
+		}
+		s, err := Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := s.Estimate(); d > 90*time.Second {
+			t.Errorf("opt-in built-in %s is estimated at %s, want at most 90s at default scale", name, d.Round(time.Second))
+		}
+	}
+	if got := strings.Join(DefaultBuiltinNames(), ","); got != "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure" {
+		t.Errorf("default suite %s, want every built-in but soak", got)
 	}
 	s, _ := Builtin("hold-timeouts")
 	if s.Scaled(2).Estimate() <= s.Estimate() {

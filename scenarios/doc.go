@@ -46,8 +46,9 @@
 //
 // # Built-ins and their budget
 //
-// BuiltinNames lists the six built-in scenarios in the order `wsbench run`
-// runs them. Together they are budgeted to under 5 minutes of loads and
+// BuiltinNames lists the seven built-in scenarios in the order `wsbench run`
+// runs them; DefaultBuiltinNames leaves out soak, which runs only when
+// named. The default six are budgeted to under 5 minutes of loads and
 // process starts on a 2-core machine by Scenario.Estimate (a test holds the
 // sum to it), leaving a minute for image builds within the 6 minutes `make
 // bench` may take. The estimate is pessimistic: the whole suite ran in about

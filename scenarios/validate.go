@@ -255,6 +255,7 @@ func (v *validator) load(l *Load, p string) {
 	only("push_rate", l.PushRate > 0, loadgen.WorkloadPush)
 	only("hold_send", l.HoldSend != "", loadgen.WorkloadHold)
 	only("no_read", l.NoRead, loadgen.WorkloadHold)
+	only("churn", l.Churn > 0, loadgen.WorkloadHold)
 	if l.Path != "" {
 		if u, err := url.ParseRequestURI(l.Path); err != nil || !strings.HasPrefix(l.Path, "/") || strings.ContainsAny(l.Path, " \t\r\n") {
 			v.fail(p+".path", "%q: want a request path and query, e.g. /echo?hello=1", l.Path)
@@ -292,6 +293,7 @@ func (v *validator) load(l *Load, p string) {
 		ConnectRate: float64(l.ConnectRate), Rate: float64(l.Rate), Size: int(l.Size), Window: l.Window,
 		PushRate: float64(l.PushRate), Duration: time.Duration(l.Duration), PingInterval: time.Duration(l.PingInterval),
 		HoldSend: l.HoldSend, HandshakeTimeout: time.Duration(l.Timeout), Headers: l.Headers}
+	o.Churn = float64(l.Churn)
 	if err := o.Validate(); err != nil && len(v.errs) == before {
 		v.fail(p, "%v", err) // the load generator's own rules, should ours miss one
 	}

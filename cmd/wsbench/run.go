@@ -133,7 +133,7 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 
 func resolveScenarios(args []string) ([]*scenarios.Scenario, error) {
 	if len(args) == 0 {
-		args = scenarios.BuiltinNames()
+		args = scenarios.DefaultBuiltinNames()
 	}
 	var out []*scenarios.Scenario
 	for _, a := range args {
