@@ -113,7 +113,7 @@ func resourceCell(tr ResourceTrend) reportCell {
 }
 
 // resourceNote explains the resources table under it.
-const resourceNote = "first → last sample (largest, growth: median of the last quarter over the second quarter of the seconds with ≥ 90 % of the connections open)"
+const resourceNote = "first → last sample while the connections were held (≥ 90 % of the most open), the largest, and the growth: median of the last quarter of those samples over the median of the second quarter (1.00 = flat)"
 
 // mdResources writes the resources table of a workload, if it has one.
 func mdResources(w io.Writer, wl *OverviewWorkload) {

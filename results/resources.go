@@ -209,7 +209,8 @@ var resourceNames = []string{ResourceRSS, ResourceFDs, ResourceGoroutines}
 type ResourceTrend struct {
 	Process  string // ProcessProxy or ProcessLoadgen
 	Resource string // ResourceRSS, ResourceFDs or ResourceGoroutines
-	// First, Last and Max are over every sample of the run.
+	// First, Last and Max are over the samples taken while the
+	// connections were held (SteadyWindow), or every sample if none was.
 	First, Last, Max int64
 	// Growth is the median of the last quarter of the steady samples
 	// over the median of their second quarter (see SteadyWindow): 1 is
@@ -303,24 +304,27 @@ func ResourceTrends(series []Interval, proxy []ResourceSample) []ResourceTrend {
 		for k, name := range resourceNames {
 			tr := ResourceTrend{Process: process, Resource: name}
 			var vals []float64
-			measured := false
+			var all []int64
 			for i, res := range rs {
 				v := *res.fields()[k]
 				if v <= 0 {
 					continue
 				}
-				if !measured {
-					tr.First = v
-				}
-				measured = true
-				tr.Last, tr.Max = v, max(tr.Max, v)
+				all = append(all, v)
 				if steady && ts[i] >= from && ts[i] <= to {
 					vals = append(vals, float64(v))
 				}
 			}
-			if !measured {
+			if len(all) == 0 {
 				continue
 			}
+			if len(vals) > 0 { // the held seconds, when there are any
+				all = all[:0]
+				for _, v := range vals {
+					all = append(all, int64(v))
+				}
+			}
+			tr.First, tr.Last, tr.Max = all[0], all[len(all)-1], slices.Max(all)
 			switch g, ok := GrowthRatio(vals, growthSlack[k]); {
 			case !steady:
 				tr.Why = "no connection was open"
