@@ -93,16 +93,20 @@ func (c *core) compact() {
 	if c.ended < 64 || 2*c.ended < len(c.all) {
 		return
 	}
-	live := c.all[:0]
-	for _, s := range c.all {
+	live, cursor := c.all[:0], 0 // cursor: live sessions before churn's turn
+	for i, s := range c.all {
 		switch {
 		case !s.closed:
 			live = append(live, s)
+			if i < c.churn.cursor {
+				cursor++
+			}
 		case c.reuse:
 			c.free = append(c.free, s)
 		}
 	}
 	clear(c.all[len(live):])
-	c.all, c.ended = live, 0
-	c.churn.cursor = 0
+	// churnPick moves on before it looks: point at the last live one
+	// before the turn.
+	c.all, c.ended, c.churn.cursor = live, 0, cursor-1
 }

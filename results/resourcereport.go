@@ -49,7 +49,7 @@ func resourceCharts(w *OverviewWorkload) []svgChart {
 		charts = append(charts, svgChart{
 			kind:   ChartResources,
 			title:  titles[res].title,
-			note:   "sampled once a second: the proxy by its admin endpoint (nginx: its cgroup's memory only), the load generator by itself (its workers summed)",
+			note:   "sampled once a second: the proxy by its admin endpoint (nginx: its memory only), the load generator by itself (its workers summed)",
 			x:      svgAxis{label: "time since start (s)"},
 			y:      svgAxis{label: titles[res].y},
 			series: series,
