@@ -92,6 +92,7 @@ func (t *topology) finish(ctx context.Context, row *Row, w scenarios.Workload, r
 	row.Summary, row.Usage = &run.Summary, sumUsage(reps)
 	tg, _ := t.sc.Target(row.Target)
 	facts := scenarios.Facts{Summary: &run.Summary, Proxy: row.Usage, Backends: t.echoUpstreams(tg)}
+	facts.Series, facts.ProxySeries = run.Series, run.ProxySeries
 	for _, e := range w.Expectations(row.Target) {
 		row.Verdicts = append(row.Verdicts, e.Check(facts))
 	}
@@ -215,6 +216,9 @@ func (p plan) args(i int) []string {
 	if l.Reconnect {
 		a = append(a, "--reconnect")
 	}
+	if l.Churn > 0 {
+		add("--churn", ftoa(float64(l.Churn)*frac))
+	}
 	if len(p.url) > 3 && p.url[:4] == "wss:" {
 		a = append(a, "--insecure") // the run's own self-signed certificate
 	}
@@ -240,6 +244,7 @@ func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run,
 	stopKill := t.killLater(ctx, p.w.Kill, loadStart)
 	workDir := filepath.Join(dir, ".workers")
 	defer os.RemoveAll(workDir)
+	stopSampling := t.sampleProxy(ctx, p)
 	res, err := t.st.RunLoadgen(ctx, stack.Loadgen{
 		Name: "lg", Workers: p.workers, OutDir: workDir,
 		Args: func(i int) []string {
@@ -248,10 +253,12 @@ func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run,
 	})
 	stopKill()
 	memGrowth := <-mem
+	samples := stopSampling()
 	run, rerr := mergeWorkers(res, err)
 	if rerr != nil {
 		return nil, nil, rerr
 	}
+	run.ProxySeries = proxySeries(samples, run)
 	if err := run.Write(dir); err != nil {
 		return nil, nil, err
 	}

@@ -123,6 +123,7 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 			args = append(args, "--upstream", u)
 		}
 		args = append(args, tg.Args...)
+		args = append(args, t.adminArgs(tg)...)
 		return t.start(ctx, stack.Service{Name: tg.Name, Role: "refproxy", Port: proxyPort, Args: args,
 			WaitLog: "wsbench proxy: listening on"})
 	case scenarios.KindNginx:

@@ -9,6 +9,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/wsbench/wsbench/internal/selfusage"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -166,6 +167,10 @@ func (a *aggregator) emit(idx int64) {
 	if h := m.hist[a.prim]; h != nil && h.TotalCount() > 0 {
 		row.P50, row.P99 = h.ValueAtPercentile(50), h.ValueAtPercentile(99)
 	}
+	// The process's own memory, descriptors and goroutines, once a
+	// second off the event loops: what a soak run watches for growth.
+	u := selfusage.Read()
+	row.Resources = results.Resources{RSS: u.RSSBytes, FDs: u.FDs, Goroutines: u.Goroutines}
 	// The connect phase and the warm-up before a measurement window stay
 	// out of the series (their handshakes are in the interval logs); the
 	// progress line shows them at negative times.

@@ -41,9 +41,14 @@ type core struct {
 	slotNext int32
 	open     int
 	slab     []session // sessions are carved from blocks; see newSession
-	// redial, when set, reopens a dropped connection in its slot.
-	redial func(slot int32, k int64)
-	idle   int64 // ns of the measurement window spent waiting for events
+	// redial, when set, reopens a connection in its slot: one that
+	// dropped, or one closed by churn.
+	redial func(slot int32, k int64, churn bool)
+	churn  churnState
+	ended  int        // sessions in all that have ended (see compact)
+	reuse  bool       // ended sessions can be handed out again (epoll engine)
+	free   []*session // ended sessions to reuse
+	idle   int64      // ns of the measurement window spent waiting for events
 }
 
 // waited counts a wait for events from a to b (monotonic ns) as idle, the
@@ -63,13 +68,19 @@ func (c *core) busy() float64 {
 	return min(1, max(0, 1-float64(c.idle)/float64(win)))
 }
 
-func (c *core) setRedial(f func(slot int32, k int64)) { c.redial = f }
+func (c *core) setRedial(f func(slot int32, k int64, churn bool)) { c.redial = f }
 
 // newSession allocates from a block of sessions. Connections are set up
 // among the dialing goroutines' garbage; allocated one by one, each session
 // would pin a mostly empty heap span after the dial storm, which showed as
 // ~3 KiB of resident memory per held connection instead of ~0.2.
 func (c *core) newSession() *session {
+	if n := len(c.free); n > 0 {
+		s := c.free[n-1]
+		c.free = c.free[:n-1]
+		*s = session{}
+		return s
+	}
 	if len(c.slab) == 0 {
 		c.slab = make([]session, 256)
 	}
@@ -90,6 +101,9 @@ func (c *core) timeout(now int64) int64 {
 	}
 	if c.deadline > 0 && c.deadline < next {
 		next = c.deadline
+	}
+	if c.churn.next > 0 && c.churn.next < next {
+		next = c.churn.next
 	}
 	return max(next-now, 0)
 }
@@ -130,6 +144,9 @@ func (c *core) recordDial(d dialed) bool {
 		c.rec.record(mDNS, d.dnsNS)
 	}
 	switch {
+	case d.cause != "" && d.churn:
+		c.rec.failures["churn_"+d.cause]++
+		c.rec.cur.errors++
 	case d.cause != "" && d.reconnect:
 		c.rec.failures["reconnect_"+d.cause]++
 		c.rec.cur.errors++
@@ -137,7 +154,7 @@ func (c *core) recordDial(d dialed) bool {
 		c.rec.fail(d.cause)
 	case d.reconnect:
 		c.rec.record(mReconnect, d.shakeNS)
-		c.rec.reconnected(d.backend)
+		c.rec.reopened(d.backend, !d.churn)
 		return true
 	default:
 		c.rec.record(mConnect, d.connectNS)
@@ -156,6 +173,7 @@ func (c *core) adopted(s *session, d dialed, now int64) {
 	if d.reconnect {
 		s.slot, s.k = d.slot, d.k
 	}
+	c.compact()
 	c.all = append(c.all, s)
 	c.open++
 	if c.phase == phaseLoad {
@@ -172,6 +190,7 @@ func (c *core) start(m loopMsg, now int64) {
 	c.rec.setGrid(m.grid)
 	c.phase, c.deadline = phaseLoad, m.end
 	c.slotNext = int32(m.slotBase)
+	c.churnStart(m.t0)
 	for _, s := range c.all {
 		if !s.closed {
 			c.startSession(s, now)
@@ -304,12 +323,17 @@ func (c *core) schedule(s *session) {
 }
 
 func (c *core) runTimers(now int64) {
+	c.churnDue(now)
 	for {
 		s, ok := c.timers.Peek()
 		if !ok || s.due.At > now {
 			return
 		}
 		c.timers.Remove(&s.due)
+		if s.churned { // closed by churn, and the server never answered
+			c.end(s, now, "")
+			continue
+		}
 		c.d.timer(s, now)
 		c.schedule(s)
 		c.flush(s, now)
@@ -319,12 +343,16 @@ func (c *core) runTimers(now int64) {
 // end closes s; outcome says how it ended. Connections the run closes at
 // its end count as "open": they survived. So does one that ends any other
 // way once the run has sent its close (a reset racing the close handshake
-// at the end of a hold is not a drop during it).
+// at the end of a hold is not a drop during it). One the run closed for
+// churn is "churned", and reopened while the load phase lasts.
 func (c *core) end(s *session, now int64, outcome string) {
 	if s.closed {
 		return
 	}
-	if s.closing {
+	switch {
+	case s.churned:
+		outcome = "churned"
+	case s.closing:
 		outcome = "open"
 	}
 	s.closed = true
@@ -332,14 +360,18 @@ func (c *core) end(s *session, now int64, outcome string) {
 	c.io.release(s)
 	s.in, s.out = nil, nil
 	c.open--
+	c.ended++
 	c.d.inflight -= int64(s.inflight)
-	dropped := outcome != "open"
+	dropped := outcome != "open" && !s.churned
 	c.rec.ended(now, s.openedAt, outcome, dropped)
 	if dropped && c.d.p.kind != WorkloadHold {
 		c.rec.failures["drop_"+outcome]++
 	}
-	if dropped && c.redial != nil && c.phase == phaseLoad && now < c.d.end {
-		c.redial(s.slot, s.k)
+	if s.churned {
+		c.rec.counts.Churned++
+	}
+	if (dropped || s.churned) && c.redial != nil && c.phase == phaseLoad && now < c.d.end {
+		c.redial(s.slot, s.k, s.churned)
 	}
 }
 
@@ -366,7 +398,7 @@ func (c *core) advance(now int64) {
 
 func (c *core) sendCloses(now int64) {
 	for _, s := range c.all {
-		if s.closed {
+		if s.closed || s.churned { // a churned one has sent its close already
 			continue
 		}
 		s.closing = true

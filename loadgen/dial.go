@@ -45,6 +45,7 @@ type dialed struct {
 	reconnect bool
 	slot      int32
 	k         int64
+	churn     bool // the reconnection replaces a connection closed by churn
 }
 
 // dialer opens WebSocket connections the way every workload needs them.

@@ -58,7 +58,9 @@ func newEpollLoop(d *driver, clk clock, drain, slack int64, noRead bool) (*epoll
 	if noRead {
 		l.watch = unix.EPOLLRDHUP
 	}
-	l.core = core{io: l, d: d, rec: d.rec, clk: clk, drain: drain, slack: slack}
+	// Nothing refers to an ended session here (its descriptor's slot in
+	// byFD is cleared), so churn can reuse them.
+	l.core = core{io: l, d: d, rec: d.rec, clk: clk, drain: drain, slack: slack, reuse: true}
 	return l, nil
 }
 

@@ -98,6 +98,12 @@ type Options struct {
 	// connection resumes the schedule where it stopped, so the outage shows
 	// as response time.
 	Reconnect bool
+	// Churn (hold) closes this many connections per second, spread over
+	// them in turn on an open-model schedule, with a normal close, and
+	// reopens each in its place: a soak's steady turnover. Churned
+	// connections are counted (Connections.Churned), not dropped; their
+	// reopening handshakes are timed in the reconnect histogram.
+	Churn float64
 	// Ramp: the first step offers Rate; each next step RampFactor times
 	// more, StepDuration long (whole seconds), at most MaxSteps. A step
 	// meets the SLO when its response-time p99 is within SLO and nothing
@@ -275,6 +281,14 @@ func (o Options) validate() error {
 	default:
 		return bad("engine", strconv.Quote(o.Engine), "want auto, epoll or goroutine")
 	}
+	switch {
+	case o.Churn < 0:
+		return fmt.Errorf("loadgen: churn %v: want 0 (none) or more connections per second", o.Churn)
+	case o.Churn > 0 && o.Workload != WorkloadHold:
+		return fmt.Errorf("loadgen: churn: only for the hold workload, not %s", o.Workload)
+	case o.Churn > 0 && o.NoRead:
+		return fmt.Errorf("loadgen: churn: a client that never reads cannot see the close replies (no-read)")
+	}
 	if o.NoRead && (o.Workload != WorkloadHold || o.Engine == "goroutine" || u.Scheme == "wss" || !epollSupported) {
 		return fmt.Errorf("loadgen: no-read: only for the hold workload on the epoll engine (Linux, ws://)")
 	}
@@ -381,6 +395,9 @@ func (o Options) Params() map[string]string {
 	}
 	if o.Reconnect {
 		p["reconnect"] = "true"
+	}
+	if o.Churn > 0 {
+		p["churn"] = strconv.FormatFloat(o.Churn, 'f', -1, 64)
 	}
 	return p
 }

@@ -188,10 +188,13 @@ func (r *recorder) opened(backend string) {
 	}
 }
 
-// reconnected counts a dropped connection opened again.
-func (r *recorder) reconnected(backend string) {
+// reopened counts a connection opened again in a closed one's place: a
+// dropped one (reconnect: counted as a reconnect) or a churned one.
+func (r *recorder) reopened(backend string, reconnect bool) {
 	r.open++
-	r.counts.Reconnects++
+	if reconnect {
+		r.counts.Reconnects++
+	}
 	if backend != "" {
 		r.backends[backend]++
 	}

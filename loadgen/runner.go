@@ -28,7 +28,7 @@ type engine interface {
 	run()           // the engine's goroutine
 	finished() <-chan struct{}
 	recorder() *recorder
-	setRedial(func(slot int32, k int64))
+	setRedial(func(slot int32, k int64, churn bool))
 }
 
 // Progress configures the once-a-second progress line.
@@ -90,6 +90,9 @@ func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
 		pad: make([]byte, o.Size), baseUnix: r.clk.base.UnixNano(),
 	}
 	n := r.engineCount()
+	if o.Churn > 0 {
+		r.plan.churn = rttSchedule{n: n, rate: o.Churn}
+	}
 	r.prog = &progress{w: pr.W, tty: pr.TTY, conns: o.Conns}
 	r.agg = newAggregator(n, r.clk, primaryMetric(o.Workload), r.prog)
 	r.opened = make([]atomic.Int64, n)
@@ -148,7 +151,7 @@ func (r *runner) run(ctx context.Context) (*results.Run, error) {
 	for _, e := range r.engines {
 		go e.run()
 	}
-	if r.o.Reconnect {
+	if r.o.Reconnect || r.o.Churn > 0 {
 		for _, e := range r.engines {
 			e.setRedial(r.redialer(ctx, e))
 		}
@@ -245,15 +248,19 @@ func (r *runner) sampleSelf(ctx context.Context, finished <-chan struct{}) func(
 }
 
 // redialer returns the function engine e calls when one of its
-// connections drops: it reopens it on a new goroutine, backing off while
-// attempts fail, until the load phase ends.
-func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64) {
-	return func(slot int32, k int64) {
+// connections drops (with Reconnect) or was closed by churn: it reopens it
+// on a new goroutine, backing off while attempts fail, until the load
+// phase ends.
+func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64, bool) {
+	return func(slot int32, k int64, churn bool) {
+		if !churn && !r.o.Reconnect {
+			return
+		}
 		go func() {
 			backoff := 100 * time.Millisecond
 			for ctx.Err() == nil && r.clk.now() < r.end {
 				d := r.dialer.dial(ctx, int(slot))
-				d.reconnect, d.slot, d.k = true, slot, k
+				d.reconnect, d.slot, d.k, d.churn = true, slot, k, churn
 				e.adopt(d)
 				if d.cause == "" || waitUntil(ctx, time.Now().Add(backoff)) != nil {
 					return
@@ -449,6 +456,7 @@ func addCounts(dst *results.Connections, c results.Connections) {
 	dst.Failed += c.Failed
 	dst.Dropped += c.Dropped
 	dst.Reconnects += c.Reconnects
+	dst.Churned += c.Churned
 }
 
 func mergeCounts(dst, src map[string]int64) {

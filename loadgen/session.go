@@ -21,6 +21,7 @@ type session struct {
 	slot     int32 // position in the rate schedule
 	inflight int32 // messages sent and not yet answered
 	closing  bool  // we sent a close frame
+	churned  bool  // closed by churn (Options.Churn): to be reopened, not a drop
 	closed   bool
 	outWait  bool  // waiting for the socket to become writable
 	k        int64 // rtt: index of the next message in the schedule
@@ -74,6 +75,10 @@ type plan struct {
 	holdData  bool
 	pad       []byte // zeros to fill messages up to size
 	baseUnix  int64  // the run clock's base as Unix ns: push send times are wall-clock
+
+	// churn deals churn events to the engines: slot i is engine i
+	// (Options.Churn; rate 0 = none). See churn.go.
+	churn rttSchedule
 }
 
 // clock reads monotonic nanoseconds since the run's base.

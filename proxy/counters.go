@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/selfusage"
+	"github.com/wsbench/wsbench/proxy/balance"
 	"github.com/wsbench/wsbench/proxy/relay"
 )
 
@@ -77,6 +79,11 @@ type Counters struct {
 	// TunnelEnds counts ended tunnels by why: closed, reset, read_timeout,
 	// send_timeout, lifetime, shutdown.
 	TunnelEnds map[string]int64 `json:"tunnel_ends"`
+	// Process is the whole process's resident memory, open descriptors
+	// and goroutines, read when the admin endpoint answers (nil from
+	// Counters: a process may run several proxies). `wsbench run` samples
+	// it once a second to show whether the proxy grows over a soak.
+	Process *selfusage.Usage `json:"process,omitempty"`
 }
 
 // BackendCounter is one backend's share: one address of an upstream.
@@ -130,7 +137,12 @@ func (p *Proxy) Counters() Counters {
 	return out
 }
 
-// AdminHandler serves Counters as JSON on GET (any path).
+func backendCounter(st balance.PeerStats, open, total int64) BackendCounter {
+	return BackendCounter{Addr: st.Addr, TunnelsOpen: open, TunnelsTotal: total, Conns: st.Conns, Fails: st.Fails, Down: st.Down}
+}
+
+// AdminHandler serves Counters as JSON on GET (any path), with the
+// process's usage.
 func (p *Proxy) AdminHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -141,6 +153,9 @@ func (p *Proxy) AdminHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		enc.Encode(p.Counters())
+		c := p.Counters()
+		u := selfusage.Read()
+		c.Process = &u
+		enc.Encode(c)
 	})
 }

@@ -59,6 +59,8 @@
 //
 // Counters (and AdminHandler, which serves them as JSON) report tunnels open
 // per backend, handshakes by outcome, bytes each way, timeouts by kind and
-// tunnel ends by reason. Every failed handshake is logged once through
+// tunnel ends by reason; AdminHandler adds the process's resident memory,
+// open descriptors and goroutines, which `wsbench run` samples once a
+// second to show whether a long run grows. Every failed handshake is logged once through
 // Config.Logger with its outcome, status, reason and backend.
 package proxy

@@ -133,6 +133,7 @@ func FuzzReadTimeseries(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte("t_sec,open,msgs_sent,msgs_recv,bytes_sent,bytes_recv,errors,p50_us,p99_us\n\"1\",2,3,4,5,6,7,8,9\n"))
+	f.Add([]byte("t_sec,open,msgs_sent,msgs_recv,bytes_sent,bytes_recv,errors,p50_us,p99_us,rss_bytes,fds,goroutines\n1,2,3,4,5,6,7,8,9,0,,12\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := ReadTimeseries(bytes.NewReader(data))
 		if err != nil {
@@ -151,6 +152,31 @@ func FuzzReadTimeseries(f *testing.F) {
 		}
 		if len(rows) != 0 && !reflect.DeepEqual(again, rows) {
 			t.Fatalf("rows changed in a round trip:\n%+v\n%+v", rows, again)
+		}
+	})
+}
+
+func FuzzReadProxySeries(f *testing.F) {
+	f.Add([]byte("t_sec,rss_bytes,fds,goroutines\n0.5,9437184,18004,11\n2,178257920,,\n"))
+	f.Add([]byte("t_sec,rss_bytes,fds,goroutines\n1,0,\"3\",\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		samples, err := ReadProxySeries(bytes.NewReader(data))
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "proxy timeseries: ") {
+				t.Fatalf("error %q lacks its prefix", err)
+			}
+			return
+		}
+		var out bytes.Buffer
+		if err := WriteProxySeries(&out, samples); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ReadProxySeries(&out)
+		if err != nil {
+			t.Fatalf("cannot reread what was written: %v", err)
+		}
+		if len(samples) != 0 && !reflect.DeepEqual(again, samples) {
+			t.Fatalf("samples changed in a round trip:\n%+v\n%+v", samples, again)
 		}
 	})
 }

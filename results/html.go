@@ -113,6 +113,7 @@ func htmlScenario(w io.Writer, s *OverviewScenario, i int) {
 		if vt := repVerdictsTable(wl); len(vt.rows) > 0 {
 			htmlTable(w, vt, "verdicts")
 		}
+		htmlResources(w, wl)
 		fmt.Fprintf(w, "</div>\n")
 		if len(charts) > 0 {
 			fmt.Fprintf(w, "<figure>%s</figure>\n", charts[0].render())

@@ -40,7 +40,7 @@ var chartMetricMeaning = map[string]string{
 	MetricLag:           "actual − intended send (the load generator's lateness)",
 	MetricOneWay:        "receive − server's send timestamp",
 	MetricDrop:          "connection open → ended",
-	MetricReconnect:     "handshakes of reopened connections",
+	MetricReconnect:     "handshakes of reopened connections (after a drop, or churn)",
 }
 
 // chartsOf returns every chart the workload has data for, in the
@@ -55,7 +55,7 @@ func chartsOf(w *OverviewWorkload) []svgChart {
 			charts = append(charts, c)
 		}
 	}
-	return charts
+	return append(charts, resourceCharts(w)...)
 }
 
 // chartMetrics lists the metrics with data on any target: the primary

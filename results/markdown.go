@@ -47,6 +47,7 @@ func mdWorkload(w io.Writer, wl *OverviewWorkload) {
 		fmt.Fprintln(w)
 		mdTable(w, vt, false)
 	}
+	mdResources(w, wl)
 	if charts := chartsOf(wl); len(charts) > 0 {
 		fmt.Fprintf(w, "\nCharts in report.html: %s.\n", mdEscape(chartTitles(charts)))
 	}

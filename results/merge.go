@@ -17,14 +17,14 @@ import (
 // one load is spread over several load-generator processes: each worker
 // gets a share of the connections, the message rate, the connect rate and
 // the source addresses. Merge sums them; every other parameter must match.
-var splitParams = []string{"conns", "rate", "connect_rate", "source_ips"}
+var splitParams = []string{"conns", "rate", "connect_rate", "source_ips", "churn"}
 
 // Merge combines the runs of several load-generator workers that together
 // made one load, without losing a sample:
 //
 //   - the runs must share schema, tool version and commit, target, workload
 //     and every parameter except the split ones (conns, rate, connect_rate,
-//     source_ips), which must be numbers and are summed;
+//     source_ips, churn), which must be numbers and are summed;
 //   - counters, failures, backends and hold outcomes are summed; rates are
 //     summed (the workers ran side by side) over the longest window; start
 //     is the earliest, end the latest; interrupted if any was;
@@ -32,7 +32,9 @@ var splitParams = []string{"conns", "rate", "connect_rate", "source_ips"}
 //     merged per second of the merged run (an interval belongs to the second
 //     in which it starts, counted from the earliest start), as are the rows
 //     of the time series, whose p50/p99 are recomputed from the merged
-//     intervals of the workload's PrimaryMetric;
+//     intervals of the workload's PrimaryMetric, and whose resources (each
+//     worker's own process) are summed;
+//   - proxy samples are put on the merged run's time axis, in time order;
 //   - survival curves are added point by point, each on its own time axis
 //     (seconds after that worker's first connection opened);
 //   - hello messages and notes are kept once each, in order.
@@ -75,6 +77,7 @@ func merge(runs []*Run, note string) (*Run, error) {
 		return nil, fmt.Errorf("results: merge: %w", err)
 	}
 	out.Series = mergeSeries(runs, startMs, out.Intervals[PrimaryMetric(out.Summary.Workload)])
+	out.ProxySeries = mergeProxySeries(runs, startMs)
 	out.Summary.Histograms = map[string]Stats{}
 	for m, h := range out.Histograms {
 		out.Summary.Histograms[m] = Summarize(h)
@@ -200,6 +203,7 @@ func addConnections(dst *Connections, c Connections) {
 	dst.Dropped += c.Dropped
 	dst.OpenAtEnd += c.OpenAtEnd
 	dst.Reconnects += c.Reconnects
+	dst.Churned += c.Churned
 }
 
 // addSelf sums the workers' own usage; per-message and per-connection
@@ -388,6 +392,7 @@ func mergeSeries(runs []*Run, startMs int64, primary []*hdrhistogram.PackedHisto
 			s.row.BytesSent += row.BytesSent
 			s.row.BytesRecv += row.BytesRecv
 			s.row.Errors += row.Errors
+			s.row.Resources.add(row.Resources)
 			prevT = row.T
 		}
 	}

@@ -132,7 +132,7 @@ func TestMergeRefuses(t *testing.T) {
 	}{
 		{"workload", func(s *Summary) { s.Workload = "push" }, `run 2 ran workload "push", run 1 "rtt"`},
 		{"target", func(s *Summary) { s.Target = "ws://127.0.0.1:9001/" }, `run 2 measured "ws://127.0.0.1:9001/"`},
-		{"size", func(s *Summary) { s.Params["size"] = "128" }, `run 2 has size="128", run 1 size="64"; only the split parameters (conns, rate, connect_rate, source_ips) may differ`},
+		{"size", func(s *Summary) { s.Params["size"] = "128" }, `run 2 has size="128", run 1 size="64"; only the split parameters (conns, rate, connect_rate, source_ips, churn) may differ`},
 		{"missing param", func(s *Summary) { delete(s.Params, "duration") }, `run 2 has duration="", run 1 duration="10s"`},
 		{"tool", func(s *Summary) { s.Tool.Version = "v0.2.0" }, "run 2 was made by wsbench v0.2.0 (commit c0ffee1), run 1 by v0.1.0"},
 		{"split not a number", func(s *Summary) { s.Params["rate"] = "10k" }, `run 2: split parameter rate="10k": want a number to sum`},

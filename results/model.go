@@ -36,7 +36,8 @@ const (
 	// (a 502 after proxy_connect_timeout shows up here, not in handshake).
 	MetricHandshakeFail = "handshake_fail"
 	// MetricReconnect times the handshakes of connections reopened after a
-	// drop (failover: dial start → 101 through the surviving backends).
+	// drop (failover: dial start → 101 through the surviving backends), or
+	// after the load generator closed them for churn.
 	MetricReconnect = "reconnect"
 	// MetricDNS times name resolution of the target: once before the
 	// connect phase, or per connection with --resolve-each. connect and
@@ -161,6 +162,10 @@ type Connections struct {
 	// Reconnects counts dropped connections opened again (loadgen
 	// --reconnect); failed attempts are failures "reconnect_<cause>".
 	Reconnects int64 `json:"reconnects,omitempty"`
+	// Churned counts connections the load generator closed itself on its
+	// churn schedule (loadgen --churn) and opened again: not drops. Failed
+	// reopening attempts are failures "churn_<cause>".
+	Churned int64 `json:"churned,omitempty"`
 }
 
 // Traffic counts data messages or their bytes each way.
@@ -221,6 +226,9 @@ type Interval struct {
 	Errors    int64   `json:"errors"`
 	P50       int64   `json:"p50_us"` // of the workload's primary metric in this interval
 	P99       int64   `json:"p99_us"`
+	// Resources is what the load generator itself held at the end of the
+	// interval (summed over the workers of a merged run).
+	Resources
 }
 
 // Run is a complete result: the summary plus the histograms and time series
@@ -236,4 +244,7 @@ type Run struct {
 	// costs 184 KB each.
 	Intervals map[string][]*hdrhistogram.PackedHistogram
 	Series    []Interval
+	// ProxySeries is the proxy under test's resources, sampled about once
+	// a second by `wsbench run` (proxy_timeseries.csv); nil when none was.
+	ProxySeries []ResourceSample
 }

@@ -82,6 +82,9 @@ func reportConnections(w io.Writer, s *Summary) {
 	if c.Reconnects > 0 {
 		fmt.Fprintf(w, "%-12s %s dropped connections opened again\n", "reconnects", fmtCount(c.Reconnects))
 	}
+	if c.Churned > 0 {
+		fmt.Fprintf(w, "%-12s %s connections closed by the load generator and opened again (not drops)\n", "churned", fmtCount(c.Churned))
+	}
 }
 
 // reportRamp lists a ramp's steps and the capacity it found.

@@ -19,9 +19,10 @@ const TimeseriesFile = "timeseries.csv"
 
 // Write creates dir (and its parents) and writes the run into it:
 // <metric>.hgrm and <metric>.hlog for every metric with data,
-// timeseries.csv, and summary.json last, so a directory with a summary.json
-// is complete. Each file is written whole or not at all (WriteFile), so a
-// writer killed half-way leaves the files it finished readable.
+// timeseries.csv, proxy_timeseries.csv when there are proxy samples, and
+// summary.json last, so a directory with a summary.json is complete. Each
+// file is written whole or not at all (WriteFile), so a writer killed
+// half-way leaves the files it finished readable.
 //
 // Write first makes the run consistent, in place, so that Read(dir) returns
 // what r holds afterwards:
@@ -67,6 +68,9 @@ func (r *Run) Write(dir string) error {
 	if err := WriteFile(filepath.Join(dir, TimeseriesFile), func(w io.Writer) error {
 		return WriteTimeseries(w, r.Series)
 	}); err != nil {
+		return err
+	}
+	if err := r.writeProxySeries(dir); err != nil {
 		return err
 	}
 	return WriteFile(filepath.Join(dir, SummaryFile), func(w io.Writer) error {
@@ -202,6 +206,9 @@ func Read(dir string) (*Run, error) {
 	defer f.Close()
 	if r.Series, err = ReadTimeseries(f); err != nil {
 		return nil, fmt.Errorf("results: %s: %w", path, err)
+	}
+	if err := r.readProxySeries(dir); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -11,15 +11,18 @@ import (
 )
 
 // timeseriesHeader is timeseries.csv's first row; the names match
-// Interval's JSON fields.
-var timeseriesHeader = []string{
+// Interval's JSON fields. The resource columns came later: a file without
+// them (timeseriesHeaderV1) still reads, with no resources measured.
+var timeseriesHeader = append(append([]string(nil), timeseriesHeaderV1...), resourceColumns...)
+
+var timeseriesHeaderV1 = []string{
 	"t_sec", "open", "msgs_sent", "msgs_recv", "bytes_sent", "bytes_recv", "errors", "p50_us", "p99_us",
 }
 
 // WriteTimeseries writes rows as CSV: the header row
-// t_sec,open,msgs_sent,msgs_recv,bytes_sent,bytes_recv,errors,p50_us,p99_us
+// t_sec,open,msgs_sent,msgs_recv,bytes_sent,bytes_recv,errors,p50_us,p99_us,rss_bytes,fds,goroutines
 // then one row per interval. T is written in the shortest form that reads
-// back to the same float64.
+// back to the same float64; a resource not measured (0) is an empty cell.
 func WriteTimeseries(w io.Writer, rows []Interval) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(timeseriesHeader); err != nil {
@@ -31,6 +34,7 @@ func WriteTimeseries(w io.Writer, rows []Interval) error {
 		for i, v := range r.counters() {
 			rec[i+1] = strconv.FormatInt(*v, 10)
 		}
+		r.Resources.format(rec[len(timeseriesHeaderV1):])
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("timeseries: %w", err)
 		}
@@ -47,12 +51,14 @@ func (r *Interval) counters() []*int64 {
 	return []*int64{&r.Open, &r.MsgsSent, &r.MsgsRecv, &r.BytesSent, &r.BytesRecv, &r.Errors, &r.P50, &r.P99}
 }
 
-// ReadTimeseries reads what WriteTimeseries writes. The header must match
-// exactly; every value must be a finite, non-negative number (t_sec) or a
-// whole number ≥ 0. Errors name the line and the column.
+// ReadTimeseries reads what WriteTimeseries writes, and files written
+// before the resource columns existed. The header must match one of the
+// two exactly; every value must be a finite, non-negative number (t_sec)
+// or a whole number ≥ 0 (resources: or empty). Errors name the line and
+// the column.
 func ReadTimeseries(r io.Reader) ([]Interval, error) {
 	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(timeseriesHeader)
+	cr.FieldsPerRecord = 0 // every row as long as the header
 	cr.ReuseRecord = true
 	var rows []Interval
 	for first := true; ; first = false {
@@ -72,9 +78,10 @@ func ReadTimeseries(r io.Reader) ([]Interval, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if first {
-			if strings.Join(rec, ",") != strings.Join(timeseriesHeader, ",") {
+			got := strings.Join(rec, ",")
+			if got != strings.Join(timeseriesHeader, ",") && got != strings.Join(timeseriesHeaderV1, ",") {
 				return nil, fmt.Errorf("timeseries: line 1: header %q, want %q",
-					clip(strings.Join(rec, ",")), strings.Join(timeseriesHeader, ","))
+					clip(got), strings.Join(timeseriesHeader, ","))
 			}
 			continue
 		}
@@ -99,6 +106,11 @@ func parseTimeseriesRow(rec []string) (Interval, error) {
 			return row, fmt.Errorf("%s %q: want a whole number ≥ 0", timeseriesHeader[i+1], clip(rec[i+1]))
 		}
 		*dst = v
+	}
+	if len(rec) > len(timeseriesHeaderV1) {
+		if err := row.Resources.parse(rec[len(timeseriesHeaderV1):]); err != nil {
+			return row, err
+		}
 	}
 	return row, nil
 }

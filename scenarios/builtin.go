@@ -21,9 +21,10 @@ var builtinFS embed.FS
 var builtinOrder = []string{"seed-configs", "handshake", "throughput", "hold-timeouts", "balance", "backend-failure"}
 
 // builtinOnRequest are built-ins that `wsbench run` runs only when named:
-// calibrate checks wsbench itself, not a proxy, and the default suite's
-// budget has no room left for it.
-var builtinOnRequest = []string{"calibrate"}
+// calibrate checks wsbench itself, not a proxy; soak is long by nature (its
+// 10-minute figure is --scale 10); and the default suite's budget has no
+// room left for either.
+var builtinOnRequest = []string{"calibrate", "soak"}
 
 // builtinAll is every built-in, for lookups and messages.
 var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest...)
@@ -33,7 +34,7 @@ var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest
 func BuiltinNames() []string { return append([]string(nil), builtinOrder...) }
 
 // BuiltinOnRequest returns the built-ins `wsbench run` runs only when they
-// are named (calibrate).
+// are named (calibrate, soak).
 func BuiltinOnRequest() []string { return append([]string(nil), builtinOnRequest...) }
 
 // Builtin returns the built-in scenario called name, parsed from the

@@ -47,8 +47,9 @@
 // # Built-ins and their budget
 //
 // BuiltinNames lists the six built-in scenarios in the order `wsbench run`
-// runs them; BuiltinOnRequest the one it runs only when named, calibrate,
-// which checks wsbench against known delays and a known drop (about 25 s). Together they are budgeted to under 5 minutes of loads and
+// runs them; BuiltinOnRequest the ones it runs only when named: calibrate,
+// which checks wsbench against known delays and a known drop (about 25 s),
+// and soak, which holds connections with churn and watches for growth. Together they are budgeted to under 5 minutes of loads and
 // process starts on a 2-core machine by Scenario.Estimate (a test holds the
 // sum to it), leaving a minute for image builds within the 6 minutes `make
 // bench` may take. The estimate is pessimistic: the whole suite ran in about

@@ -366,7 +366,7 @@ func TestMetricsDocumented(t *testing.T) {
 			t.Errorf("%s listed twice", m.Name)
 		}
 		seen[m.Name] = true
-		name := strings.NewReplacer("<stat>", "p99", "<cause>", "http_503", "<Header-Name>", "X-Real-IP").Replace(m.Name)
+		name := strings.NewReplacer("<stat>", "p99", "<cause>", "http_503", "<Header-Name>", "X-Real-IP", "<process>", "proxy", "<resource>", "rss").Replace(m.Name)
 		if _, err := lookupMetric(name); err != nil {
 			t.Errorf("%s: %v", m.Name, err)
 		}

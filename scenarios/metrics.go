@@ -20,6 +20,11 @@ type Facts struct {
 	// set, balance.max_over_mean divides by it, so a backend that got no
 	// connection at all counts in the mean; 0 = only the backends seen.
 	Backends int
+	// Series is the result's time series (with the load generator's
+	// resources) and ProxySeries the proxy's resource samples, for the
+	// soak.* metrics; nil when not given.
+	Series      []results.Interval
+	ProxySeries []results.ResourceSample
 }
 
 // Usage is a proxy's resource use over the stack's measurement window.
@@ -77,7 +82,7 @@ var histograms = []struct{ name, desc string }{
 	{results.MetricService, "service time: receive − actual send"},
 	{results.MetricLag, "schedule lag: actual − intended send"},
 	{results.MetricOneWay, "push one-way latency: receive − the server's send timestamp"},
-	{results.MetricReconnect, "handshake time of connections reopened after a drop (failover through the surviving backends)"},
+	{results.MetricReconnect, "handshake time of connections reopened after a drop (failover through the surviving backends) or after churn"},
 }
 
 // stats are the statistics of a histogram metric, by suffix.
@@ -130,6 +135,9 @@ func init() {
 	})
 	def("connections.reconnects", kindCount, "dropped connections opened again (load reconnect: true)", func(f Facts) (float64, string) {
 		return float64(f.Summary.Connections.Reconnects), ""
+	})
+	def("connections.churned", kindCount, "connections the load generator closed on its churn schedule and opened again (load churn: R)", func(f Facts) (float64, string) {
+		return float64(f.Summary.Connections.Churned), ""
 	})
 	def("throughput.msgs_per_s", kindRate, "data messages received per second over the measurement window", rate(func(r results.Rates) float64 { return r.MsgsRecvPerSec }))
 	def("throughput.bytes_per_s", kindByteRate, "data bytes received per second over the measurement window", rate(func(r results.Rates) float64 { return r.BytesRecvPerSec }))
@@ -284,6 +292,13 @@ func lookupMetric(name string) (metricDef, error) {
 		return metricDef{name: name, kind: kindCount, value: func(f Facts) (float64, string) {
 			return float64(f.Summary.Failures[rest]), ""
 		}}, nil
+	case "soak":
+		process, resource, _ := strings.Cut(rest, ".")
+		if !contains([]string{results.ProcessProxy, results.ProcessLoadgen}, process) ||
+			!contains([]string{results.ResourceRSS, results.ResourceFDs, results.ResourceGoroutines}, resource) {
+			return metricDef{}, fmt.Errorf("metric %q: want soak.growth_ratio or soak.<proxy|loadgen>.<rss|fds|goroutines>", name)
+		}
+		return metricDef{name: name, kind: kindRatio, value: soakGrowth(process, resource)}, nil
 	case "hello":
 		if !validHeaderName(rest) {
 			return metricDef{}, fmt.Errorf("metric %q: want hello.<Header-Name>, e.g. hello.X-Real-IP", name)
@@ -425,6 +440,7 @@ func Metrics() []MetricInfo {
 	}
 	out = append(out,
 		MetricInfo{Name: "failures.<cause>", Unit: "count", Description: "failures of one cause (http_503, refused, reset, timeout, eof, unanswered, …); 0 when absent"},
+		MetricInfo{Name: "soak.<process>.<resource>", Unit: "ratio", Description: "growth of one series, as soak.growth_ratio computes it; <process> is proxy or loadgen, <resource> is rss, fds or goroutines"},
 		MetricInfo{Name: "hello.<Header-Name>", Unit: "present/absent", Description: "whether any backend hello message (path ?hello=1) shows that request header, e.g. hello.X-Real-IP present"},
 	)
 	return out

@@ -82,6 +82,7 @@ type Load struct {
 	HoldSend     string         `yaml:"hold_send"`     // hold: ping | data
 	NoRead       bool           `yaml:"no_read"`       // hold: never read (send-timeout case)
 	Reconnect    bool           `yaml:"reconnect"`     // reopen connections that drop
+	Churn        units.Rate     `yaml:"churn"`         // hold: connections closed and reopened per second
 	Headers      []string       `yaml:"headers"`       // "Name: value"
 	SourceIPs    string         `yaml:"source_ips"`    // host network / local runtime only
 	Workers      int            `yaml:"workers"`       // load-generator processes (default 1)

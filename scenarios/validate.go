@@ -263,6 +263,7 @@ func (v *validator) load(l *Load, p string) {
 	only("hold_send", l.HoldSend != "", loadgen.WorkloadHold)
 	only("no_read", l.NoRead, loadgen.WorkloadHold)
 	only("warmup", l.Warmup > 0, loadgen.WorkloadRTT, loadgen.WorkloadThroughput, loadgen.WorkloadPush)
+	only("churn", l.Churn > 0, loadgen.WorkloadHold)
 	if l.Path != "" {
 		if u, err := url.ParseRequestURI(l.Path); err != nil || !strings.HasPrefix(l.Path, "/") || strings.ContainsAny(l.Path, " \t\r\n") {
 			v.fail(p+".path", "%q: want a request path and query, e.g. /echo?hello=1", l.Path)
@@ -291,6 +292,7 @@ func (v *validator) load(l *Load, p string) {
 		ConnectRate: float64(l.ConnectRate), Rate: float64(l.Rate), Size: int(l.Size), Window: l.Window,
 		PushRate: float64(l.PushRate), Duration: time.Duration(l.Duration), Warmup: time.Duration(l.Warmup), PingInterval: time.Duration(l.PingInterval),
 		HoldSend: l.HoldSend, HandshakeTimeout: time.Duration(l.Timeout), Headers: l.Headers}
+	o.Churn = float64(l.Churn)
 	// The load generator's own rules, ranges included, with the keys
 	// this file sets checked as written: "window: 0" is an error, not
 	// the default.

@@ -45,6 +45,11 @@ func init() {
   wsbench loadgen --url ws://127.0.0.1:9000/echo --workload hold --conns 15k \
       --connect-rate 2k --duration 1m --ping-interval 20s --source-ips 127.0.0.2-127.0.0.40
 
+  # Soak: hold 5k connections for 10 minutes, pinging and sending a little
+  # data, closing and reopening 50 of them every second:
+  wsbench loadgen --url ws://127.0.0.1:9000/echo --workload hold --conns 5k --connect-rate 1k \
+      --duration 10m --ping-interval 5s --hold-send data --churn 50
+
   # Capacity: 1k msgs/s, then ×1.5 every 5s, until p99 exceeds 5ms:
   wsbench loadgen --url ws://127.0.0.1:8080/echo --workload ramp --rate 1k --slo 5ms
 
@@ -73,6 +78,7 @@ type loadgenFlagValues struct {
 	maxSteps                                               int
 	headers                                                []string
 	insecure, quiet, noRead, reconnect, resolveEach        bool
+	churn                                                  units.Rate
 }
 
 func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
@@ -104,6 +110,7 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	fs.Var(&v.drain, "drain", "at the end, wait this long for replies still in flight")
 	fs.BoolVar(&v.noRead, "no-read", false, "hold: never read, like a stalled client, to test a server's send timeout (epoll engine)")
 	fs.BoolVar(&v.reconnect, "reconnect", false, "reopen connections that drop during the load phase (failover); rtt resumes its schedule")
+	fs.Var(&v.churn, "churn", "hold: close this many connections per second (spread over them in turn) and reopen each; counted as churned, not dropped")
 	fs.StringVar(&v.sources, "source-ips", "", "bind connections round-robin to these local `ADDRS` (list or range a.b.c.d-a.b.c.e)")
 	fs.BoolVar(&v.resolveEach, "resolve-each", false, "look the target's host name up before every connection (timed as dns) instead of once before the connect phase")
 	fs.StringArrayVar(&v.headers, "header", nil, "extra handshake header \"Name: value\" (repeatable), e.g. Origin")
@@ -138,7 +145,7 @@ func (v *loadgenFlagValues) options() (loadgen.Options, error) {
 		Duration: time.Duration(v.duration), Warmup: time.Duration(v.warmup), PingInterval: time.Duration(v.ping), HoldSend: v.holdSend,
 		HandshakeTimeout: time.Duration(v.hsTimeout), Drain: time.Duration(v.drain), Headers: v.headers,
 		Insecure: v.insecure, Engine: v.engine, Loops: v.loops, TimerSlack: time.Duration(v.slack),
-		NoRead: v.noRead, Reconnect: v.reconnect, ResolveEach: v.resolveEach,
+		NoRead: v.noRead, Reconnect: v.reconnect, ResolveEach: v.resolveEach, Churn: float64(v.churn),
 		RampFactor: v.rampFactor, StepDuration: time.Duration(v.step), SLO: time.Duration(v.slo), MaxSteps: v.maxSteps,
 	}
 	if v.slack == 0 {

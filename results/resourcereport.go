@@ -1,0 +1,133 @@
+package results
+
+import (
+	"fmt"
+	"io"
+)
+
+// ChartResources is the data-chart kind of the resource charts: one per
+// resource (RSS, descriptors, goroutines), a line per target and process.
+const ChartResources = "resources"
+
+// resourceCharts plots, for each resource any target measured, how the
+// proxy's and the load generator's moved over the run: flat lines are
+// what a soak run wants to see.
+func resourceCharts(w *OverviewWorkload) []svgChart {
+	titles := map[string]struct{ title, y string }{
+		ResourceRSS:        {"resident memory over time", "resident memory (MiB)"},
+		ResourceFDs:        {"open file descriptors over time", "open descriptors"},
+		ResourceGoroutines: {"goroutines over time", "goroutines"},
+	}
+	var charts []svgChart
+	for k, res := range resourceNames {
+		var series []svgSeries
+		for _, t := range w.Targets {
+			if t.Run == nil {
+				continue
+			}
+			proxy := svgSeries{name: t.Target + " · " + ProcessProxy}
+			for _, s := range t.Run.ProxySeries {
+				if v := *s.Resources.fields()[k]; v > 0 {
+					proxy.points = append(proxy.points, svgPoint{x: s.T, y: resourceY(res, v)})
+				}
+			}
+			lg := svgSeries{name: t.Target + " · " + ProcessLoadgen}
+			for _, row := range t.Run.Series {
+				if v := *row.Resources.fields()[k]; v > 0 {
+					lg.points = append(lg.points, svgPoint{x: row.T, y: resourceY(res, v)})
+				}
+			}
+			for _, s := range []svgSeries{proxy, lg} {
+				if len(s.points) > 0 {
+					series = append(series, s)
+				}
+			}
+		}
+		if len(series) == 0 {
+			continue
+		}
+		charts = append(charts, svgChart{
+			kind:   ChartResources,
+			title:  titles[res].title,
+			note:   "sampled once a second: the proxy by its admin endpoint (nginx: its memory only), the load generator by itself (its workers summed)",
+			x:      svgAxis{label: "time since start (s)"},
+			y:      svgAxis{label: titles[res].y},
+			series: series,
+		})
+	}
+	return charts
+}
+
+func resourceY(res string, v int64) float64 {
+	if res == ResourceRSS {
+		return float64(v) / (1 << 20)
+	}
+	return float64(v)
+}
+
+// repResourcesTable sums up every resource series of a workload: first,
+// last and largest value, and the growth over the steady window; a
+// growth of 1.00 is flat. No rows when nothing was measured.
+func repResourcesTable(w *OverviewWorkload) reportTable {
+	t := reportTable{head: []string{"resources", "process", "RSS", "fds", "goroutines"}}
+	for _, tg := range w.Targets {
+		if tg.Run == nil {
+			continue
+		}
+		cells := map[string][]reportCell{}
+		var order []string
+		for _, tr := range ResourceTrends(tg.Run.Series, tg.Run.ProxySeries) {
+			if cells[tr.Process] == nil {
+				order = append(order, tr.Process)
+				cells[tr.Process] = make([]reportCell, len(resourceNames))
+				for i := range cells[tr.Process] {
+					cells[tr.Process][i] = reportCell{text: "–", tone: repToneMuted}
+				}
+			}
+			for i, r := range resourceNames {
+				if r == tr.Resource {
+					cells[tr.Process][i] = resourceCell(tr)
+				}
+			}
+		}
+		for _, p := range order {
+			t.rows = append(t.rows, append([]reportCell{{text: tg.Target}, {text: p}}, cells[p]...))
+		}
+	}
+	return t
+}
+
+// resourceCell reads "10.2 MiB → 10.3 MiB (max 10.9 MiB, ×1.01)".
+func resourceCell(tr ResourceTrend) reportCell {
+	f := func(v int64) string {
+		if tr.Resource == ResourceRSS {
+			return fmtBytes(float64(v))
+		}
+		return fmtCount(v)
+	}
+	growth := "growth n/a"
+	if tr.Growth > 0 {
+		growth = fmt.Sprintf("×%.2f", tr.Growth)
+	}
+	return reportCell{text: fmt.Sprintf("%s → %s (max %s, %s)", f(tr.First), f(tr.Last), f(tr.Max), growth)}
+}
+
+// resourceNote explains the resources table under it.
+const resourceNote = "first → last sample while the connections were held (≥ 90 % of the most open), the largest, and the growth: median of the last quarter of those samples over the median of the second quarter (1.00 = flat)"
+
+// mdResources writes the resources table of a workload, if it has one.
+func mdResources(w io.Writer, wl *OverviewWorkload) {
+	if rt := repResourcesTable(wl); len(rt.rows) > 0 {
+		fmt.Fprintf(w, "\n")
+		mdTable(w, rt, false)
+		fmt.Fprintf(w, "\n%s\n", mdEscape(resourceNote))
+	}
+}
+
+// htmlResources writes the resources table of a workload, if it has one.
+func htmlResources(w io.Writer, wl *OverviewWorkload) {
+	if rt := repResourcesTable(wl); len(rt.rows) > 0 {
+		htmlTable(w, rt, "resources")
+		fmt.Fprintf(w, "<p class=\"params\">%s</p>\n", htmlEsc(resourceNote))
+	}
+}
