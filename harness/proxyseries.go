@@ -44,9 +44,10 @@ type timedSample struct {
 // (its loopback address, or its address on the run's bridge network,
 // which the host routes to on Linux). Any other proxy (nginx) gives its
 // memory from the stack's accounting (the container's cgroup, or the
-// local process tree), and nothing else.
+// local process tree), and nothing else. Only soak workloads are sampled
+// (Workload.WatchesResources).
 func (t *topology) sampleProxy(ctx context.Context, p plan) func() []timedSample {
-	if p.proxy == "" {
+	if p.proxy == "" || !p.w.WatchesResources() {
 		return func() []timedSample { return nil }
 	}
 	read := t.memoryReader(p.proxy)

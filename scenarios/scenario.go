@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsbench/wsbench/loadgen"
@@ -98,6 +99,25 @@ func (s *Scenario) WorkloadTargets(w Workload) []Target {
 func (w Workload) Expectations(target string) []Expectation {
 	out := append([]Expectation(nil), w.Expect[Wildcard]...)
 	return append(out, w.Expect[target]...)
+}
+
+// WatchesResources reports whether w is a soak: it churns connections, or
+// an expectation judges a soak.* series. Only then does the harness sample
+// the proxy's resources every second: reading the reference proxy's admin
+// endpoint (and counting its descriptors) costs it CPU that nginx, read
+// from outside, is not charged, which would skew proxy CPU per message.
+func (w Workload) WatchesResources() bool {
+	if w.Load.Churn > 0 {
+		return true
+	}
+	for _, es := range w.Expect {
+		for _, e := range es {
+			if strings.HasPrefix(e.Metric, "soak.") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TLS reports whether the target terminates TLS (nginx params tls: on), so

@@ -96,3 +96,23 @@ func TestChurnValidated(t *testing.T) {
 		})
 	}
 }
+
+func TestWatchesResources(t *testing.T) {
+	tests := []struct {
+		name string
+		w    Workload
+		want bool
+	}{
+		{"plain rtt", Workload{Load: Load{Workload: "rtt"}}, false},
+		{"churn", Workload{Load: Load{Workload: "hold", Churn: 10}}, true},
+		{"soak expectation", Workload{Expect: map[string][]Expectation{"refproxy": {{Metric: "soak.proxy.rss"}}}}, true},
+		{"other expectation", Workload{Expect: map[string][]Expectation{Wildcard: {{Metric: "rtt.p99"}}}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.w.WatchesResources(); got != tt.want {
+				t.Errorf("WatchesResources = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
