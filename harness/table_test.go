@@ -2,17 +2,14 @@ package harness
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/wsbench/wsbench/internal/golden"
 
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestWriteTableGolden prints a scenario's table — a row that kept up, one
 // whose load generator fell behind (marked loadgen-bound, with the
@@ -45,24 +42,5 @@ func TestWriteTableGolden(t *testing.T) {
 	}}
 	var b bytes.Buffer
 	writeTable(&b, so)
-	golden(t, "table.golden", b.Bytes())
-}
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	golden.Check(t, "table.golden", b.Bytes())
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsbench/wsbench/internal/golden"
+
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
 
@@ -15,7 +17,7 @@ func TestWriteHGRMGolden(t *testing.T) {
 	if err := WriteHGRM(&buf, histOf(t, latencies()...)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "latency.hgrm", buf.Bytes())
+	golden.Check(t, "latency.hgrm", buf.Bytes())
 }
 
 // The rows must be the library's percentile iteration, scaled to ms, and

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/internal/golden"
 )
 
 // TestWriteMarkdownGolden renders the fixture run (every kind of data,
@@ -18,7 +20,7 @@ func TestWriteMarkdownGolden(t *testing.T) {
 	if err := WriteMarkdown(&b, o); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "markdown_report.golden", b.Bytes())
+	golden.Check(t, "markdown_report.golden", b.Bytes())
 }
 
 func TestWriteMarkdownContent(t *testing.T) {

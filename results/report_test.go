@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/internal/golden"
 )
 
 // reportRun is the sample run, written so its stats are real, with a hold
@@ -26,7 +28,7 @@ func TestReportGolden(t *testing.T) {
 	if err := Report(&buf, reportSummary(t)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.golden", buf.Bytes())
+	golden.Check(t, "report.golden", buf.Bytes())
 }
 
 func TestReportContents(t *testing.T) {
