@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wsbench/wsbench/internal/httpsyntax"
+
 	"github.com/gobwas/ws"
 )
 
@@ -196,7 +198,7 @@ func checkHead(head []byte) *headError {
 			if c == ' ' || c == '\t' {
 				return bad("whitespace between field name %q and its colon", clip(name))
 			}
-			if c >= 0x80 || !tokenChar[c] {
+			if !httpsyntax.IsTokenChar(c) {
 				return bad("field name %q has byte 0x%02x, which is not a token character", clip(name), c)
 			}
 		}
@@ -222,20 +224,6 @@ func controlByte(b []byte) int {
 	}
 	return -1
 }
-
-// tokenChar marks the ASCII bytes of an RFC 9110 token (section 5.6.2).
-var tokenChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 // clip shortens what an error quotes: the reason goes back in the body and
 // into the log.

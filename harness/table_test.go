@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/internal/golden"
-
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 )

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
+
+	"github.com/wsbench/wsbench/internal/httpsyntax"
 )
 
 // Error is a head the proxy must refuse. Status is the HTTP status to answer
@@ -341,25 +343,12 @@ func isToken(b []byte) bool {
 		return false
 	}
 	for _, c := range b {
-		if c >= 0x80 || !tokenChar[c] {
+		if !httpsyntax.IsTokenChar(c) {
 			return false
 		}
 	}
 	return true
 }
-
-var tokenChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c], t[c-'a'+'A'] = true, true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
 
 // clip shortens what an error quotes, so a hostile 8 KiB line does not end
 // up whole in a log.
