@@ -20,19 +20,23 @@ type Blackhole struct {
 	addr   netip.AddrPort
 }
 
-// ListenBlackhole opens a blackhole on addr ("host:port", IPv4).
+// ListenBlackhole opens a blackhole on addr ("host:port", IPv4 or IPv6; an
+// empty host is every IPv4 address, as for the echo server's listener).
 func ListenBlackhole(addr string) (*Blackhole, error) {
-	ap, err := resolveV4(addr)
+	ap, err := resolveAddr(addr)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	family := unix.AF_INET
+	if ap.Addr().Is6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("echo: blackhole socket: %w", err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	sa := &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
-	if err := unix.Bind(fd, sa); err != nil {
+	if err := unix.Bind(fd, sockaddr(ap)); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("echo: blackhole bind %s: %w", addr, err)
 	}
@@ -42,11 +46,19 @@ func ListenBlackhole(addr string) (*Blackhole, error) {
 	}
 	b := &Blackhole{fd: fd, addr: ap}
 	if sa, err := unix.Getsockname(fd); err == nil {
-		p := sa.(*unix.SockaddrInet4)
-		b.addr = netip.AddrPortFrom(netip.AddrFrom4(p.Addr), uint16(p.Port))
+		switch p := sa.(type) {
+		case *unix.SockaddrInet4:
+			b.addr = netip.AddrPortFrom(netip.AddrFrom4(p.Addr), uint16(p.Port))
+		case *unix.SockaddrInet6:
+			b.addr = netip.AddrPortFrom(netip.AddrFrom16(p.Addr), uint16(p.Port))
+		}
 	}
 	// A backlog of 0 leaves room for one connection: take it ourselves.
-	target := netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), b.addr.Port())
+	loop := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	if b.addr.Addr().Is6() {
+		loop = netip.IPv6Loopback()
+	}
+	target := netip.AddrPortFrom(loop, b.addr.Port())
 	if !b.addr.Addr().IsUnspecified() {
 		target = b.addr
 	}
@@ -67,7 +79,16 @@ func (b *Blackhole) Close() error {
 	return unix.Close(b.fd)
 }
 
-func resolveV4(addr string) (netip.AddrPort, error) {
+func sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is6() {
+		return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+}
+
+// resolveAddr resolves addr to one address, IPv4 unless the host is an IPv6
+// literal or only has IPv6 addresses.
+func resolveAddr(addr string) (netip.AddrPort, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("echo: blackhole address %q: %w", addr, err)
@@ -75,7 +96,14 @@ func resolveV4(addr string) (netip.AddrPort, error) {
 	if host == "" {
 		host = "0.0.0.0"
 	}
-	ta, err := net.ResolveTCPAddr("tcp4", net.JoinHostPort(host, port))
+	network := "tcp4"
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is6() && !ip.Is4In6() {
+		network = "tcp6"
+	}
+	ta, err := net.ResolveTCPAddr(network, net.JoinHostPort(host, port))
+	if err != nil && network == "tcp4" {
+		ta, err = net.ResolveTCPAddr("tcp6", net.JoinHostPort(host, port))
+	}
 	if err != nil {
 		return netip.AddrPort{}, fmt.Errorf("echo: blackhole address %q: %w", addr, err)
 	}

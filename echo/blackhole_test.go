@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,5 +33,26 @@ func TestBlackholeDropsConnects(t *testing.T) {
 	}
 	if !errors.Is(err, os.ErrDeadlineExceeded) && !ne.Timeout() {
 		t.Fatalf("unexpected error %v", err)
+	}
+}
+
+// An IPv6 blackhole drops connects as the IPv4 one does.
+func TestBlackholeIPv6(t *testing.T) {
+	b, err := ListenBlackhole("[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !strings.HasPrefix(b.Addr(), "[::1]:") {
+		t.Fatalf("blackhole address %s, want [::1]:port", b.Addr())
+	}
+	c, err := net.DialTimeout("tcp", b.Addr(), 300*time.Millisecond)
+	if err == nil {
+		c.Close()
+		t.Fatalf("dial to the blackhole %s succeeded", b.Addr())
+	}
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("dial error %v, want a timeout", err)
 	}
 }
