@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,8 +40,9 @@ func init() {
   # Three interleaved repetitions of each workload, for 'wsbench compare':
   wsbench run throughput --count 3 --out runs/head
 
-  # What is there to run?
+  # What is there to run? And everything about one scenario:
   wsbench run --list
+  wsbench run --list hold-timeouts
 
 Exit status: 0 when every expectation holds, 1 when one fails (or a target
 could not be measured), 2 on usage or environment errors (e.g. no Docker).
@@ -67,11 +69,11 @@ func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	fs.StringArrayVar(&v.cpusets, "cpuset", nil, "pin a role's processes: ROLE=CPUS, roles echo, refproxy, nginx, loadgen (repeatable)")
 	fs.IntVar(&v.workers, "loadgen-workers", 1, "load-generator processes per workload, 1 to 64 (a scenario's own setting wins)")
 	fs.IntVar(&v.count, "count", 1, "repeat every workload on every target N times, 1 to 100, interleaved (for wsbench compare's statistics)")
-	fs.BoolVar(&v.list, "list", false, "list the built-in scenarios and exit")
+	fs.BoolVar(&v.list, "list", false, "list the built-in scenarios (or describe the ones named) and exit")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "only the tables and the final line")
 	return func(ctx context.Context, args []string, e *env) error {
 		if v.list {
-			return listScenarios(e)
+			return listScenarios(e, args)
 		}
 		o, err := v.options(args)
 		if err != nil {
@@ -153,28 +155,74 @@ func resolveScenarios(args []string) ([]*scenarios.Scenario, error) {
 	return out, nil
 }
 
-func listScenarios(e *env) error {
+// listScenarios prints one line per built-in scenario and target, or, for
+// the scenarios named, their whole descriptions wrapped to the terminal's
+// usual width.
+func listScenarios(e *env, names []string) error {
 	onRequest := scenarios.BuiltinOnRequest()
-	for _, name := range append(scenarios.BuiltinNames(), onRequest...) {
+	full := len(names) > 0
+	if !full {
+		names = append(scenarios.BuiltinNames(), onRequest...)
+	}
+	for i, name := range names {
 		sc, err := scenarios.Builtin(name)
 		if err != nil {
-			return err
+			return usageError{err}
 		}
-		desc := firstLine(sc.Description)
+		note := ""
 		if slices.Contains(onRequest, name) {
-			desc += " (runs only when named)"
+			note = " (runs only when named)"
 		}
-		fmt.Fprintf(e.stdout, "%-16s %s\n", name, desc)
+		if !full {
+			fmt.Fprintf(e.stdout, "%-16s %s%s\n", name, firstSentence(sc.Description), note)
+			for _, t := range sc.Targets {
+				fmt.Fprintf(e.stdout, "%-16s   %-18s %s\n", "", t.Name, firstSentence(t.Description))
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(e.stdout)
+		}
+		fmt.Fprintf(e.stdout, "%s%s\n", name, note)
+		writeWrapped(e.stdout, "  ", sc.Description)
 		for _, t := range sc.Targets {
-			fmt.Fprintf(e.stdout, "%-16s   %-18s %s\n", "", t.Name, firstLine(t.Description))
+			fmt.Fprintf(e.stdout, "\n  %s\n", t.Name)
+			writeWrapped(e.stdout, "    ", t.Description)
 		}
+	}
+	if !full {
+		fmt.Fprintln(e.stdout, "\nwsbench run --list NAME describes a scenario in full.")
 	}
 	return nil
 }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+// firstSentence is s up to its first full stop followed by a space, so a
+// listing stays one short line per entry.
+func firstSentence(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if i := strings.Index(s, ". "); i >= 0 {
+		return s[:i+1]
+	}
 	return s
+}
+
+// writeWrapped writes s's words in lines of at most 80 columns, each
+// starting with indent.
+func writeWrapped(w io.Writer, indent, s string) {
+	line := indent
+	for _, word := range strings.Fields(s) {
+		if len(line) > len(indent) && len(line)+1+len(word) > 80 {
+			fmt.Fprintln(w, line)
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	if len(line) > len(indent) {
+		fmt.Fprintln(w, line)
+	}
 }
 
 func runScenarios(ctx context.Context, o harness.Options, e *env) error {
