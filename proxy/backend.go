@@ -105,7 +105,7 @@ func (h *handshake) dialError(addr string, err error) *refusal {
 // sendRequest writes the rewritten request head.
 func (h *handshake) sendRequest(bc net.Conn, b *server, addr string) *refusal {
 	p := h.p
-	fw := upgrade.Forward{ClientIP: h.ip.String(), Proto: p.cfg.ForwardedProto}
+	fw := upgrade.Forward{ClientIP: h.ip.String(), Proto: p.cfg.ForwardedProto, Underscores: p.cfg.UnderscoresInHeaders}
 	switch p.cfg.Host {
 	case "", "$host":
 	case "$proxy_host":

@@ -99,6 +99,9 @@ type Config struct {
 	// is sent as is.
 	Host           string
 	ForwardedProto string // X-Forwarded-Proto: "" → "http"
+	// UnderscoresInHeaders forwards client header fields with "_" in
+	// their names; false drops them (nginx underscores_in_headers off).
+	UnderscoresInHeaders bool
 
 	ShutdownGrace time.Duration // 0 → DefaultShutdownGrace
 	Logger        *slog.Logger  // nil → discard

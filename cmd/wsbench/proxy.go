@@ -30,7 +30,7 @@ type proxyOptions struct {
 	readTimeout, sendTimeout, lifetime units.Duration
 	readMode                           string
 	maxHeader, bufferSize              units.Size
-	splice                             bool
+	splice, underscores                bool
 	engine                             string
 	pollers                            int
 	maxConns, maxConnsPerIP            units.Count
@@ -103,6 +103,7 @@ func init() {
 			fs.StringArrayVar(&o.origins, "allowed-origin", nil, "allow only this Origin (repeatable); others get 403, requests without Origin pass")
 			fs.StringVar(&o.host, "host", "$host", "Host header sent to the backend: $host (the client's), $proxy_host (the backend's host:port) or a fixed name")
 			fs.StringVar(&o.proto, "forwarded-proto", "http", "X-Forwarded-Proto sent to the backend: http or https")
+			fs.BoolVar(&o.underscores, "underscores-in-headers", false, "forward client headers with _ in their names (nginx underscores_in_headers); by default they are dropped")
 			fs.Var(&o.grace, "shutdown-grace", "on SIGTERM, how long open tunnels may run before they are closed (more than 0)")
 			fs.StringVar(&o.admin, "admin", "", "serve JSON counters on this address, e.g. 127.0.0.1:9901 (off when empty)")
 			fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error (a failed handshake logs at info, or warn when a backend is at fault)")
@@ -128,7 +129,7 @@ func (o *proxyOptions) config(log *slog.Logger) (proxy.Config, error) {
 		MaxLifetime: time.Duration(o.lifetime), Copy: !o.splice, BufferSize: int(o.bufferSize),
 		Engine: relay.Engine(o.engine), Pollers: o.pollers, InjectDelay: time.Duration(o.injectDelay),
 		MaxConns: int(o.maxConns), MaxConnsPerIP: int(o.maxConnsPerIP), AllowedOrigins: o.origins,
-		Host: o.host, ForwardedProto: o.proto, ShutdownGrace: time.Duration(o.grace), Logger: log,
+		Host: o.host, ForwardedProto: o.proto, UnderscoresInHeaders: o.underscores, ShutdownGrace: time.Duration(o.grace), Logger: log,
 		ResolveInterval: time.Duration(o.resolveInterval),
 	}
 	if len(o.upstreams) == 0 {

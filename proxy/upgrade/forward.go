@@ -14,6 +14,12 @@ type Forward struct {
 	// Host replaces the Host header. Empty keeps the client's ($host), or
 	// sends the authority of an absolute-form target in its place.
 	Host string
+	// Underscores forwards header fields whose names contain "_". By
+	// default they are dropped, as nginx does (underscores_in_headers off):
+	// a backend that maps headers to CGI-style names (X_Real_IP and
+	// X-Real-IP both become HTTP_X_REAL_IP) could otherwise take a
+	// client's X_Real_IP for the proxy's X-Real-IP.
+	Underscores bool
 }
 
 // hopByHop are the headers that describe one connection, not the request
@@ -25,7 +31,8 @@ var hopByHop = []string{
 
 // AppendForward appends to dst the request head to send the backend: the
 // request line as HTTP/1.1, the client's headers minus hop-by-hop ones (and
-// any the client listed in Connection), then Upgrade: websocket,
+// any the client listed in Connection, and those with "_" in their names
+// unless fw.Underscores), then Upgrade: websocket,
 // Connection: Upgrade and the X-Forwarded-* headers fw asks for. The
 // target is always origin-form; for an absolute-form one the Host sent is
 // its authority (RFC 9112 section 3.2.2), unless fw.Host says otherwise.
@@ -43,7 +50,7 @@ func AppendForward(dst []byte, req *Request, fw Forward) []byte {
 	conn := connectionTokens(connBuf[:0], req.Fields)
 	for _, f := range req.Fields {
 		switch {
-		case dropped(f.Name, conn):
+		case dropped(f.Name, conn), !fw.Underscores && bytes.IndexByte(f.Name, '_') >= 0:
 			continue
 		case fw.ClientIP != "" && equalFold(f.Name, "X-Forwarded-For"):
 			xff = joinList(xff, f.Value)

@@ -248,6 +248,7 @@ func TestAppendForward(t *testing.T) {
 		"X-Forwarded-For: 10.0.0.1\r\n" +
 		"x-forwarded-for: 10.0.0.2 \r\n" +
 		"X-Real-IP: spoofed\r\n" +
+		"X_Real_IP: spoofed too\r\n" +
 		"X-Forwarded-Proto: https\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
 		"Sec-WebSocket-Version: 13\r\n" +
@@ -272,6 +273,17 @@ func TestAppendForward(t *testing.T) {
 			"X-Forwarded-For: 10.0.0.1\r\n" +
 			"x-forwarded-for: 10.0.0.2\r\n" +
 			"X-Real-IP: spoofed\r\n" +
+			"X-Forwarded-Proto: https\r\n" +
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+			"Sec-WebSocket-Version: 13\r\n" +
+			"Cookie: a=b\r\n" +
+			"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n"},
+		{"underscores forwarded when asked", Forward{Underscores: true}, "GET /ws HTTP/1.1\r\n" +
+			"Host: front.example\r\n" +
+			"X-Forwarded-For: 10.0.0.1\r\n" +
+			"x-forwarded-for: 10.0.0.2\r\n" +
+			"X-Real-IP: spoofed\r\n" +
+			"X_Real_IP: spoofed too\r\n" +
 			"X-Forwarded-Proto: https\r\n" +
 			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
 			"Sec-WebSocket-Version: 13\r\n" +
