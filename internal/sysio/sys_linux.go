@@ -16,6 +16,11 @@ import (
 // only delays preemption of its goroutine by as long as it runs. Each
 // retries EINTR itself, and returns unix.EAGAIN as that very value, so
 // err == unix.EAGAIN holds.
+//
+// The EINTR loop is written out in each on purpose: a pointer converted to
+// uintptr stays valid only inside the syscall call expression itself
+// (unsafe.Pointer rule 4); passed through a shared helper, a buffer on a
+// goroutine stack that grows meanwhile would be read at its old address.
 
 // errnoErr returns e as an error without allocating.
 func errnoErr(e syscall.Errno) error {
