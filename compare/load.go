@@ -35,8 +35,8 @@ type Result struct {
 	// when only repetitions were written, their HDR merge (Pooled).
 	Summary *results.Summary
 	Pooled  bool
-	Usage   *Usage // the proxy's, over the window; nil for direct targets
-	Reps    []*Rep // in repetition order; empty for a single run
+	Usage   *results.Usage // the proxy's, over the window; nil for direct targets
+	Reps    []*Rep         // in repetition order; empty for a single run
 
 	runs    []*results.Run // its runs' files, read when per-interval samples are needed
 	runsErr error
@@ -51,7 +51,7 @@ type Rep struct {
 	N       int
 	Dir     string
 	Summary *results.Summary
-	Usage   *Usage
+	Usage   *results.Usage
 }
 
 var repDir = regexp.MustCompile(`^rep-([1-9][0-9]{0,5})$`)
@@ -106,7 +106,7 @@ func Load(p string) (*Set, error) {
 }
 
 // walk finds every summary.json under the set's path.
-func (set *Set) walk(usage map[string]*Usage) error {
+func (set *Set) walk(usage map[string]*results.Usage) error {
 	return filepath.WalkDir(set.Path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("compare: %w", err)
@@ -176,13 +176,13 @@ type runFile struct {
 		Name string `json:"name"`
 		Err  string `json:"error"`
 		Rows []struct {
-			Target   string `json:"target"`
-			Workload string `json:"workload"`
-			Dir      string `json:"dir"`
-			Usage    *Usage `json:"usage"`
+			Target   string         `json:"target"`
+			Workload string         `json:"workload"`
+			Dir      string         `json:"dir"`
+			Usage    *results.Usage `json:"usage"`
 			Reps     []struct {
-				Dir   string `json:"dir"`
-				Usage *Usage `json:"usage"`
+				Dir   string         `json:"dir"`
+				Usage *results.Usage `json:"usage"`
 			} `json:"reps"`
 			Err     string `json:"error"`
 			Skipped string `json:"skipped"`
@@ -192,7 +192,7 @@ type runFile struct {
 
 // readRunFile reads run.json, if there is one, and returns the proxies'
 // usage by relative directory. Rows that did not run become warnings.
-func (set *Set) readRunFile() (map[string]*Usage, error) {
+func (set *Set) readRunFile() (map[string]*results.Usage, error) {
 	p := filepath.Join(set.Path, results.RunFile)
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -212,7 +212,7 @@ func (set *Set) readRunFile() (map[string]*Usage, error) {
 // parseRunFile decodes run.json: the usage of every row and repetition by
 // its directory (cleaned, relative to the run), and a warning for every
 // scenario or row that did not run.
-func parseRunFile(data []byte) (usage map[string]*Usage, warnings []string, err error) {
+func parseRunFile(data []byte) (usage map[string]*results.Usage, warnings []string, err error) {
 	var rf runFile
 	if err := json.Unmarshal(data, &rf); err != nil {
 		return nil, nil, err
@@ -220,7 +220,7 @@ func parseRunFile(data []byte) (usage map[string]*Usage, warnings []string, err 
 	if rf.Schema != results.RunSchema {
 		return nil, nil, fmt.Errorf("schema %q, want %q", rf.Schema, results.RunSchema)
 	}
-	usage = map[string]*Usage{}
+	usage = map[string]*results.Usage{}
 	for _, sc := range rf.Scenarios {
 		if sc.Err != "" {
 			warnings = append(warnings, fmt.Sprintf("scenario %s did not run: %s", sc.Name, sc.Err))

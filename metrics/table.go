@@ -106,11 +106,13 @@ func init() {
 			}
 			return float64(n), ""
 		}})
-	// CPU per message where messages are the work, per handshake wherever
-	// connections open: a hold run relays no data, so per message it has
-	// no meaning rather than a smaller number.
+	// Proxy CPU is divided by what the workload spends it on, and only
+	// that: messages where messages are the work, handshakes where
+	// connections are (hold). In a message workload the CPU "per
+	// handshake" would be the relaying over a fixed number of connections,
+	// moving with throughput; in hold there is no message to divide by.
 	def(Metric{Name: "proxy.cpu_us_per_msg", Unit: Micros, Per: "msg", Better: LowerIsBetter,
-		Description: "proxy CPU time / (data messages sent + received); workloads that exchange data messages (not hold)",
+		Description: "proxy CPU time / (data messages sent + received); workloads that exchange data messages (all but hold)",
 		Value: proxyPer(func(s *results.Summary) (int64, string) {
 			if !ExchangesMessages(s.Workload) {
 				return 0, "a " + s.Workload + " run: its CPU goes to connections, see proxy.cpu_us_per_handshake"
@@ -118,8 +120,11 @@ func init() {
 			return s.Messages.Sent + s.Messages.Received, "no data message was sent or received"
 		})})
 	def(Metric{Name: "proxy.cpu_us_per_handshake", Unit: Micros, Per: "handshake", Better: LowerIsBetter,
-		Description: "proxy CPU time / connection attempts; every workload (in a message workload it includes the relaying)",
+		Description: "proxy CPU time / connection attempts; workloads that only open connections (hold)",
 		Value: proxyPer(func(s *results.Summary) (int64, string) {
+			if ExchangesMessages(s.Workload) {
+				return 0, "a " + orRTT(s.Workload) + " run: its CPU goes to messages, see proxy.cpu_us_per_msg"
+			}
 			return s.Connections.Attempted, "no connection was attempted"
 		})})
 	def(Metric{Name: "proxy.cpu_cores", Unit: Ratio,
@@ -151,6 +156,14 @@ func init() {
 
 // NoProxy is the reason proxy.* metrics have no value without usage.
 const NoProxy = "no proxy usage measured (direct target, or the stack took no sample)"
+
+// orRTT names a workload, an unnamed one (an old summary) as rtt.
+func orRTT(w string) string {
+	if w == "" {
+		return "rtt"
+	}
+	return w
+}
 
 func count(name, desc string, get func(*results.Summary) int64) Metric {
 	return Metric{Name: name, Unit: Count, Description: desc,
