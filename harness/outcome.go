@@ -56,7 +56,7 @@ type Row struct {
 	Workload    string              `json:"workload"`
 	Dir         string              `json:"dir,omitempty"` // relative to the run directory
 	Summary     *results.Summary    `json:"-"`
-	Usage       *scenarios.Usage    `json:"usage,omitempty"`
+	Usage       *results.Usage      `json:"usage,omitempty"`
 	Verdicts    []scenarios.Verdict `json:"verdicts,omitempty"`
 	Err         string              `json:"error,omitempty"` // the row could not be measured
 	Logs        []string            `json:"logs,omitempty"`  // saved output of services that failed
@@ -68,8 +68,8 @@ type Row struct {
 
 // Rep is one repetition of a row.
 type Rep struct {
-	Dir   string           `json:"dir"`
-	Usage *scenarios.Usage `json:"usage,omitempty"`
+	Dir   string         `json:"dir"`
+	Usage *results.Usage `json:"usage,omitempty"`
 }
 
 // Passed reports whether every expectation of every row held and nothing

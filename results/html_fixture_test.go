@@ -179,7 +179,7 @@ type runJSONRow struct {
 	Seed     string           `json:"seed,omitempty"`
 	Workload string           `json:"workload"`
 	Dir      string           `json:"dir,omitempty"`
-	Usage    *OverviewUsage   `json:"usage,omitempty"`
+	Usage    *Usage           `json:"usage,omitempty"`
 	Verdicts []runJSONVerdict `json:"verdicts,omitempty"`
 	Err      string           `json:"error,omitempty"`
 	Logs     []string         `json:"logs,omitempty"`
@@ -233,7 +233,7 @@ func writeReportFixture(t testing.TB) string {
 	write("capacity/direct/ramp", reportRun(t, "direct", "rtt", 0, withRamp(6000)))
 	write("capacity/refproxy/ramp", reportRun(t, "refproxy", "rtt", 60, withRamp(3000)))
 
-	usage := &OverviewUsage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}
+	usage := &Usage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}
 	rf := runJSON{
 		Schema: RunSchema, RunID: "20260301T120000Z", Start: reportStart, End: reportStart.Add(90 * time.Second),
 		Runtime: "docker", Network: "bridge", Scale: 1,

@@ -74,17 +74,11 @@ type OverviewTarget struct {
 	Dir         string // result directory, relative to Overview.Dir ("" if none)
 	Run         *Run   // nil when the row has no results (error, skipped)
 	Reps        int    // rep-<i> directories: the run merges this many repetitions
-	Usage       *OverviewUsage
+	Usage       *Usage
 	Verdicts    []OverviewVerdict
 	Err         string // the row could not be measured
 	Skipped     string
 	Logs        []string // saved output of services that failed
-}
-
-// OverviewUsage is what a target's proxy used over the measurement window.
-type OverviewUsage struct {
-	CPU          time.Duration `json:"CPU"`
-	MemoryGrowth int64         `json:"MemoryGrowth"`
 }
 
 // OverviewVerdict is one expectation checked against a result.
@@ -149,13 +143,13 @@ type runFile struct {
 		Description string `json:"description"`
 		Err         string `json:"error"`
 		Rows        []struct {
-			Target      string         `json:"target"`
-			Kind        string         `json:"kind"`
-			Seed        string         `json:"seed"`
-			Description string         `json:"description"`
-			Workload    string         `json:"workload"`
-			Dir         string         `json:"dir"`
-			Usage       *OverviewUsage `json:"usage"`
+			Target      string `json:"target"`
+			Kind        string `json:"kind"`
+			Seed        string `json:"seed"`
+			Description string `json:"description"`
+			Workload    string `json:"workload"`
+			Dir         string `json:"dir"`
+			Usage       *Usage `json:"usage"`
 			Verdicts    []struct {
 				Expectation struct {
 					Text string `json:"Text"`
