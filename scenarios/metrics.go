@@ -14,7 +14,8 @@ import (
 // metrics package reads them).
 type Facts metrics.Facts
 
-// Usage is a proxy's resource use over the stack's measurement window.
+// Usage is a proxy's resource use over the stack's measurement window: the
+// one usage type, results.Usage, under the name the harness still uses.
 type Usage = results.Usage
 
 // MetricInfo describes one metric an expectation can name.
