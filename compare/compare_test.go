@@ -276,7 +276,7 @@ func TestVanishedMetricWarns(t *testing.T) {
 	}
 	rep := compareDirs(t, dir+"/base", dir+"/cur", onlyRules(Rule{"rtt.p50", 0.1}))
 	row := findRow(t, rep, "rtt", "rtt.p50")
-	if row.Verdict != NA || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "rtt: rtt.p50 is in the baseline but not in the current (no rtt values)") {
+	if row.Verdict != NA || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "rtt: rtt.p50 is in the baseline but not in the current (no rtt samples)") {
 		t.Fatalf("row %+v, warnings %q", row, rep.Warnings)
 	}
 }

@@ -149,5 +149,5 @@ func writeRunJSON(t *testing.T, dir string, rows []map[string]any) {
 }
 
 func usage(cpu time.Duration) map[string]any {
-	return map[string]any{"CPU": int64(cpu), "MemoryGrowth": 1 << 20}
+	return map[string]any{"cpu_ns": int64(cpu), "memory_growth_bytes": 1 << 20}
 }

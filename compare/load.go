@@ -1,7 +1,6 @@
 package compare
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,9 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 
 	"github.com/wsbench/wsbench/results"
 )
@@ -35,8 +32,8 @@ type Result struct {
 	// when only repetitions were written, their HDR merge (Pooled).
 	Summary *results.Summary
 	Pooled  bool
-	Usage   *Usage // the proxy's, over the window; nil for direct targets
-	Reps    []*Rep // in repetition order; empty for a single run
+	Usage   *results.Usage // the proxy's, over the window; nil for direct targets
+	Reps    []*Rep         // in repetition order; empty for a single run
 
 	runs    []*results.Run // its runs' files, read when per-interval samples are needed
 	runsErr error
@@ -51,10 +48,8 @@ type Rep struct {
 	N       int
 	Dir     string
 	Summary *results.Summary
-	Usage   *Usage
+	Usage   *results.Usage
 }
-
-var repDir = regexp.MustCompile(`^rep-([1-9][0-9]{0,5})$`)
 
 // Load reads a results tree: a `wsbench run` directory (run.json, one
 // directory per scenario × target × workload, rep-<i> subdirectories for
@@ -106,7 +101,7 @@ func Load(p string) (*Set, error) {
 }
 
 // walk finds every summary.json under the set's path.
-func (set *Set) walk(usage map[string]*Usage) error {
+func (set *Set) walk(usage map[string]*results.Usage) error {
 	return filepath.WalkDir(set.Path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("compare: %w", err)
@@ -144,8 +139,8 @@ func (set *Set) walk(usage map[string]*Usage) error {
 func splitRep(rel string) (key string, rep int) {
 	parts := splitPath(rel)
 	for i, part := range parts {
-		if m := repDir.FindStringSubmatch(part); m != nil {
-			rep, _ = strconv.Atoi(m[1])
+		if n, ok := results.RepetitionDir(part); ok {
+			rep = n
 			parts = slices.Delete(parts, i, i+1)
 			break
 		}
@@ -169,59 +164,27 @@ func splitPath(rel string) []string {
 	return parts
 }
 
-// runFile is the part of run.json the gate reads.
-type runFile struct {
-	Schema    string `json:"schema"`
-	Scenarios []struct {
-		Name string `json:"name"`
-		Err  string `json:"error"`
-		Rows []struct {
-			Target   string `json:"target"`
-			Workload string `json:"workload"`
-			Dir      string `json:"dir"`
-			Usage    *Usage `json:"usage"`
-			Reps     []struct {
-				Dir   string `json:"dir"`
-				Usage *Usage `json:"usage"`
-			} `json:"reps"`
-			Err     string `json:"error"`
-			Skipped string `json:"skipped"`
-		} `json:"rows"`
-	} `json:"scenarios"`
-}
-
 // readRunFile reads run.json, if there is one, and returns the proxies'
 // usage by relative directory. Rows that did not run become warnings.
-func (set *Set) readRunFile() (map[string]*Usage, error) {
-	p := filepath.Join(set.Path, results.RunFile)
-	data, err := os.ReadFile(p)
+func (set *Set) readRunFile() (map[string]*results.Usage, error) {
+	m, err := results.ReadRunFile(set.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("compare: %w", err)
+		return nil, err // names the file
 	}
-	usage, warnings, err := parseRunFile(data)
-	if err != nil {
-		return nil, fmt.Errorf("compare: %s: %w", p, err)
-	}
+	usage, warnings := runFileUsage(m)
 	set.Warnings = append(set.Warnings, warnings...)
 	return usage, nil
 }
 
-// parseRunFile decodes run.json: the usage of every row and repetition by
-// its directory (cleaned, relative to the run), and a warning for every
+// runFileUsage is the usage of every row and repetition of run.json by its
+// directory (cleaned, relative to the run), and a warning for every
 // scenario or row that did not run.
-func parseRunFile(data []byte) (usage map[string]*Usage, warnings []string, err error) {
-	var rf runFile
-	if err := json.Unmarshal(data, &rf); err != nil {
-		return nil, nil, err
-	}
-	if rf.Schema != results.RunSchema {
-		return nil, nil, fmt.Errorf("schema %q, want %q", rf.Schema, results.RunSchema)
-	}
-	usage = map[string]*Usage{}
-	for _, sc := range rf.Scenarios {
+func runFileUsage(m *results.RunManifest) (usage map[string]*results.Usage, warnings []string) {
+	usage = map[string]*results.Usage{}
+	for _, sc := range m.Scenarios {
 		if sc.Err != "" {
 			warnings = append(warnings, fmt.Sprintf("scenario %s did not run: %s", sc.Name, sc.Err))
 		}
@@ -242,7 +205,7 @@ func parseRunFile(data []byte) (usage map[string]*Usage, warnings []string, err 
 			}
 		}
 	}
-	return usage, warnings, nil
+	return usage, warnings
 }
 
 // runs returns the result's runs as files (histograms, interval logs, time

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 func TestSplitRep(t *testing.T) {
@@ -77,8 +79,8 @@ func TestLoadErrors(t *testing.T) {
 	}{
 		{"missing", "missing does not exist; want a results directory"},
 		{"empty", "no summary.json under"},
-		{"badrun", "badrun/run.json: invalid character"},
-		{"oldrun", `run.json: schema "wsbench/run/v0", want "wsbench/run/v1"`},
+		{"badrun", "badrun/run.json: line 1: invalid character"},
+		{"oldrun", `run.json: schema "wsbench/run/v0", want "wsbench/run/v2"`},
 		{"badsummary", `schema "other", want "wsbench/result/v1"`},
 		{"ok/timeseries.csv", "timeseries.csv"},
 	} {
@@ -111,22 +113,23 @@ func TestTruncatedIntervalLog(t *testing.T) {
 	}
 }
 
-// FuzzParseRunFile: never panics; what parses has usable keys.
-func FuzzParseRunFile(f *testing.F) {
-	f.Add([]byte(`{"schema":"wsbench/run/v1","scenarios":[{"name":"s","rows":[{"target":"t","workload":"rtt","dir":"s/t/rtt","usage":{"CPU":1000,"MemoryGrowth":10},"reps":[{"dir":"s/t/rtt/rep-1","usage":{"CPU":5}}]}]}]}`))
-	f.Add([]byte(`{"schema":"wsbench/run/v1","scenarios":[{"name":"s","error":"boom","rows":[{"error":"x"}]}]}`))
-	f.Add([]byte(`{"schema":"x"}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		usage, _, err := parseRunFile(data)
-		if err != nil {
-			return
-		}
-		for k, u := range usage {
-			if k == "" || u == nil {
-				t.Fatalf("usage key %q → %v", k, u)
-			}
-		}
-	})
+// run.json gives the usage of rows and repetitions by directory, and a
+// warning for each row or scenario that did not run.
+func TestRunFileUsage(t *testing.T) {
+	dir := t.TempDir()
+	doc := `{"schema":"wsbench/run/v1","scenarios":[{"name":"s","rows":[{"target":"t","workload":"rtt","dir":"s/t/rtt","usage":{"CPU":1000,"MemoryGrowth":10},"reps":[{"dir":"s/t/rtt/rep-1","usage":{"CPU":5}}]}]},
+		{"name":"b","error":"boom","rows":[{"target":"x","workload":"rtt","error":"x"}]}]}`
+	if err := os.WriteFile(filepath.Join(dir, results.RunFile), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := results.ReadRunFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage, warnings := runFileUsage(m)
+	if len(usage) != 2 || usage["s/t/rtt"].CPU != 1000 || usage["s/t/rtt/rep-1"].CPU != 5 || len(warnings) != 2 {
+		t.Fatalf("usage %v, warnings %q", usage, warnings)
+	}
 }
 
 // Pooling reads the repetitions' files; the per-interval samples use those

@@ -11,13 +11,13 @@ import (
 // Proxy CPU is divided by what the workload spends it on: messages, or
 // (hold) connections.
 func TestProxyCPUMetricsFollowTheWorkload(t *testing.T) {
-	u := &Usage{CPU: 300 * time.Millisecond}
+	u := &results.Usage{CPU: 300 * time.Millisecond}
 	msgs := results.Summary{Workload: "rtt", Messages: results.Traffic{Sent: 500, Received: 500}, Connections: results.Connections{Attempted: 10}}
 	hold := results.Summary{Workload: "hold", Connections: results.Connections{Attempted: 1000, Opened: 1000}}
 	for _, tc := range []struct {
 		metric string
 		s      results.Summary
-		u      *Usage
+		u      *results.Usage
 		want   float64
 		why    string
 	}{
@@ -25,7 +25,7 @@ func TestProxyCPUMetricsFollowTheWorkload(t *testing.T) {
 		{"proxy.cpu_us_per_msg", hold, u, 0, "a hold run"},
 		{"proxy.cpu_us_per_handshake", hold, u, 300, ""},
 		{"proxy.cpu_us_per_handshake", msgs, u, 0, "a rtt run: its CPU goes to messages"},
-		{"proxy.cpu_us_per_msg", msgs, nil, 0, "no proxy usage recorded"},
+		{"proxy.cpu_us_per_msg", msgs, nil, 0, "no proxy usage measured"},
 	} {
 		t.Run(tc.metric+" "+tc.s.Workload, func(t *testing.T) {
 			m, err := lookupMetric(tc.metric)
@@ -50,7 +50,7 @@ func TestPercentileValueCounts(t *testing.T) {
 	}{
 		{"handshake.p50", "", ""},
 		{"handshake.p99", "50 handshake values; p99 needs at least 1000", "50 handshake values; p99 needs at least 100"},
-		{"rtt.p50", "no rtt values", "no rtt values"},
+		{"rtt.p50", "no rtt samples", "no rtt samples"},
 	} {
 		m, err := lookupMetric(tc.metric)
 		if err != nil {

@@ -14,7 +14,7 @@ import (
 // rates are the totals over the summed windows, and the proxy's usage is
 // added up (so CPU per message stays total CPU over total messages). The
 // repetitions must share their load parameters.
-func pool(r *Result) (*results.Summary, *Usage, error) {
+func pool(r *Result) (*results.Summary, *results.Usage, error) {
 	first := r.Reps[0].Summary
 	for _, rep := range r.Reps[1:] {
 		if k, a, b, differ := paramDiff(first.Params, rep.Summary.Params); differ {
@@ -27,7 +27,7 @@ func pool(r *Result) (*results.Summary, *Usage, error) {
 	out.Failures, out.Histograms = map[string]int64{}, map[string]results.Stats{}
 	out.Hold, out.Ramp, out.Self, out.Notes = nil, nil, nil, nil
 	hists := map[string]*hdrhistogram.Histogram{}
-	usage := &Usage{}
+	usage := &results.Usage{}
 	var window float64
 	for _, rep := range r.Reps {
 		s := rep.Summary

@@ -128,7 +128,7 @@ func crashRun() *results.Run {
 // run directory as `wsbench run` does — the row's files, its verdicts,
 // run.json, report.md and report.html — until it is killed.
 func writeResultsForever(dir string) error {
-	o := &Outcome{Schema: RunSchema, RunID: "crash", Dir: dir, Start: time.Now(), Scenarios: []*ScenarioOutcome{{Name: "crash"}}}
+	o := &Outcome{RunID: "crash", Dir: dir, Start: time.Now(), Scenarios: []*ScenarioOutcome{{Name: "crash"}}}
 	run := crashRun()
 	for i := 0; ; i++ {
 		row := &Row{Target: fmt.Sprintf("t%03d", i), Kind: "direct", Workload: "rtt", Dir: filepath.Join("crash", fmt.Sprintf("t%03d", i), "rtt")}

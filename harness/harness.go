@@ -57,7 +57,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		o.Spec.RunID = stack.NewRunID()
 	}
 	out := &Outcome{
-		Schema: RunSchema, RunID: o.Spec.RunID, Dir: o.Dir, Start: time.Now(),
+		RunID: o.Spec.RunID, Dir: o.Dir, Start: time.Now(),
 		Runtime: or(o.Spec.Runtime, stack.RuntimeDocker), Network: or(o.Spec.Network, "bridge"), Scale: o.Scale,
 	}
 	h := &harness{o: o, out: out, live: newLive(o.Log, o.TTY)}

@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -203,10 +202,9 @@ func TestInterruptedRunLeavesNothing(t *testing.T) {
 	if out == nil || !out.Interrupted {
 		t.Fatalf("outcome %+v: want interrupted", out)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-	var o Outcome
-	if err != nil || json.Unmarshal(b, &o) != nil || !o.Interrupted {
-		t.Fatalf("run.json after Ctrl-C: %v %s", err, b)
+	m, err := results.ReadRunFile(dir)
+	if err != nil || !m.Interrupted {
+		t.Fatalf("run.json after Ctrl-C: %v %+v", err, m)
 	}
 	if l := leftovers(t, spec.RunID); l != "" {
 		t.Fatalf("left behind after Ctrl-C: %s", l)

@@ -1,10 +1,8 @@
 package harness
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -12,65 +10,54 @@ import (
 	"github.com/wsbench/wsbench/scenarios"
 )
 
-// RunSchema identifies run.json; the results package reads it too.
-const RunSchema = results.RunSchema
-
-// Outcome is a whole `wsbench run`: run.json.
+// Outcome is a whole `wsbench run`, as run.json (results.RunManifest)
+// records it, with each row's summary and its verdicts as checked.
 type Outcome struct {
-	Schema      string             `json:"schema"`
-	RunID       string             `json:"run_id"`
-	Dir         string             `json:"-"`
-	Start       time.Time          `json:"start"`
-	End         time.Time          `json:"end"`
-	Interrupted bool               `json:"interrupted"`
-	Runtime     string             `json:"runtime"`
-	Network     string             `json:"network"`
-	Scale       float64            `json:"scale"`
-	Images      []ImageInfo        `json:"images"`
-	Scenarios   []*ScenarioOutcome `json:"scenarios"`
+	RunID       string
+	Dir         string
+	Start       time.Time
+	End         time.Time
+	Interrupted bool
+	Runtime     string
+	Network     string
+	Scale       float64
+	Images      []ImageInfo
+	Scenarios   []*ScenarioOutcome
 }
 
 // ImageInfo records what ran: image ids and nginx's version.
-type ImageInfo struct {
-	Kind    string `json:"kind"`
-	Ref     string `json:"ref"`
-	ID      string `json:"id"`
-	Version string `json:"version,omitempty"`
-}
+type ImageInfo = results.RunImage
 
 // ScenarioOutcome is one scenario's rows: one per workload and target.
 type ScenarioOutcome struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	File        string `json:"file"`
-	Rows        []*Row `json:"rows"`
-	Err         string `json:"error,omitempty"` // the scenario could not run at all
+	Name        string
+	Description string
+	File        string
+	Rows        []*Row
+	Err         string // the scenario could not run at all
 }
 
 // Row is one workload on one target.
 type Row struct {
-	Target      string              `json:"target"`
-	Kind        string              `json:"kind"`
-	Seed        string              `json:"seed,omitempty"`
-	Description string              `json:"description,omitempty"`
-	Workload    string              `json:"workload"`
-	Dir         string              `json:"dir,omitempty"` // relative to the run directory
-	Summary     *results.Summary    `json:"-"`
-	Usage       *scenarios.Usage    `json:"usage,omitempty"`
-	Verdicts    []scenarios.Verdict `json:"verdicts,omitempty"`
-	Err         string              `json:"error,omitempty"` // the row could not be measured
-	Logs        []string            `json:"logs,omitempty"`  // saved output of services that failed
-	Skipped     string              `json:"skipped,omitempty"`
+	Target      string
+	Kind        string
+	Seed        string
+	Description string
+	Workload    string
+	Dir         string // relative to the run directory
+	Summary     *results.Summary
+	Usage       *results.Usage
+	Verdicts    []scenarios.Verdict
+	Err         string   // the row could not be measured
+	Logs        []string // saved output of services that failed
+	Skipped     string
 	// Reps lists the repetitions (wsbench run --count N > 1); the row's
 	// own Dir holds their combination.
-	Reps []Rep `json:"reps,omitempty"`
+	Reps []Rep
 }
 
 // Rep is one repetition of a row.
-type Rep struct {
-	Dir   string           `json:"dir"`
-	Usage *scenarios.Usage `json:"usage,omitempty"`
-}
+type Rep = results.RunRep
 
 // Passed reports whether every expectation of every row held and nothing
 // failed to run.
@@ -128,11 +115,56 @@ func (r *Row) Failed() int {
 
 // write saves run.json (atomically: a reader never sees half of it).
 func (o *Outcome) write() error {
-	b, err := json.MarshalIndent(o, "", "  ")
-	if err != nil {
-		return fmt.Errorf("harness: run.json: %w", err)
+	if err := results.WriteRunFile(o.Dir, o.manifest()); err != nil {
+		return fmt.Errorf("harness: %w", err)
 	}
-	return writeBytes(filepath.Join(o.Dir, results.RunFile), append(b, '\n'))
+	return nil
+}
+
+// manifest is what run.json records of the outcome.
+func (o *Outcome) manifest() *results.RunManifest {
+	m := &results.RunManifest{
+		Schema: results.RunSchema, RunID: o.RunID, Start: o.Start, End: o.End, Interrupted: o.Interrupted,
+		Runtime: o.Runtime, Network: o.Network, Scale: o.Scale, Images: o.Images,
+	}
+	for _, s := range o.Scenarios {
+		ms := &results.RunScenario{Name: s.Name, Description: s.Description, File: s.File, Err: s.Err}
+		for _, r := range s.Rows {
+			mr := &results.RunRow{
+				Target: r.Target, Kind: r.Kind, Seed: r.Seed, Description: r.Description, Workload: r.Workload,
+				Dir: r.Dir, Usage: r.Usage, Err: r.Err, Logs: r.Logs, Skipped: r.Skipped, Reps: r.Reps,
+			}
+			for _, v := range r.Verdicts {
+				mr.Verdicts = append(mr.Verdicts, v.Wire())
+			}
+			ms.Rows = append(ms.Rows, mr)
+		}
+		m.Scenarios = append(m.Scenarios, ms)
+	}
+	return m
+}
+
+// outcomeOf is the outcome run.json records (rows without summaries).
+func outcomeOf(dir string, m *results.RunManifest) *Outcome {
+	o := &Outcome{
+		RunID: m.RunID, Dir: dir, Start: m.Start, End: m.End, Interrupted: m.Interrupted,
+		Runtime: m.Runtime, Network: m.Network, Scale: m.Scale, Images: m.Images,
+	}
+	for _, ms := range m.Scenarios {
+		s := &ScenarioOutcome{Name: ms.Name, Description: ms.Description, File: ms.File, Err: ms.Err}
+		for _, mr := range ms.Rows {
+			r := &Row{
+				Target: mr.Target, Kind: mr.Kind, Seed: mr.Seed, Description: mr.Description, Workload: mr.Workload,
+				Dir: mr.Dir, Usage: mr.Usage, Err: mr.Err, Logs: mr.Logs, Skipped: mr.Skipped, Reps: mr.Reps,
+			}
+			for _, v := range mr.Verdicts {
+				r.Verdicts = append(r.Verdicts, scenarios.VerdictFromWire(v))
+			}
+			s.Rows = append(s.Rows, r)
+		}
+		o.Scenarios = append(o.Scenarios, s)
+	}
+	return o
 }
 
 // writeReports renders report.md and report.html from what the run wrote.
@@ -168,18 +200,11 @@ func writeBytes(path string, b []byte) error {
 // ReadOutcome reads a run directory's run.json and the summaries its rows
 // point to.
 func ReadOutcome(dir string) (*Outcome, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	m, err := results.ReadRunFile(dir)
 	if err != nil {
 		return nil, fmt.Errorf("harness: %w", err)
 	}
-	var o Outcome
-	if err := json.Unmarshal(b, &o); err != nil {
-		return nil, fmt.Errorf("harness: %s: %w", filepath.Join(dir, "run.json"), err)
-	}
-	if o.Schema != RunSchema {
-		return nil, fmt.Errorf("harness: %s: schema %q, want %q", filepath.Join(dir, "run.json"), o.Schema, RunSchema)
-	}
-	o.Dir = dir
+	o := outcomeOf(dir, m)
 	for _, s := range o.Scenarios {
 		for _, r := range s.Rows {
 			if r.Dir == "" || r.Err != "" {
@@ -190,5 +215,5 @@ func ReadOutcome(dir string) (*Outcome, error) {
 			}
 		}
 	}
-	return &o, nil
+	return o, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/wsbench/wsbench/metrics"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -121,30 +122,40 @@ func rate(v float64) string {
 	return fmt.Sprintf("%.0f", v)
 }
 
+// cpuPerMsg is the proxy's CPU per message, or per handshake ("/hs") in
+// a workload that only opens connections: whichever the metric rule
+// (package metrics) applies to the row.
 func cpuPerMsg(r *Row) string {
-	if r.Usage == nil {
+	name, format := "proxy.cpu_us_per_msg", "%.1f"
+	if !metrics.ExchangesMessages(r.Summary.Workload) {
+		name, format = "proxy.cpu_us_per_handshake", "%.0f/hs"
+	}
+	v, ok := rowMetric(r, name)
+	if !ok {
 		return "-"
 	}
-	s := r.Summary
-	msgs := s.Messages.Sent + s.Messages.Received
-	switch {
-	case msgs > 0:
-		return fmt.Sprintf("%.1f", float64(r.Usage.CPU.Microseconds())/float64(msgs))
-	case s.Connections.Attempted > 0:
-		return fmt.Sprintf("%.0f/hs", float64(r.Usage.CPU.Microseconds())/float64(s.Connections.Attempted))
-	}
-	return "-"
+	return fmt.Sprintf(format, v)
 }
 
 func memPerConn(r *Row) string {
-	if r.Usage == nil || r.Summary.Connections.Opened == 0 || r.Usage.MemoryGrowth <= 0 {
+	per, ok := rowMetric(r, "proxy.mem_per_conn")
+	if !ok || per <= 0 {
 		return "-"
 	}
-	per := float64(r.Usage.MemoryGrowth) / float64(r.Summary.Connections.Opened)
 	if per >= 1024 {
 		return fmt.Sprintf("%.1fKiB", per/1024)
 	}
 	return fmt.Sprintf("%.0fB", per)
+}
+
+// rowMetric reads a metric of the vocabulary from a measured row.
+func rowMetric(r *Row, name string) (float64, bool) {
+	m, err := metrics.Lookup(name)
+	if err != nil {
+		panic(err) // a name of this file
+	}
+	v, why := m.Value(metrics.Facts{Summary: r.Summary, Proxy: r.Usage})
+	return v, why == ""
 }
 
 // failures lists the two most common causes, "http_400×200, reset×3".

@@ -35,11 +35,29 @@ func TestWriteTableGolden(t *testing.T) {
 	so := &ScenarioOutcome{Name: "proxy-cost", Rows: []*Row{
 		{Target: "direct", Workload: "rtt", Summary: summary(120), Verdicts: []scenarios.Verdict{pass}},
 		{Target: "refproxy", Workload: "rtt", Summary: summary(3200), Verdicts: []scenarios.Verdict{pass, fail},
-			Usage: &scenarios.Usage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}},
+			Usage: &results.Usage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}},
 		{Target: "nginx", Workload: "rtt", Err: "nginx exited: [emerg] unknown directive"},
 		{Target: "haproxy", Workload: "rtt", Skipped: "source addresses need --network host or --runtime local"},
 	}}
 	var b bytes.Buffer
 	writeTable(&b, so)
 	golden.Check(t, "table.golden", b.Bytes())
+}
+
+// The CPU column shows the cost the workload is made of, never the other
+// one as a fallback: per handshake for hold, per message otherwise.
+func TestCPUColumnFollowsTheWorkload(t *testing.T) {
+	u := &results.Usage{CPU: 100 * time.Millisecond}
+	for _, tc := range []struct {
+		s    results.Summary
+		want string
+	}{
+		{results.Summary{Workload: "hold", Connections: results.Connections{Attempted: 100}}, "1000/hs"},
+		{results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 100}, Messages: results.Traffic{Sent: 500, Received: 500}}, "100.0"},
+		{results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 100}}, "-"}, // no message: no figure, not per handshake
+	} {
+		if got := cpuPerMsg(&Row{Summary: &tc.s, Usage: u}); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.s.Workload, got, tc.want)
+		}
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsbench/wsbench/scenarios"
+	"github.com/wsbench/wsbench/results"
 )
 
 // TestSumUsage: repetitions' CPU and memory growth add up, as their
@@ -12,8 +12,8 @@ import (
 // connection over the combination is the repetitions' own.
 func TestSumUsage(t *testing.T) {
 	reps := []rep{
-		{usage: &scenarios.Usage{CPU: time.Second, MemoryGrowth: 100 << 10}},
-		{usage: &scenarios.Usage{CPU: 2 * time.Second, MemoryGrowth: 300 << 10}},
+		{usage: &results.Usage{CPU: time.Second, MemoryGrowth: 100 << 10}},
+		{usage: &results.Usage{CPU: 2 * time.Second, MemoryGrowth: 300 << 10}},
 	}
 	u := sumUsage(reps)
 	if u == nil || u.CPU != 3*time.Second || u.MemoryGrowth != 400<<10 {

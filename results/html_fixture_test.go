@@ -1,8 +1,6 @@
 package results
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -152,58 +150,8 @@ func chain(fs ...func(*Run)) func(*Run) {
 	}
 }
 
-// runJSON is run.json as `wsbench run` writes it (harness.Outcome).
-type runJSON struct {
-	Schema    string            `json:"schema"`
-	RunID     string            `json:"run_id"`
-	Start     time.Time         `json:"start"`
-	End       time.Time         `json:"end"`
-	Runtime   string            `json:"runtime"`
-	Network   string            `json:"network"`
-	Scale     float64           `json:"scale"`
-	Images    []OverviewImage   `json:"images"`
-	Scenarios []runJSONScenario `json:"scenarios"`
-}
-
-type runJSONScenario struct {
-	Name        string       `json:"name"`
-	Description string       `json:"description"`
-	File        string       `json:"file"`
-	Rows        []runJSONRow `json:"rows"`
-	Err         string       `json:"error,omitempty"`
-}
-
-type runJSONRow struct {
-	Target   string           `json:"target"`
-	Kind     string           `json:"kind"`
-	Seed     string           `json:"seed,omitempty"`
-	Workload string           `json:"workload"`
-	Dir      string           `json:"dir,omitempty"`
-	Usage    *OverviewUsage   `json:"usage,omitempty"`
-	Verdicts []runJSONVerdict `json:"verdicts,omitempty"`
-	Err      string           `json:"error,omitempty"`
-	Logs     []string         `json:"logs,omitempty"`
-	Skipped  string           `json:"skipped,omitempty"`
-}
-
-type runJSONVerdict struct {
-	Expectation struct {
-		Metric string
-		Op     string
-		Value  float64
-		Tol    float64
-		Text   string
-		Line   int
-	}
-	Pass   bool
-	Got    string
-	Reason string
-}
-
-func verdict(text string, pass bool, got, reason string) runJSONVerdict {
-	var v runJSONVerdict
-	v.Expectation.Text, v.Pass, v.Got, v.Reason = text, pass, got, reason
-	return v
+func verdict(text string, pass bool, got, reason string) RunVerdict {
+	return RunVerdict{Expectation: text, Pass: pass, Got: got, Reason: reason}
 }
 
 // writeReportFixture writes a `wsbench run` directory with every kind of
@@ -233,47 +181,43 @@ func writeReportFixture(t testing.TB) string {
 	write("capacity/direct/ramp", reportRun(t, "direct", "rtt", 0, withRamp(6000)))
 	write("capacity/refproxy/ramp", reportRun(t, "refproxy", "rtt", 60, withRamp(3000)))
 
-	usage := &OverviewUsage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}
-	rf := runJSON{
+	usage := &Usage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}
+	rf := &RunManifest{
 		Schema: RunSchema, RunID: "20260301T120000Z", Start: reportStart, End: reportStart.Add(90 * time.Second),
 		Runtime: "docker", Network: "bridge", Scale: 1,
-		Images: []OverviewImage{
+		Images: []RunImage{
 			{Kind: "wsbench", Ref: "wsbench:test", ID: "sha256:0123456789abcdef0123"},
 			{Kind: "nginx", Ref: "wsbench-nginx:1.22.1", ID: "sha256:fedcba9876543210fedc", Version: "nginx/1.22.1"},
 		},
-		Scenarios: []runJSONScenario{
-			{Name: "proxy-cost", Description: "What a proxy adds to a round trip.", Rows: []runJSONRow{
+		Scenarios: []*RunScenario{
+			{Name: "proxy-cost", Description: "What a proxy adds to a round trip.", Rows: []*RunRow{
 				{Target: "direct", Kind: "direct", Workload: "rtt", Dir: "proxy-cost/direct/rtt",
-					Verdicts: []runJSONVerdict{verdict("rtt.p99 < 5ms", true, "1.3ms", "")}},
+					Verdicts: []RunVerdict{verdict("rtt.p99 < 5ms", true, "1.3ms", "")}},
 				{Target: "refproxy", Kind: "refproxy", Workload: "rtt", Dir: "proxy-cost/refproxy/rtt", Usage: usage,
-					Verdicts: []runJSONVerdict{verdict("rtt.p99 < 5ms", true, "1.4ms", ""), verdict("proxy.cpu_us_per_msg < 10µs", false, "15µs", "")}},
+					Verdicts: []RunVerdict{verdict("rtt.p99 < 5ms", true, "1.4ms", ""), verdict("proxy.cpu_us_per_msg < 10µs", false, "15µs", "")}},
 				{Target: "nginx-map", Kind: "nginx", Seed: "S3", Workload: "rtt", Dir: "proxy-cost/nginx-map/rtt", Usage: usage,
-					Verdicts: []runJSONVerdict{verdict("failures.http_502 == 0", false, "2", "")}},
+					Verdicts: []RunVerdict{verdict("failures.http_502 == 0", false, "2", "")}},
 				{Target: "haproxy", Kind: "haproxy", Workload: "rtt", Skipped: "haproxy is not installed"},
 			}},
-			{Name: "idle", Description: "proxy_read_timeout drops idle tunnels.", Rows: []runJSONRow{
+			{Name: "idle", Description: "proxy_read_timeout drops idle tunnels.", Rows: []*RunRow{
 				{Target: "direct", Kind: "direct", Workload: "idle", Dir: "idle/direct/idle"},
 				{Target: "nginx-read-3s", Kind: "nginx", Seed: "S4", Workload: "idle", Dir: "idle/nginx-read-3s/idle", Usage: usage,
-					Verdicts: []runJSONVerdict{verdict("hold.median_drop == 3s ± 0.5s", true, "3s", "")}},
+					Verdicts: []RunVerdict{verdict("hold.median_drop == 3s ± 0.5s", true, "3s", "")}},
 				{Target: "nginx-broken", Kind: "nginx", Workload: "idle", Err: "nginx exited: [emerg] unknown directive", Logs: []string{"idle/logs/nginx-broken.log"}},
 			}},
-			{Name: "balance", Rows: []runJSONRow{
+			{Name: "balance", Rows: []*RunRow{
 				{Target: "refproxy-rr", Kind: "refproxy", Workload: "hold", Dir: "balance/refproxy-rr/hold"},
 				{Target: "nginx-ip-hash", Kind: "nginx", Seed: "S6", Workload: "hold", Dir: "balance/nginx-ip-hash/hold",
-					Verdicts: []runJSONVerdict{verdict("balance.max_mean < 1.5", false, "", "one backend got every connection: 3.00")}},
+					Verdicts: []RunVerdict{verdict("balance.max_mean < 1.5", false, "", "one backend got every connection: 3.00")}},
 			}},
-			{Name: "capacity", Description: "Highest rate within a 2 ms p99.", Rows: []runJSONRow{
+			{Name: "capacity", Description: "Highest rate within a 2 ms p99.", Rows: []*RunRow{
 				{Target: "direct", Kind: "direct", Workload: "ramp", Dir: "capacity/direct/ramp"},
 				{Target: "refproxy", Kind: "refproxy", Workload: "ramp", Dir: "capacity/refproxy/ramp", Usage: usage},
 			}},
 			{Name: "tls", Err: "certificate: no openssl"},
 		},
 	}
-	b, err := json.MarshalIndent(rf, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, RunFile), b, 0o644); err != nil {
+	if err := WriteRunFile(root, rf); err != nil {
 		t.Fatal(err)
 	}
 	return root

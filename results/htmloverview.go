@@ -1,28 +1,15 @@
 package results
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 )
-
-// RunFile is the name of the file `wsbench run` writes at the top of its
-// run directory: every scenario, target and workload, with verdicts.
-const RunFile = "run.json"
-
-// RunSchema identifies run.json.
-const RunSchema = "wsbench/run/v1"
-
-// maxRunFileBytes bounds what LoadOverview reads of run.json: it lists rows,
-// not samples.
-const maxRunFileBytes = 64 << 20
 
 // Overview is what report.md and report.html show: every result under one
 // directory, grouped by scenario and workload, the targets of a workload
@@ -43,12 +30,7 @@ type Overview struct {
 }
 
 // OverviewImage is an image a run used (and nginx's version).
-type OverviewImage struct {
-	Kind    string `json:"kind"`
-	Ref     string `json:"ref"`
-	ID      string `json:"id"`
-	Version string `json:"version,omitempty"`
-}
+type OverviewImage = RunImage
 
 // OverviewScenario is one scenario: its workloads in the order they ran.
 type OverviewScenario struct {
@@ -74,26 +56,15 @@ type OverviewTarget struct {
 	Dir         string // result directory, relative to Overview.Dir ("" if none)
 	Run         *Run   // nil when the row has no results (error, skipped)
 	Reps        int    // rep-<i> directories: the run merges this many repetitions
-	Usage       *OverviewUsage
+	Usage       *Usage
 	Verdicts    []OverviewVerdict
 	Err         string // the row could not be measured
 	Skipped     string
 	Logs        []string // saved output of services that failed
 }
 
-// OverviewUsage is what a target's proxy used over the measurement window.
-type OverviewUsage struct {
-	CPU          time.Duration `json:"CPU"`
-	MemoryGrowth int64         `json:"MemoryGrowth"`
-}
-
 // OverviewVerdict is one expectation checked against a result.
-type OverviewVerdict struct {
-	Expectation string // as written in the scenario
-	Pass        bool
-	Got         string // the value with its unit; "" when it could not be computed
-	Reason      string // why it could not be computed
-}
+type OverviewVerdict = RunVerdict
 
 // Passed reports whether the row ran and met its expectations.
 func (t *OverviewTarget) Passed() bool {
@@ -133,44 +104,6 @@ func (o *Overview) Tally() (passed, failed, broken int) {
 	return passed, failed, broken
 }
 
-// runFile is run.json as `wsbench run` writes it; only what a report
-// shows is decoded.
-type runFile struct {
-	Schema      string          `json:"schema"`
-	RunID       string          `json:"run_id"`
-	Start       time.Time       `json:"start"`
-	End         time.Time       `json:"end"`
-	Interrupted bool            `json:"interrupted"`
-	Runtime     string          `json:"runtime"`
-	Network     string          `json:"network"`
-	Images      []OverviewImage `json:"images"`
-	Scenarios   []struct {
-		Name        string `json:"name"`
-		Description string `json:"description"`
-		Err         string `json:"error"`
-		Rows        []struct {
-			Target      string         `json:"target"`
-			Kind        string         `json:"kind"`
-			Seed        string         `json:"seed"`
-			Description string         `json:"description"`
-			Workload    string         `json:"workload"`
-			Dir         string         `json:"dir"`
-			Usage       *OverviewUsage `json:"usage"`
-			Verdicts    []struct {
-				Expectation struct {
-					Text string `json:"Text"`
-				} `json:"Expectation"`
-				Pass   bool   `json:"Pass"`
-				Got    string `json:"Got"`
-				Reason string `json:"Reason"`
-			} `json:"verdicts"`
-			Err     string   `json:"error"`
-			Logs    []string `json:"logs"`
-			Skipped string   `json:"skipped"`
-		} `json:"rows"`
-	} `json:"scenarios"`
-}
-
 // LoadOverview reads every result under dir. With a run.json (a `wsbench
 // run` directory) its scenarios, rows and verdicts give the grouping;
 // without one, every summary.json under dir is read and grouped by its
@@ -181,14 +114,10 @@ type runFile struct {
 // an error naming its file.
 func LoadOverview(dir string) (*Overview, error) {
 	o := &Overview{Dir: dir, RunID: filepath.Base(filepath.Clean(dir))}
-	data, err := readBounded(filepath.Join(dir, RunFile), maxRunFileBytes, "run file")
+	rf, err := ReadRunFile(dir)
 	switch {
 	case err == nil:
 		o.FromRunFile = true
-		rf, err := decodeRunFile(data)
-		if err != nil {
-			return nil, fmt.Errorf("results: %s: %w", filepath.Join(dir, RunFile), err)
-		}
 		if err := o.fromRunFile(rf); err != nil {
 			return nil, err // names the result's file
 		}
@@ -203,30 +132,7 @@ func LoadOverview(dir string) (*Overview, error) {
 	return o, nil
 }
 
-// decodeRunFile parses run.json and checks its schema and the result
-// directories it names (relative, inside the run directory).
-func decodeRunFile(data []byte) (*runFile, error) {
-	var rf runFile
-	if err := json.Unmarshal(data, &rf); err != nil {
-		return nil, jsonError(data, err)
-	}
-	if err := checkSchema(rf.Schema, RunSchema, "run"); err != nil {
-		return nil, err
-	}
-	for i, s := range rf.Scenarios {
-		for j, r := range s.Rows {
-			if r.Dir == "" {
-				continue
-			}
-			if !filepath.IsLocal(r.Dir) {
-				return nil, fmt.Errorf("scenario %d row %d: dir %q: want a path inside the run directory", i+1, j+1, clip(r.Dir))
-			}
-		}
-	}
-	return &rf, nil
-}
-
-func (o *Overview) fromRunFile(rf *runFile) error {
+func (o *Overview) fromRunFile(rf *RunManifest) error {
 	if rf.RunID != "" {
 		o.RunID = rf.RunID
 	}
@@ -238,10 +144,7 @@ func (o *Overview) fromRunFile(rf *runFile) error {
 		for _, r := range s.Rows {
 			t := &OverviewTarget{
 				Target: r.Target, Kind: r.Kind, Seed: r.Seed, Description: strings.TrimSpace(r.Description),
-				Dir: filepath.ToSlash(r.Dir), Usage: r.Usage, Err: r.Err, Skipped: r.Skipped, Logs: r.Logs,
-			}
-			for _, v := range r.Verdicts {
-				t.Verdicts = append(t.Verdicts, OverviewVerdict{Expectation: v.Expectation.Text, Pass: v.Pass, Got: v.Got, Reason: v.Reason})
+				Dir: filepath.ToSlash(r.Dir), Usage: r.Usage, Verdicts: r.Verdicts, Err: r.Err, Skipped: r.Skipped, Logs: r.Logs,
 			}
 			if r.Dir != "" && r.Err == "" && r.Skipped == "" {
 				if err := t.load(o.Dir); err != nil {
@@ -266,9 +169,6 @@ func (s *OverviewScenario) workload(name string) *OverviewWorkload {
 	return w
 }
 
-// repetitionDir matches the per-repetition directories of `wsbench run --count`.
-var repetitionDir = regexp.MustCompile(`^rep-[0-9]+$`)
-
 // load reads the target's result directory and counts its repetitions.
 func (t *OverviewTarget) load(root string) error {
 	dir := filepath.Join(root, filepath.FromSlash(t.Dir))
@@ -282,7 +182,7 @@ func (t *OverviewTarget) load(root string) error {
 		return fileError(err)
 	}
 	for _, e := range entries {
-		if e.IsDir() && repetitionDir.MatchString(e.Name()) {
+		if e.IsDir() && isRepetitionDir(e.Name()) {
 			t.Reps++
 		}
 	}
@@ -296,7 +196,7 @@ func (o *Overview) fromLayout() error {
 		if err != nil {
 			return fileError(err)
 		}
-		if d.IsDir() && path != o.Dir && repetitionDir.MatchString(d.Name()) {
+		if d.IsDir() && path != o.Dir && isRepetitionDir(d.Name()) {
 			return fs.SkipDir // counted by the parent's load
 		}
 		if !d.IsDir() && d.Name() == SummaryFile {

@@ -8,7 +8,9 @@ import (
 	"time"
 )
 
-// Usage is one reading of a service's resource accounting.
+// Usage is one reading of a service's resource accounting. What a proxy
+// spent over a window, the difference of two readings as run.json and the
+// metrics record it, is results.Usage.
 type Usage struct {
 	At time.Time
 	// CPU is the total CPU time (user + system) its processes used since

@@ -180,7 +180,7 @@ func TestReportCommandFileErrors(t *testing.T) {
 		writeRun(t, filepath.Join(root, "a"), "ws://x/")
 		os.WriteFile(filepath.Join(root, "run.json"), []byte(`{"schema": "wsbench/run/v9"}`), 0o644)
 		code, _, errs := runCLI("report", root)
-		if code != exitUsage || !strings.Contains(errs, `run.json: schema "wsbench/run/v9", want "wsbench/run/v1"`) {
+		if code != exitUsage || !strings.Contains(errs, `run.json: schema "wsbench/run/v9", want "wsbench/run/v2"`) {
 			t.Errorf("exit %d, stderr %q; want exit 2 naming run.json and the schemas", code, errs)
 		}
 	})
