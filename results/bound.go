@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -97,4 +98,28 @@ func (s *Summary) sendInterval() time.Duration {
 		return 0
 	}
 	return time.Duration(conns / rate * float64(time.Second))
+}
+
+// fmtMicros renders a latency with its unit and three significant digits.
+func fmtMicros(us int64) string {
+	switch {
+	case us < 1000:
+		return strconv.FormatInt(us, 10) + "µs"
+	case us < 1_000_000:
+		return sig3(float64(us)/1e3) + "ms"
+	}
+	return sig3(float64(us)/1e6) + "s"
+}
+
+// sig3 formats v with three significant digits (whole numbers from 100 up).
+func sig3(v float64) string {
+	switch a := math.Abs(v); {
+	case a == 0:
+		return "0"
+	case a < 10:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case a < 100:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
 }

@@ -366,7 +366,7 @@ func (o *Overview) scenario(name string) *OverviewScenario {
 // fillTimes takes the run's span from its results when run.json did not
 // give it, and marks it interrupted when any result was.
 func (o *Overview) fillTimes() {
-	for _, t := range o.targets() {
+	for _, t := range o.Targets() {
 		if t.Run == nil {
 			continue
 		}
@@ -381,8 +381,8 @@ func (o *Overview) fillTimes() {
 	}
 }
 
-// targets lists every row of the overview in order.
-func (o *Overview) targets() []*OverviewTarget {
+// Targets lists every row of the overview in order.
+func (o *Overview) Targets() []*OverviewTarget {
 	var out []*OverviewTarget
 	for _, s := range o.Scenarios {
 		for _, w := range s.Workloads {
@@ -390,4 +390,12 @@ func (o *Overview) targets() []*OverviewTarget {
 		}
 	}
 	return out
+}
+
+// orDash names a group whose summary leaves the name empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -1,8 +1,10 @@
-package results
+package report
 
 import (
 	"fmt"
 	"io"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // ChartResources is the data-chart kind of the resource charts: one per
@@ -12,28 +14,28 @@ const ChartResources = "resources"
 // resourceCharts plots, for each resource any target measured, how the
 // proxy's and the load generator's moved over the run: flat lines are
 // what a soak run wants to see.
-func resourceCharts(w *OverviewWorkload) []svgChart {
+func resourceCharts(w *results.OverviewWorkload) []svgChart {
 	titles := map[string]struct{ title, y string }{
-		ResourceRSS:        {"resident memory over time", "resident memory (MiB)"},
-		ResourceFDs:        {"open file descriptors over time", "open descriptors"},
-		ResourceGoroutines: {"goroutines over time", "goroutines"},
+		results.ResourceRSS:        {"resident memory over time", "resident memory (MiB)"},
+		results.ResourceFDs:        {"open file descriptors over time", "open descriptors"},
+		results.ResourceGoroutines: {"goroutines over time", "goroutines"},
 	}
 	var charts []svgChart
-	for k, res := range resourceNames {
+	for k, res := range results.ResourceNames {
 		var series []svgSeries
 		for _, t := range w.Targets {
 			if t.Run == nil {
 				continue
 			}
-			proxy := svgSeries{name: t.Target + " · " + ProcessProxy}
+			proxy := svgSeries{name: t.Target + " · " + results.ProcessProxy}
 			for _, s := range t.Run.ProxySeries {
-				if v := *s.Resources.fields()[k]; v > 0 {
+				if v := s.Resources.Values()[k]; v > 0 {
 					proxy.points = append(proxy.points, svgPoint{x: s.T, y: resourceY(res, v)})
 				}
 			}
-			lg := svgSeries{name: t.Target + " · " + ProcessLoadgen}
+			lg := svgSeries{name: t.Target + " · " + results.ProcessLoadgen}
 			for _, row := range t.Run.Series {
-				if v := *row.Resources.fields()[k]; v > 0 {
+				if v := row.Resources.Values()[k]; v > 0 {
 					lg.points = append(lg.points, svgPoint{x: row.T, y: resourceY(res, v)})
 				}
 			}
@@ -59,7 +61,7 @@ func resourceCharts(w *OverviewWorkload) []svgChart {
 }
 
 func resourceY(res string, v int64) float64 {
-	if res == ResourceRSS {
+	if res == results.ResourceRSS {
 		return float64(v) / (1 << 20)
 	}
 	return float64(v)
@@ -68,7 +70,7 @@ func resourceY(res string, v int64) float64 {
 // repResourcesTable sums up every resource series of a workload: first,
 // last and largest value, and the growth over the steady window; a
 // growth of 1.00 is flat. No rows when nothing was measured.
-func repResourcesTable(w *OverviewWorkload) reportTable {
+func repResourcesTable(w *results.OverviewWorkload) reportTable {
 	t := reportTable{head: []string{"resources", "process", "RSS", "fds", "goroutines"}}
 	for _, tg := range w.Targets {
 		if tg.Run == nil {
@@ -76,15 +78,15 @@ func repResourcesTable(w *OverviewWorkload) reportTable {
 		}
 		cells := map[string][]reportCell{}
 		var order []string
-		for _, tr := range ResourceTrends(tg.Run.Series, tg.Run.ProxySeries) {
+		for _, tr := range results.ResourceTrends(tg.Run.Series, tg.Run.ProxySeries) {
 			if cells[tr.Process] == nil {
 				order = append(order, tr.Process)
-				cells[tr.Process] = make([]reportCell, len(resourceNames))
+				cells[tr.Process] = make([]reportCell, len(results.ResourceNames))
 				for i := range cells[tr.Process] {
 					cells[tr.Process][i] = reportCell{text: "–", tone: repToneMuted}
 				}
 			}
-			for i, r := range resourceNames {
+			for i, r := range results.ResourceNames {
 				if r == tr.Resource {
 					cells[tr.Process][i] = resourceCell(tr)
 				}
@@ -98,9 +100,9 @@ func repResourcesTable(w *OverviewWorkload) reportTable {
 }
 
 // resourceCell reads "10.2 MiB → 10.3 MiB (max 10.9 MiB, ×1.01)".
-func resourceCell(tr ResourceTrend) reportCell {
+func resourceCell(tr results.ResourceTrend) reportCell {
 	f := func(v int64) string {
-		if tr.Resource == ResourceRSS {
+		if tr.Resource == results.ResourceRSS {
 			return fmtBytes(float64(v))
 		}
 		return fmtCount(v)
@@ -116,7 +118,7 @@ func resourceCell(tr ResourceTrend) reportCell {
 const resourceNote = "first → last sample while the connections were held (≥ 90 % of the most open), the largest, and the growth: median of the last quarter of those samples over the median of the second quarter (1.00 = flat)"
 
 // mdResources writes the resources table of a workload, if it has one.
-func mdResources(w io.Writer, wl *OverviewWorkload) {
+func mdResources(w io.Writer, wl *results.OverviewWorkload) {
 	if rt := repResourcesTable(wl); len(rt.rows) > 0 {
 		fmt.Fprintf(w, "\n")
 		mdTable(w, rt, false)
@@ -125,7 +127,7 @@ func mdResources(w io.Writer, wl *OverviewWorkload) {
 }
 
 // htmlResources writes the resources table of a workload, if it has one.
-func htmlResources(w io.Writer, wl *OverviewWorkload) {
+func htmlResources(w io.Writer, wl *results.OverviewWorkload) {
 	if rt := repResourcesTable(wl); len(rt.rows) > 0 {
 		htmlTable(w, rt, "resources")
 		fmt.Fprintf(w, "<p class=\"params\">%s</p>\n", htmlEsc(resourceNote))

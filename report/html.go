@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // WriteHTML writes report.html: what WriteMarkdown writes, plus inline SVG
@@ -14,7 +16,7 @@ import (
 // and p99 over time, hold survival, balance per backend, ramp with its
 // SLO). The page is self-contained: no script, and no font, style or
 // image from anywhere else, so it opens from disk and prints.
-func WriteHTML(w io.Writer, o *Overview) error {
+func WriteHTML(w io.Writer, o *results.Overview) error {
 	bw := bufio.NewWriter(w)
 	title := "wsbench report: " + o.RunID
 	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"+
@@ -22,7 +24,7 @@ func WriteHTML(w io.Writer, o *Overview) error {
 		"<meta name=\"generator\" content=\"wsbench report\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n",
 		htmlEsc(title), htmlStyle)
 	fmt.Fprintf(bw, "<header>\n<h1>%s</h1>\n", htmlEsc(title))
-	htmlTable(bw, o.factsTable(), "facts")
+	htmlTable(bw, factsTable(o), "facts")
 	passed, failed, broken := o.Tally()
 	tone := repTonePass
 	if failed+broken > 0 || o.Interrupted {
@@ -32,7 +34,7 @@ func WriteHTML(w io.Writer, o *Overview) error {
 	}
 	fmt.Fprintf(bw, "<p class=\"verdict %s\">%s</p>\n</header>\n", tone, htmlText(repVerdictLine(o)))
 	htmlContents(bw, o)
-	if fs := o.failures(); len(fs) > 0 {
+	if fs := failures(o); len(fs) > 0 {
 		fmt.Fprintf(bw, "<section id=\"failures\">\n<h2>Failures</h2>\n<ul class=\"failures\">\n")
 		for _, f := range fs {
 			fmt.Fprintf(bw, "<li><span class=\"fail\">%s</span> <b>%s</b>: %s</li>\n", htmlMarkFail, htmlEsc(f.where), htmlEsc(f.what))
@@ -71,7 +73,7 @@ func htmlAnchor(i, j int) string {
 	return "s" + strconv.Itoa(i+1) + "w" + strconv.Itoa(j+1)
 }
 
-func htmlContents(w io.Writer, o *Overview) {
+func htmlContents(w io.Writer, o *results.Overview) {
 	if len(o.Scenarios) < 2 && (len(o.Scenarios) == 0 || len(o.Scenarios[0].Workloads) < 2) {
 		return
 	}
@@ -92,7 +94,7 @@ func htmlContents(w io.Writer, o *Overview) {
 	fmt.Fprintf(w, "</ol>\n</nav>\n")
 }
 
-func htmlScenario(w io.Writer, s *OverviewScenario, i int) {
+func htmlScenario(w io.Writer, s *results.OverviewScenario, i int) {
 	fmt.Fprintf(w, "<section class=\"scenario\" id=\"%s\">\n<h2>%s</h2>\n", htmlAnchor(i, -1), htmlEsc(repScenarioTitle(s)))
 	if s.Description != "" {
 		fmt.Fprintf(w, "<p class=\"description\">%s</p>\n", htmlEsc(s.Description))

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // metricOrder is the order histograms appear in a report: the connection
 // phases, then the workload's latencies, then anything else by name.
 var metricOrder = []string{
-	MetricDNS, MetricConnect, MetricHandshake, MetricHandshakeFail, MetricRTT, MetricService, MetricLag, MetricOneWay, MetricDrop,
+	results.MetricDNS, results.MetricConnect, results.MetricHandshake, results.MetricHandshakeFail, results.MetricRTT, results.MetricService, results.MetricLag, results.MetricOneWay, results.MetricDrop,
 }
 
 // Report writes a readable summary of one run: what was measured and how,
@@ -22,7 +24,7 @@ var metricOrder = []string{
 // row per histogram (count, p50, p90, p99, p99.9, max, each with its unit),
 // hold outcomes and survival, backends, hello messages and notes. An
 // interrupted run is marked as partial at the top.
-func Report(w io.Writer, s *Summary) error {
+func Report(w io.Writer, s *results.Summary) error {
 	bw := bufio.NewWriter(w)
 	reportHeader(bw, s)
 	reportConnections(bw, s)
@@ -50,7 +52,7 @@ func label(i int, name string) string {
 	return ""
 }
 
-func reportHeader(w io.Writer, s *Summary) {
+func reportHeader(w io.Writer, s *results.Summary) {
 	fmt.Fprintf(w, "wsbench %s → %s\n", orDash(s.Workload), orDash(s.Target))
 	if s.Interrupted {
 		fmt.Fprintln(w, "INTERRUPTED: the run was stopped early; these results are partial")
@@ -74,7 +76,7 @@ func reportHeader(w io.Writer, s *Summary) {
 	}
 }
 
-func reportConnections(w io.Writer, s *Summary) {
+func reportConnections(w io.Writer, s *results.Summary) {
 	c := s.Connections
 	fmt.Fprintf(w, "\n%-12s attempted %s, opened %s, failed %s, dropped %s, open at end %s\n", "connections",
 		fmtCount(c.Attempted), fmtCount(c.Opened), fmtCount(c.Failed), fmtCount(c.Dropped), fmtCount(c.OpenAtEnd))
@@ -88,7 +90,7 @@ func reportConnections(w io.Writer, s *Summary) {
 }
 
 // reportRamp lists a ramp's steps and the capacity it found.
-func reportRamp(w io.Writer, r *Ramp) {
+func reportRamp(w io.Writer, r *results.Ramp) {
 	if r == nil {
 		return
 	}
@@ -107,7 +109,7 @@ func reportRamp(w io.Writer, r *Ramp) {
 
 // reportSelf shows what the load generator itself used, so a reader can
 // tell when the tool, not the target, was the limit.
-func reportSelf(w io.Writer, me *Self) {
+func reportSelf(w io.Writer, me *results.Self) {
 	if me == nil {
 		return
 	}
@@ -123,13 +125,13 @@ func reportSelf(w io.Writer, me *Self) {
 }
 
 // reportBound warns when the load generator, not the target, set the pace.
-func reportBound(w io.Writer, s *Summary) {
+func reportBound(w io.Writer, s *results.Summary) {
 	if bound, why := s.LoadgenBound(); bound {
 		fmt.Fprintf(w, "%-12s LOADGEN-BOUND: %s; these figures are wsbench's limit, not the target's\n", "", why)
 	}
 }
 
-func reportTraffic(w io.Writer, s *Summary) {
+func reportTraffic(w io.Writer, s *results.Summary) {
 	fmt.Fprintf(w, "\n%-12s %26s %26s\n", "traffic", "sent", "received")
 	fmt.Fprintf(w, "%-12s %26s %26s\n", "  messages",
 		fmtCount(s.Messages.Sent)+" ("+fmtRate(s.Rates.MsgsSentPerSec)+"/s)",
@@ -139,7 +141,7 @@ func reportTraffic(w io.Writer, s *Summary) {
 		fmtBytes(float64(s.Bytes.Received))+" ("+fmtBytes(s.Rates.BytesRecvPerSec)+"/s)")
 }
 
-func reportLatency(w io.Writer, s *Summary) {
+func reportLatency(w io.Writer, s *results.Summary) {
 	names := slices.DeleteFunc(slices.Sorted(maps.Keys(s.Histograms)), func(m string) bool { return slices.Contains(metricOrder, m) })
 	var ordered []string
 	for _, m := range metricOrder {
@@ -162,7 +164,7 @@ func reportLatency(w io.Writer, s *Summary) {
 
 // reportHold writes the hold outcomes and survival; opened is what the
 // shares are of (a curve from an older wsbench may lack its t=0 point).
-func reportHold(w io.Writer, h *Hold, opened int64) {
+func reportHold(w io.Writer, h *results.Hold, opened int64) {
 	if h == nil {
 		return
 	}
@@ -200,7 +202,7 @@ func reportHold(w io.Writer, h *Hold, opened int64) {
 }
 
 // openAt is the survival curve's value at t: its last point at or before t.
-func openAt(curve []SurvivalPoint, t float64) int64 {
+func openAt(curve []results.SurvivalPoint, t float64) int64 {
 	var open int64
 	for _, p := range curve {
 		if p.T > t {

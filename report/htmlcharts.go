@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"cmp"
@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // Chart kinds, the data-chart attribute of each <svg> in report.html.
@@ -31,26 +33,26 @@ const chartStepsPerNine = 40
 // chartMetricMeaning says in a few words what each metric measures, for chart
 // notes.
 var chartMetricMeaning = map[string]string{
-	MetricDNS:           "lookup of the target's name (once, or per connection with --resolve-each)",
-	MetricConnect:       "dial start → TCP established",
-	MetricHandshake:     "dial start → 101 parsed",
-	MetricHandshakeFail: "dial start → failed handshake",
-	MetricRTT:           "receive − intended send (coordinated-omission free)",
-	MetricService:       "receive − actual send",
-	MetricLag:           "actual − intended send (the load generator's lateness)",
-	MetricOneWay:        "receive − server's send timestamp",
-	MetricDrop:          "connection open → ended",
-	MetricReconnect:     "handshakes of reopened connections (after a drop, or churn)",
+	results.MetricDNS:           "lookup of the target's name (once, or per connection with --resolve-each)",
+	results.MetricConnect:       "dial start → TCP established",
+	results.MetricHandshake:     "dial start → 101 parsed",
+	results.MetricHandshakeFail: "dial start → failed handshake",
+	results.MetricRTT:           "receive − intended send (coordinated-omission free)",
+	results.MetricService:       "receive − actual send",
+	results.MetricLag:           "actual − intended send (the load generator's lateness)",
+	results.MetricOneWay:        "receive − server's send timestamp",
+	results.MetricDrop:          "connection open → ended",
+	results.MetricReconnect:     "handshakes of reopened connections (after a drop, or churn)",
 }
 
 // chartsOf returns every chart the workload has data for, in the
 // order a report shows them.
-func chartsOf(w *OverviewWorkload) []svgChart {
+func chartsOf(w *results.OverviewWorkload) []svgChart {
 	var charts []svgChart
 	for _, m := range chartMetrics(w) {
 		charts = append(charts, latencyChart(w, m))
 	}
-	for _, build := range []func(*OverviewWorkload) (svgChart, bool){throughputChart, p99Chart, survivalChart, balanceChart, rampChart} {
+	for _, build := range []func(*results.OverviewWorkload) (svgChart, bool){throughputChart, p99Chart, survivalChart, balanceChart, rampChart} {
 		if c, ok := build(w); ok {
 			charts = append(charts, c)
 		}
@@ -60,7 +62,7 @@ func chartsOf(w *OverviewWorkload) []svgChart {
 
 // chartMetrics lists the metrics with data on any target: the primary
 // metric first, then the report's usual order, then the rest by name.
-func chartMetrics(w *OverviewWorkload) []string {
+func chartMetrics(w *results.OverviewWorkload) []string {
 	seen := map[string]bool{}
 	primary := ""
 	for _, t := range w.Targets {
@@ -68,7 +70,7 @@ func chartMetrics(w *OverviewWorkload) []string {
 			continue
 		}
 		if primary == "" {
-			primary = PrimaryMetric(t.Run.Summary.Workload)
+			primary = results.PrimaryMetric(t.Run.Summary.Workload)
 		}
 		for m, st := range t.Run.Summary.Histograms {
 			if st.Count > 0 {
@@ -95,7 +97,7 @@ func chartMetrics(w *OverviewWorkload) []string {
 
 // chartSeries returns one empty series per target, so a target keeps its
 // colour on every chart even where it has no data.
-func chartSeries(w *OverviewWorkload) []svgSeries {
+func chartSeries(w *results.OverviewWorkload) []svgSeries {
 	out := make([]svgSeries, len(w.Targets))
 	for i, t := range w.Targets {
 		out[i].name = t.Target
@@ -115,7 +117,7 @@ func chartMarkEmpty(series []svgSeries) {
 // latencyChart plots metric by percentile for every target, on the
 // HdrHistogram percentile axis. A curve ends where its samples do: with n
 // values, nothing is known past 1/(1−p) = n.
-func latencyChart(w *OverviewWorkload, metric string) svgChart {
+func latencyChart(w *results.OverviewWorkload, metric string) svgChart {
 	series := chartSeries(w)
 	var counts []string
 	var ys []float64
@@ -187,7 +189,7 @@ func chartTickMs(v float64) string {
 const chartMinInterval = 0.5
 
 // throughputChart plots messages received per second, per target.
-func throughputChart(w *OverviewWorkload) (svgChart, bool) {
+func throughputChart(w *results.OverviewWorkload) (svgChart, bool) {
 	series := chartSeries(w)
 	has := false
 	for i, t := range w.Targets {
@@ -217,7 +219,7 @@ func throughputChart(w *OverviewWorkload) (svgChart, bool) {
 }
 
 // p99Chart plots the primary metric's p99 in each second.
-func p99Chart(w *OverviewWorkload) (svgChart, bool) {
+func p99Chart(w *results.OverviewWorkload) (svgChart, bool) {
 	series := chartSeries(w)
 	var ys []float64
 	metric := ""
@@ -226,9 +228,9 @@ func p99Chart(w *OverviewWorkload) (svgChart, bool) {
 			continue
 		}
 		if metric == "" {
-			metric = PrimaryMetric(t.Run.Summary.Workload)
+			metric = results.PrimaryMetric(t.Run.Summary.Workload)
 		}
-		if metric == MetricDrop {
+		if metric == results.MetricDrop {
 			// Time to drop is when a connection ended, not a latency
 			// per second: the survival curve shows it.
 			return svgChart{}, false
@@ -253,7 +255,7 @@ func p99Chart(w *OverviewWorkload) (svgChart, bool) {
 }
 
 // survivalChart plots how many held connections stayed open over time.
-func survivalChart(w *OverviewWorkload) (svgChart, bool) {
+func survivalChart(w *results.OverviewWorkload) (svgChart, bool) {
 	series := chartSeries(w)
 	has := false
 	for i, t := range w.Targets {
@@ -278,7 +280,7 @@ func survivalChart(w *OverviewWorkload) (svgChart, bool) {
 }
 
 // balanceChart draws, per backend, the connections each target sent it.
-func balanceChart(w *OverviewWorkload) (svgChart, bool) {
+func balanceChart(w *results.OverviewWorkload) (svgChart, bool) {
 	names := map[string]bool{}
 	spread := false // one backend per target says nothing about balance
 	for _, t := range w.Targets {
@@ -348,7 +350,7 @@ func repMaxMean(b map[string]int64) float64 {
 
 // rampChart plots p99 against the offered load of each ramp step, the SLO
 // as a horizontal line and each target's highest step within it.
-func rampChart(w *OverviewWorkload) (svgChart, bool) {
+func rampChart(w *results.OverviewWorkload) (svgChart, bool) {
 	series := chartSeries(w)
 	var rules []svgRule
 	var offered, ys []float64

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -11,11 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 func fixtureHTML(t *testing.T) string {
 	t.Helper()
-	o, err := LoadOverview(writeReportFixture(t))
+	o, err := results.LoadOverview(writeReportFixture(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,13 +234,13 @@ func TestWriteHTMLEscapes(t *testing.T) {
 	evil := `<script>alert("x")</script>&amp;'`
 	r := reportRun(t, evil, "rtt", 0, withBackends(map[string]int64{evil: 3, "b": 1}))
 	r.Summary.Params["url"] = evil
-	if err := r.normalize(); err != nil {
+	if err := r.Write(t.TempDir()); err != nil { // normalizes: stats from the histograms
 		t.Fatal(err)
 	}
-	o := &Overview{RunID: evil, Scenarios: []*OverviewScenario{{
+	o := &results.Overview{RunID: evil, Scenarios: []*results.OverviewScenario{{
 		Name: evil, Description: evil, Err: evil,
-		Workloads: []*OverviewWorkload{{Name: evil, Targets: []*OverviewTarget{
-			{Target: evil, Run: r, Verdicts: []OverviewVerdict{{Expectation: evil, Got: evil}}},
+		Workloads: []*results.OverviewWorkload{{Name: evil, Targets: []*results.OverviewTarget{
+			{Target: evil, Run: r, Verdicts: []results.OverviewVerdict{{Expectation: evil, Got: evil}}},
 			{Target: "other", Err: evil},
 		}}},
 	}}}
