@@ -69,7 +69,7 @@ func TestLoadOverviewRunFile(t *testing.T) {
 	}
 	ref := o.Scenarios[0].Workloads[0].Targets[1]
 	if ref.Usage == nil || ref.Usage.CPU != 150*time.Millisecond || ref.Usage.MemoryGrowth != 2<<20 {
-		t.Errorf("refproxy usage %+v, want 150ms CPU and 2 MiB", ref.Usage)
+		t.Errorf("refproxy usage %+v, want 150ms CPU and 2MiB", ref.Usage)
 	}
 	if len(ref.Verdicts) != 2 || ref.Verdicts[1] != (results.OverviewVerdict{Expectation: "proxy.cpu_us_per_msg < 10µs", Got: "15µs"}) {
 		t.Errorf("refproxy verdicts %+v", ref.Verdicts)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // Chart kinds, the data-chart attribute of each <svg> in report.html.
@@ -139,7 +140,7 @@ func latencyChart(w *results.OverviewWorkload, metric string) svgChart {
 			series[i].points = append(series[i].points, svgPoint{x: x, y: v})
 			ys = append(ys, v)
 		}
-		counts = append(counts, fmt.Sprintf("%s n=%s", t.Target, fmtCount(n)))
+		counts = append(counts, fmt.Sprintf("%s n=%s", t.Target, units.Thousands(n)))
 	}
 	chartMarkEmpty(series)
 	y := chartLatencyAxis(ys, "latency (ms)")
@@ -178,7 +179,7 @@ func chartLatencyAxis(ms []float64, label string) svgAxis {
 // chartTickMs prints a millisecond tick: 0.05, 2.5, 1,200.
 func chartTickMs(v float64) string {
 	if v >= 1000 {
-		return fmtCount(int64(math.Round(v)))
+		return units.Thousands(int64(math.Round(v)))
 	}
 	return svgTrim(v)
 }
@@ -370,7 +371,7 @@ func rampChart(w *results.OverviewWorkload) (svgChart, bool) {
 		}
 		if r.SLOUS > 0 && !slos[r.SLOUS] {
 			slos[r.SLOUS] = true
-			rules = append(rules, svgRule{v: float64(r.SLOUS) / 1e3, label: "SLO: p99 ≤ " + fmtMicros(r.SLOUS), series: -1})
+			rules = append(rules, svgRule{v: float64(r.SLOUS) / 1e3, label: "SLO: p99 ≤ " + units.Micros(float64(r.SLOUS)), series: -1})
 			ys = append(ys, float64(r.SLOUS)/1e3)
 		}
 		if r.MaxOK > 0 {

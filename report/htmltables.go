@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // The tables of a report are built once, as text cells, and rendered by
@@ -81,7 +82,7 @@ func repNumbersTable(w *results.OverviewWorkload) reportTable {
 		if tg.Reps == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtCount(int64(tg.Reps)) + " (merged)"}
+		return reportCell{text: units.Thousands(int64(tg.Reps)) + " (merged)"}
 	})
 	_, differ := repSplitParams(w)
 	for _, k := range differ {
@@ -97,13 +98,13 @@ func repNumbersTable(w *results.OverviewWorkload) reportTable {
 		if s.Self == nil || s.Self.CPUPerMsgUS <= 0 {
 			return reportCell{}
 		}
-		return reportCell{text: sig3(s.Self.CPUPerMsgUS) + "µs"}
+		return reportCell{text: units.Micros(s.Self.CPUPerMsgUS)}
 	})
 	add("loadgen RSS", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Self == nil || s.Self.RSSBytes <= 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtBytes(float64(s.Self.RSSBytes))}
+		return reportCell{text: units.Bytes(float64(s.Self.RSSBytes))}
 	})
 	add("loadgen-bound", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if bound, why := s.LoadgenBound(); bound {
@@ -120,7 +121,7 @@ type repRowAdder func(label string, cell func(*results.OverviewTarget, *results.
 func repTrafficRows(add repRowAdder) {
 	add("connections opened", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		c := s.Connections
-		return reportCell{text: fmtCount(c.Opened) + " of " + fmtCount(c.Attempted)}
+		return reportCell{text: units.Thousands(c.Opened) + " of " + units.Thousands(c.Attempted)}
 	})
 	add("failures", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if len(s.Failures) == 0 {
@@ -132,25 +133,25 @@ func repTrafficRows(add repRowAdder) {
 		if s.Connections.Dropped == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtCount(s.Connections.Dropped)}
+		return reportCell{text: units.Thousands(s.Connections.Dropped)}
 	})
 	add("reconnects", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Connections.Reconnects == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtCount(s.Connections.Reconnects)}
+		return reportCell{text: units.Thousands(s.Connections.Reconnects)}
 	})
 	add("messages received/s", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Messages.Received == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtRate(s.Rates.MsgsRecvPerSec) + "/s"}
+		return reportCell{text: units.Scaled(s.Rates.MsgsRecvPerSec) + "/s"}
 	})
 	add("bytes received/s", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Bytes.Received == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtBytes(s.Rates.BytesRecvPerSec) + "/s"}
+		return reportCell{text: units.Bytes(s.Rates.BytesRecvPerSec) + "/s"}
 	})
 }
 
@@ -175,7 +176,7 @@ func repLatencyRows(add repRowAdder, m string, primary bool) {
 			if !ok || h.Count == 0 {
 				return reportCell{}
 			}
-			return reportCell{text: fmtMicros(st.get(h))}
+			return reportCell{text: units.Micros(float64(st.get(h)))}
 		})
 	}
 }
@@ -219,9 +220,9 @@ func repHoldRows(add repRowAdder, seen int) {
 		if r == nil {
 			return reportCell{}
 		}
-		c := reportCell{text: fmt.Sprintf("%s %s (p99 ≤ %s)", fmtRate(r.MaxOK), r.Unit, fmtMicros(r.SLOUS))}
+		c := reportCell{text: fmt.Sprintf("%s %s (p99 ≤ %s)", units.Scaled(r.MaxOK), r.Unit, units.Micros(float64(r.SLOUS)))}
 		if r.MaxOK == 0 {
-			c = reportCell{text: "none met p99 ≤ " + fmtMicros(r.SLOUS), tone: repToneFail}
+			c = reportCell{text: "none met p99 ≤ " + units.Micros(float64(r.SLOUS)), tone: repToneFail}
 		}
 		if r.Broken != "" {
 			c.text += "; stopped: " + r.Broken
@@ -238,9 +239,9 @@ func repProxyRows(add repRowAdder) {
 		if tg.Usage == nil {
 			return reportCell{}
 		}
-		c := fmtSeconds(tg.Usage.CPU.Seconds())
+		c := units.Seconds(tg.Usage.CPU.Seconds())
 		if s.Rates.WindowSec > 0 {
-			c += fmt.Sprintf(" (%s cores)", sig3(tg.Usage.CPU.Seconds()/s.Rates.WindowSec))
+			c += fmt.Sprintf(" (%s cores)", units.Sig3(tg.Usage.CPU.Seconds()/s.Rates.WindowSec))
 		}
 		return reportCell{text: c}
 	})
@@ -249,7 +250,7 @@ func repProxyRows(add repRowAdder) {
 		if tg.Usage == nil || n == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: repMicros(float64(tg.Usage.CPU) / 1e3 / float64(n))}
+		return reportCell{text: units.Micros(float64(tg.Usage.CPU) / 1e3 / float64(n))}
 	})
 	// Per handshake only where no data flowed: otherwise the CPU went
 	// mostly to relaying messages.
@@ -257,22 +258,14 @@ func repProxyRows(add repRowAdder) {
 		if tg.Usage == nil || s.Connections.Attempted == 0 || s.Messages.Sent+s.Messages.Received > 0 {
 			return reportCell{}
 		}
-		return reportCell{text: repMicros(float64(tg.Usage.CPU) / 1e3 / float64(s.Connections.Attempted))}
+		return reportCell{text: units.Micros(float64(tg.Usage.CPU) / 1e3 / float64(s.Connections.Attempted))}
 	})
 	add("proxy memory / conn", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
 		if tg.Usage == nil || s.Connections.Opened == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtBytes(float64(tg.Usage.MemoryGrowth) / float64(s.Connections.Opened))}
+		return reportCell{text: units.Bytes(float64(tg.Usage.MemoryGrowth) / float64(s.Connections.Opened))}
 	})
-}
-
-// repMicros renders a fractional number of microseconds: 15.0µs, 7.50ms.
-func repMicros(us float64) string {
-	if us >= 1000 {
-		return sig3(us/1e3) + "ms"
-	}
-	return sig3(us) + "µs"
 }
 
 func repStatusCell(tg *results.OverviewTarget) reportCell {
@@ -380,7 +373,7 @@ func factsTable(o *results.Overview) reportTable {
 	if !o.Start.IsZero() {
 		span := o.Start.UTC().Format("2006-01-02 15:04:05 MST")
 		if o.End.After(o.Start) {
-			span += ", " + fmtSeconds(o.End.Sub(o.Start).Seconds())
+			span += ", " + units.Seconds(o.End.Sub(o.Start).Seconds())
 		}
 		add("started", span)
 	}

@@ -44,7 +44,7 @@ func TestWriteMarkdownContent(t *testing.T) {
 		{"targets side by side", "|   | direct | refproxy | nginx-map | haproxy |\n|---|---:|---:|---:|---:|\n"},
 		{"skipped row", "| status |   |   |   | skipped: haproxy is not installed |"},
 		{"repetitions", "| repetitions |   | 2 (merged) |   |   |"},
-		{"proxy cpu per message", "| proxy CPU / msg | – | 15.0µs | 15.0µs | – |"},
+		{"proxy cpu per message", "| proxy CPU / msg | – | 15µs | 15µs | – |"},
 		{"failures by cause", "| failures | – | – | http\\_502 2 | – |"},
 		{"verdicts", "| refproxy | ✅ | rtt.p99 &lt; 5ms | 1.4ms |"},
 		{"hold outcomes", "| hold outcomes | open 20 | eof 15, close\\_1006 5 |"},

@@ -97,21 +97,6 @@ func TestReportEmptySummary(t *testing.T) {
 	}
 }
 
-func TestFormatters(t *testing.T) {
-	cases := []struct{ got, want string }{
-		{fmtMicros(0), "0µs"}, {fmtMicros(999), "999µs"}, {fmtMicros(1_000), "1.00ms"}, {fmtMicros(12_345), "12.3ms"},
-		{fmtMicros(999_499), "999ms"}, {fmtMicros(2_000_895), "2.00s"}, {fmtMicros(3_600_000_000), "3600s"},
-		{fmtCount(0), "0"}, {fmtCount(999), "999"}, {fmtCount(1_000), "1,000"}, {fmtCount(-1_234_567), "-1,234,567"},
-		{fmtBytes(0), "0 B"}, {fmtBytes(1023), "1023 B"}, {fmtBytes(1536), "1.50 KiB"}, {fmtBytes(64 << 20), "64.0 MiB"},
-		{fmtRate(9600.4), "9.60k"}, {fmtRate(150_000), "150k"}, {fmtRate(2.5e6), "2.50M"}, {fmtRate(12), "12.0"},
-	}
-	for _, c := range cases {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
-		}
-	}
-}
-
 // A summary judged loadgen-bound says so in the text report.
 func TestReportLoadgenBound(t *testing.T) {
 	s := sampleSummary()

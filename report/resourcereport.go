@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // ChartResources is the data-chart kind of the resource charts: one per
@@ -99,13 +100,13 @@ func repResourcesTable(w *results.OverviewWorkload) reportTable {
 	return t
 }
 
-// resourceCell reads "10.2 MiB → 10.3 MiB (max 10.9 MiB, ×1.01)".
+// resourceCell reads "10.2MiB → 10.3MiB (max 10.9MiB, ×1.01)".
 func resourceCell(tr results.ResourceTrend) reportCell {
 	f := func(v int64) string {
 		if tr.Resource == results.ResourceRSS {
-			return fmtBytes(float64(v))
+			return units.Bytes(float64(v))
 		}
-		return fmtCount(v)
+		return units.Thousands(v)
 	}
 	growth := "growth n/a"
 	if tr.Growth > 0 {

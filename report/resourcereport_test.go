@@ -56,9 +56,9 @@ func TestReportResources(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| resources | process | RSS | fds | goroutines |",
-		"| refproxy | proxy | 20.5 MiB → 30.0 MiB (max 30.0 MiB, ×1.21) | 2,003 → 2,003 (max 2,004, ×1.00) | 7 → 7 (max 7, ×1.00) |",
-		"| nginx | proxy | 20.0 MiB → 20.0 MiB (max 20.0 MiB, ×1.00) | – | – |",
-		"| nginx | loadgen | 30.0 MiB → 30.0 MiB (max 30.0 MiB, ×1.00) | 1,010 → 1,010 (max 1,010, ×1.00) | 9 → 9 (max 9, ×1.00) |",
+		"| refproxy | proxy | 20.5MiB → 30.0MiB (max 30.0MiB, ×1.21) | 2,003 → 2,003 (max 2,004, ×1.00) | 7 → 7 (max 7, ×1.00) |",
+		"| nginx | proxy | 20.0MiB → 20.0MiB (max 20.0MiB, ×1.00) | – | – |",
+		"| nginx | loadgen | 30.0MiB → 30.0MiB (max 30.0MiB, ×1.00) | 1,010 → 1,010 (max 1,010, ×1.00) | 9 → 9 (max 9, ×1.00) |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md.String())

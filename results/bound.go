@@ -2,10 +2,11 @@ package results
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsbench/wsbench/units"
 )
 
 // The loadgen-bound rule (Summary.LoadgenBound). A load generator that
@@ -51,7 +52,7 @@ func (s *Summary) LoadgenBound() (bool, string) {
 	if lag, ok := s.Histograms[MetricLag]; ok && lag.Count > 0 && paced(s.Workload) {
 		bound, basis := s.lagBound()
 		if time.Duration(lag.P99)*time.Microsecond > bound {
-			why = append(why, fmt.Sprintf("lag p99 %s > %s%s", fmtMicros(lag.P99), fmtMicros(bound.Microseconds()), basis))
+			why = append(why, fmt.Sprintf("lag p99 %s > %s%s", units.Micros(float64(lag.P99)), units.Micros(float64(bound.Microseconds())), basis))
 		}
 	}
 	if s.Self != nil && s.Self.LoopBusy > LoopBusyBound {
@@ -70,7 +71,7 @@ func (s *Summary) lagBound() (time.Duration, string) {
 	if iv := s.sendInterval(); iv > 0 {
 		if share := time.Duration(LagShare * float64(iv)); share < bound {
 			bound = share
-			basis = fmt.Sprintf(" (%.0f%% of the %s between a connection's messages)", 100*LagShare, fmtMicros(iv.Microseconds()))
+			basis = fmt.Sprintf(" (%.0f%% of the %s between a connection's messages)", 100*LagShare, units.Micros(float64(iv.Microseconds())))
 		}
 	}
 	slack := DefaultTimerSlack
@@ -79,7 +80,7 @@ func (s *Summary) lagBound() (time.Duration, string) {
 	}
 	if floor := LagSlackFactor * slack; floor > bound {
 		bound = floor
-		basis = fmt.Sprintf(" (%d× the %s timer slack)", LagSlackFactor, fmtMicros(slack.Microseconds()))
+		basis = fmt.Sprintf(" (%d× the %s timer slack)", LagSlackFactor, units.Micros(float64(slack.Microseconds())))
 	}
 	return bound, basis
 }
@@ -98,28 +99,4 @@ func (s *Summary) sendInterval() time.Duration {
 		return 0
 	}
 	return time.Duration(conns / rate * float64(time.Second))
-}
-
-// fmtMicros renders a latency with its unit and three significant digits.
-func fmtMicros(us int64) string {
-	switch {
-	case us < 1000:
-		return strconv.FormatInt(us, 10) + "µs"
-	case us < 1_000_000:
-		return sig3(float64(us)/1e3) + "ms"
-	}
-	return sig3(float64(us)/1e6) + "s"
-}
-
-// sig3 formats v with three significant digits (whole numbers from 100 up).
-func sig3(v float64) string {
-	switch a := math.Abs(v); {
-	case a == 0:
-		return "0"
-	case a < 10:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	case a < 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
 }
