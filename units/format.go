@@ -17,16 +17,17 @@ import (
 // kept so a column of figures states one precision, and as a whole number
 // from 100 up (never in exponent form): 0.25, 1.50, 31.2, 614.
 func Sig3(v float64) string {
-	var s string
-	switch a := math.Abs(v); {
-	case a == 0:
+	if v == 0 {
 		return "0"
-	case a >= 99.95:
-		s = strconv.FormatFloat(v, 'f', 0, 64)
-	case a >= 9.995:
-		s = strconv.FormatFloat(v, 'f', 1, 64)
-	default:
-		s = strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	// Fewer decimals as the rounded value, not v, reaches 10 and 100:
+	// 9.996 is "10.0", 9.994 "9.99".
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	for _, d := range []int{1, 0} {
+		if r, _ := strconv.ParseFloat(s, 64); math.Abs(r) < math.Pow10(2-d) {
+			break
+		}
+		s = strconv.FormatFloat(v, 'f', d, 64)
 	}
 	if strings.Trim(s, "-0.") == "" {
 		return "0"
