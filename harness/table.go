@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // writeTable prints a scenario's rows side by side: one line per target
@@ -95,30 +96,14 @@ func ms(us int64, count int64) string {
 	if count == 0 {
 		return "-"
 	}
-	v := float64(us) / 1000
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2fs", v/1000)
-	case v >= 100:
-		return fmt.Sprintf("%.0fms", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1fms", v)
-	}
-	return fmt.Sprintf("%.2fms", v)
+	return units.Micros(float64(us))
 }
 
 func rate(v float64) string {
-	switch {
-	case v == 0:
+	if v == 0 {
 		return "-"
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
 	}
-	return fmt.Sprintf("%.0f", v)
+	return units.Scaled(v)
 }
 
 func cpuPerMsg(r *Row) string {
@@ -129,9 +114,9 @@ func cpuPerMsg(r *Row) string {
 	msgs := s.Messages.Sent + s.Messages.Received
 	switch {
 	case msgs > 0:
-		return fmt.Sprintf("%.1f", float64(r.Usage.CPU.Microseconds())/float64(msgs))
+		return units.Sig3(float64(r.Usage.CPU.Microseconds()) / float64(msgs))
 	case s.Connections.Attempted > 0:
-		return fmt.Sprintf("%.0f/hs", float64(r.Usage.CPU.Microseconds())/float64(s.Connections.Attempted))
+		return units.Sig3(float64(r.Usage.CPU.Microseconds())/float64(s.Connections.Attempted)) + "/hs"
 	}
 	return "-"
 }
@@ -140,11 +125,7 @@ func memPerConn(r *Row) string {
 	if r.Usage == nil || r.Summary.Connections.Opened == 0 || r.Usage.MemoryGrowth <= 0 {
 		return "-"
 	}
-	per := float64(r.Usage.MemoryGrowth) / float64(r.Summary.Connections.Opened)
-	if per >= 1024 {
-		return fmt.Sprintf("%.1fKiB", per/1024)
-	}
-	return fmt.Sprintf("%.0fB", per)
+	return units.Bytes(float64(r.Usage.MemoryGrowth) / float64(r.Summary.Connections.Opened))
 }
 
 // failures lists the two most common causes, "http_400×200, reset×3".
