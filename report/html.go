@@ -2,8 +2,7 @@ package report
 
 import (
 	"bufio"
-	"fmt"
-	"html"
+	"html/template"
 	"io"
 	"strconv"
 	"strings"
@@ -16,40 +15,17 @@ import (
 // and p99 over time, hold survival, balance per backend, ramp with its
 // SLO). The page is self-contained: no script, and no font, style or
 // image from anywhere else, so it opens from disk and prints.
+//
+// The page is an html/template, which escapes every value for where it
+// stands; the only markup passed in whole is the charts' SVG, which
+// svgChart.render escapes itself.
 func WriteHTML(w io.Writer, o *results.Overview) error {
 	bw := bufio.NewWriter(w)
-	title := "wsbench report: " + o.RunID
-	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"+
-		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"+
-		"<meta name=\"generator\" content=\"wsbench report\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n",
-		htmlEsc(title), htmlStyle)
-	fmt.Fprintf(bw, "<header>\n<h1>%s</h1>\n", htmlEsc(title))
-	htmlTable(bw, factsTable(o), "facts")
-	passed, failed, broken := o.Tally()
-	tone := repTonePass
-	if failed+broken > 0 || o.Interrupted {
-		tone = repToneFail
-	} else if passed == 0 {
-		tone = repToneMuted
+	if err := htmlPageTemplate.Execute(bw, htmlPageOf(o)); err != nil {
+		return err
 	}
-	fmt.Fprintf(bw, "<p class=\"verdict %s\">%s</p>\n</header>\n", tone, htmlText(repVerdictLine(o)))
-	htmlContents(bw, o)
-	if fs := failures(o); len(fs) > 0 {
-		fmt.Fprintf(bw, "<section id=\"failures\">\n<h2>Failures</h2>\n<ul class=\"failures\">\n")
-		for _, f := range fs {
-			fmt.Fprintf(bw, "<li><span class=\"fail\">%s</span> <b>%s</b>: %s</li>\n", htmlMarkFail, htmlEsc(f.where), htmlEsc(f.what))
-		}
-		fmt.Fprintf(bw, "</ul>\n</section>\n")
-	}
-	for i, s := range o.Scenarios {
-		htmlScenario(bw, s, i)
-	}
-	fmt.Fprintf(bw, "<footer>Made by <code>wsbench report</code>. Latencies are HdrHistogram values "+
-		"(1 µs resolution, 3 significant digits); percentile axes are log scales of 1/(1−p).</footer>\n</body>\n</html>\n")
 	return bw.Flush()
 }
-
-func htmlEsc(s string) string { return html.EscapeString(s) }
 
 // The page marks verdicts with ✓ and ✗, which every text font has: the
 // ✅ and ❌ of report.md need an emoji font, and show as empty boxes
@@ -62,9 +38,6 @@ const (
 
 var htmlMarks = strings.NewReplacer(repMarkPass, htmlMarkPass, repMarkFail, htmlMarkFail)
 
-// htmlText escapes a report's text for the page, with its marks.
-func htmlText(s string) string { return htmlMarks.Replace(htmlEsc(s)) }
-
 // anchor is the id of scenario i's workload j (j < 0: the scenario).
 func htmlAnchor(i, j int) string {
 	if j < 0 {
@@ -73,100 +46,183 @@ func htmlAnchor(i, j int) string {
 	return "s" + strconv.Itoa(i+1) + "w" + strconv.Itoa(j+1)
 }
 
-func htmlContents(w io.Writer, o *results.Overview) {
-	if len(o.Scenarios) < 2 && (len(o.Scenarios) == 0 || len(o.Scenarios[0].Workloads) < 2) {
-		return
-	}
-	fmt.Fprintf(w, "<nav>\n<h2>Contents</h2>\n<ol>\n")
-	for i, s := range o.Scenarios {
-		fmt.Fprintf(w, "<li><a href=\"#%s\">%s</a>", htmlAnchor(i, -1), htmlEsc(repScenarioTitle(s)))
-		if len(s.Workloads) > 0 {
-			fmt.Fprintf(w, ": ")
-			for j, wl := range s.Workloads {
-				if j > 0 {
-					fmt.Fprintf(w, ", ")
-				}
-				fmt.Fprintf(w, "<a href=\"#%s\">%s</a>", htmlAnchor(i, j), htmlEsc(wl.Name))
-			}
-		}
-		fmt.Fprintf(w, "</li>\n")
-	}
-	fmt.Fprintf(w, "</ol>\n</nav>\n")
+// htmlPage is what the page template shows, everything as text.
+type htmlPage struct {
+	Title     string
+	Style     template.CSS
+	Facts     htmlTable
+	Tone      string
+	Verdict   string
+	Contents  []htmlLink // nil: too little to need a table of contents
+	Failures  []htmlFailure
+	Scenarios []htmlScenario
 }
 
-func htmlScenario(w io.Writer, s *results.OverviewScenario, i int) {
-	fmt.Fprintf(w, "<section class=\"scenario\" id=\"%s\">\n<h2>%s</h2>\n", htmlAnchor(i, -1), htmlEsc(repScenarioTitle(s)))
-	if s.Description != "" {
-		fmt.Fprintf(w, "<p class=\"description\">%s</p>\n", htmlEsc(s.Description))
+type htmlLink struct {
+	Anchor, Title string
+	Workloads     []htmlLink
+}
+
+type htmlFailure struct{ Where, What string }
+
+type htmlScenario struct {
+	Anchor, Title, Description, Err string
+	Workloads                       []htmlWorkload
+}
+
+type htmlWorkload struct {
+	Anchor, Title, Params string
+	Tables                []htmlTable
+	Note                  string // under the tables: what the resources table means
+	Lead                  template.HTML
+	Charts                []template.HTML
+}
+
+// htmlTable is a reportTable for the page; Head is nil when every head
+// cell is empty.
+type htmlTable struct {
+	Class string
+	Head  []string
+	Rows  [][]htmlCell
+}
+
+// htmlCell is a table cell's text in pieces split at its slashes, so a long
+// URL or path can wrap after each one (<wbr>) in a narrow column.
+type htmlCell struct {
+	Parts []string
+	Tone  string
+}
+
+func htmlPageOf(o *results.Overview) htmlPage {
+	title := "wsbench report: " + o.RunID
+	p := htmlPage{Title: title, Style: template.CSS(htmlStyle), Facts: htmlTableOf(factsTable(o), "facts"), Verdict: repVerdictLine(o)}
+	passed, failed, broken := o.Tally()
+	p.Tone = repTonePass
+	if failed+broken > 0 || o.Interrupted {
+		p.Tone = repToneFail
+	} else if passed == 0 {
+		p.Tone = repToneMuted
 	}
-	if s.Err != "" {
-		fmt.Fprintf(w, "<p class=\"fail\">%s could not run: %s</p>\n", htmlMarkFail, htmlEsc(s.Err))
+	if len(o.Scenarios) >= 2 || len(o.Scenarios) == 1 && len(o.Scenarios[0].Workloads) >= 2 {
+		for i, s := range o.Scenarios {
+			l := htmlLink{Anchor: htmlAnchor(i, -1), Title: repScenarioTitle(s)}
+			for j, wl := range s.Workloads {
+				l.Workloads = append(l.Workloads, htmlLink{Anchor: htmlAnchor(i, j), Title: wl.Name})
+			}
+			p.Contents = append(p.Contents, l)
+		}
 	}
+	for _, f := range failures(o) {
+		p.Failures = append(p.Failures, htmlFailure{Where: f.where, What: f.what})
+	}
+	for i, s := range o.Scenarios {
+		p.Scenarios = append(p.Scenarios, htmlScenarioOf(s, i))
+	}
+	return p
+}
+
+func htmlScenarioOf(s *results.OverviewScenario, i int) htmlScenario {
+	hs := htmlScenario{Anchor: htmlAnchor(i, -1), Title: repScenarioTitle(s), Description: s.Description, Err: s.Err}
 	for j, wl := range s.Workloads {
-		fmt.Fprintf(w, "<section class=\"workload\" id=\"%s\">\n<div class=\"head\">\n<h3>%s</h3>\n", htmlAnchor(i, j), htmlEsc(wl.Name))
-		if p := repWorkloadParams(wl); p != "" {
-			fmt.Fprintf(w, "<p class=\"params\">%s</p>\n", htmlEsc(p))
+		hw := htmlWorkload{Anchor: htmlAnchor(i, j), Title: wl.Name, Params: repWorkloadParams(wl)}
+		hw.Tables = append(hw.Tables, htmlTableOf(repNumbersTable(wl), "numbers"))
+		if vt := repVerdictsTable(wl); len(vt.rows) > 0 {
+			hw.Tables = append(hw.Tables, htmlTableOf(vt, "verdicts"))
+		}
+		if rt := repResourcesTable(wl); len(rt.rows) > 0 {
+			hw.Tables = append(hw.Tables, htmlTableOf(rt, "resources"))
+			hw.Note = resourceNote
 		}
 		// The numbers and the first chart (the primary metric by
 		// percentile) side by side on a wide screen; the rest below.
-		charts := chartsOf(wl)
-		fmt.Fprintf(w, "<div class=\"lead\">\n<div class=\"tables\">\n")
-		htmlTable(w, repNumbersTable(wl), "numbers")
-		if vt := repVerdictsTable(wl); len(vt.rows) > 0 {
-			htmlTable(w, vt, "verdicts")
-		}
-		htmlResources(w, wl)
-		fmt.Fprintf(w, "</div>\n")
-		if len(charts) > 0 {
-			fmt.Fprintf(w, "<figure>%s</figure>\n", charts[0].render())
-		}
-		fmt.Fprintf(w, "</div>\n</div>\n")
-		if len(charts) > 1 {
-			fmt.Fprintf(w, "<div class=\"charts\">\n")
-			for _, c := range charts[1:] {
-				fmt.Fprintf(w, "<figure>%s</figure>\n", c.render())
+		for k, c := range chartsOf(wl) {
+			svg := template.HTML(c.render()) // escaped by render
+			if k == 0 {
+				hw.Lead = svg
+			} else {
+				hw.Charts = append(hw.Charts, svg)
 			}
-			fmt.Fprintf(w, "</div>\n")
 		}
-		fmt.Fprintf(w, "</section>\n")
+		hs.Workloads = append(hs.Workloads, hw)
 	}
-	fmt.Fprintf(w, "</section>\n")
+	return hs
 }
 
-// htmlTable writes t; a head row whose cells are all empty is left out.
-func htmlTable(w io.Writer, t reportTable, class string) {
-	fmt.Fprintf(w, "<table class=\"%s\">\n", class)
+func htmlTableOf(t reportTable, class string) htmlTable {
+	ht := htmlTable{Class: class}
 	if strings.Join(t.head, "") != "" {
-		fmt.Fprintf(w, "<thead><tr>")
-		for _, h := range t.head {
-			fmt.Fprintf(w, "<th scope=\"col\">%s</th>", htmlEsc(h))
-		}
-		fmt.Fprintf(w, "</tr></thead>\n")
+		ht.Head = t.head
 	}
-	fmt.Fprintf(w, "<tbody>\n")
 	for _, row := range t.rows {
-		fmt.Fprintf(w, "<tr>")
-		for i, c := range row {
-			tag := "td"
-			if i == 0 {
-				tag = "th scope=\"row\""
-			}
-			cls := ""
-			if c.tone != "" {
-				cls = " class=\"" + c.tone + "\""
-			}
-			fmt.Fprintf(w, "<%s%s>%s</%s>", tag, cls, htmlBreakable(c.text), strings.Fields(tag)[0])
+		var cells []htmlCell
+		for _, c := range row {
+			cells = append(cells, htmlCell{Parts: strings.Split(htmlMarks.Replace(c.text), "/"), Tone: c.tone})
 		}
-		fmt.Fprintf(w, "</tr>\n")
+		ht.Rows = append(ht.Rows, cells)
 	}
-	fmt.Fprintf(w, "</tbody>\n</table>\n")
+	return ht
 }
 
-// htmlBreakable escapes s and lets a long URL or path wrap after its
-// slashes, so a narrow column stays readable.
-func htmlBreakable(s string) string {
-	return strings.ReplaceAll(htmlText(s), "/", "/<wbr>")
-}
+// htmlPageTemplate lays the page out; its line breaks are the page's.
+var htmlPageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"marks": htmlMarks.Replace,
+	"fail":  func() string { return htmlMarkFail },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="wsbench report">
+<title>{{.Title}}</title>
+<style>{{.Style}}</style>
+</head>
+<body>
+<header>
+<h1>{{.Title}}</h1>
+{{template "table" .Facts}}<p class="verdict {{.Tone}}">{{marks .Verdict}}</p>
+</header>
+{{with .Contents}}<nav>
+<h2>Contents</h2>
+<ol>
+{{range .}}<li><a href="#{{.Anchor}}">{{.Title}}</a>{{with .Workloads}}: {{range $j, $w := .}}{{if $j}}, {{end}}<a href="#{{$w.Anchor}}">{{$w.Title}}</a>{{end}}{{end}}</li>
+{{end}}</ol>
+</nav>
+{{end}}{{with .Failures}}<section id="failures">
+<h2>Failures</h2>
+<ul class="failures">
+{{range .}}<li><span class="fail">{{fail}}</span> <b>{{.Where}}</b>: {{.What}}</li>
+{{end}}</ul>
+</section>
+{{end}}{{range .Scenarios}}<section class="scenario" id="{{.Anchor}}">
+<h2>{{.Title}}</h2>
+{{with .Description}}<p class="description">{{.}}</p>
+{{end}}{{with .Err}}<p class="fail">{{fail}} could not run: {{.}}</p>
+{{end}}{{range .Workloads}}<section class="workload" id="{{.Anchor}}">
+<div class="head">
+<h3>{{.Title}}</h3>
+{{with .Params}}<p class="params">{{.}}</p>
+{{end}}<div class="lead">
+<div class="tables">
+{{range .Tables}}{{template "table" .}}{{end}}{{with .Note}}<p class="params">{{.}}</p>
+{{end}}</div>
+{{with .Lead}}<figure>{{.}}</figure>
+{{end}}</div>
+</div>
+{{with .Charts}}<div class="charts">
+{{range .}}<figure>{{.}}</figure>
+{{end}}</div>
+{{end}}</section>
+{{end}}</section>
+{{end}}<footer>Made by <code>wsbench report</code>. Latencies are HdrHistogram values (1 µs resolution, 3 significant digits); percentile axes are log scales of 1/(1−p).</footer>
+</body>
+</html>
+{{define "table"}}<table class="{{.Class}}">
+{{with .Head}}<thead><tr>{{range .}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+{{end}}<tbody>
+{{range .Rows}}<tr>{{range $i, $c := .}}{{if eq $i 0}}<th scope="row"{{with $c.Tone}} class="{{.}}"{{end}}>{{template "cell" $c}}</th>{{else}}<td{{with $c.Tone}} class="{{.}}"{{end}}>{{template "cell" $c}}</td>{{end}}{{end}}</tr>
+{{end}}</tbody>
+</table>
+{{end}}{{define "cell"}}{{range $i, $p := .Parts}}{{if $i}}/<wbr>{{end}}{{$p}}{{end}}{{end}}`))
 
 // htmlStyle is the page's only style sheet. It uses the reader's system
 // fonts (nothing to download), keeps numbers in tabular figures, and

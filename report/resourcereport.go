@@ -126,11 +126,3 @@ func mdResources(w io.Writer, wl *results.OverviewWorkload) {
 		fmt.Fprintf(w, "\n%s\n", mdEscape(resourceNote))
 	}
 }
-
-// htmlResources writes the resources table of a workload, if it has one.
-func htmlResources(w io.Writer, wl *results.OverviewWorkload) {
-	if rt := repResourcesTable(wl); len(rt.rows) > 0 {
-		htmlTable(w, rt, "resources")
-		fmt.Fprintf(w, "<p class=\"params\">%s</p>\n", htmlEsc(resourceNote))
-	}
-}
