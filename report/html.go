@@ -18,7 +18,7 @@ import (
 //
 // The page is an html/template, which escapes every value for where it
 // stands; the only markup passed in whole is the charts' SVG, which
-// svgChart.render escapes itself.
+// chart.Chart.SVG escapes itself.
 func WriteHTML(w io.Writer, o *results.Overview) error {
 	bw := bufio.NewWriter(w)
 	if err := htmlPageTemplate.Execute(bw, htmlPageOf(o)); err != nil {
@@ -136,7 +136,7 @@ func htmlScenarioOf(s *results.OverviewScenario, i int) htmlScenario {
 		// The numbers and the first chart (the primary metric by
 		// percentile) side by side on a wide screen; the rest below.
 		for k, c := range chartsOf(wl) {
-			svg := template.HTML(c.render()) // escaped by render
+			svg := template.HTML(c.SVG()) // escaped by SVG
 			if k == 0 {
 				hw.Lead = svg
 			} else {

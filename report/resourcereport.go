@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/wsbench/wsbench/internal/chart"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/units"
 )
@@ -15,33 +16,33 @@ const ChartResources = "resources"
 // resourceCharts plots, for each resource any target measured, how the
 // proxy's and the load generator's moved over the run: flat lines are
 // what a soak run wants to see.
-func resourceCharts(w *results.OverviewWorkload) []svgChart {
+func resourceCharts(w *results.OverviewWorkload) []chart.Chart {
 	titles := map[string]struct{ title, y string }{
 		results.ResourceRSS:        {"resident memory over time", "resident memory (MiB)"},
 		results.ResourceFDs:        {"open file descriptors over time", "open descriptors"},
 		results.ResourceGoroutines: {"goroutines over time", "goroutines"},
 	}
-	var charts []svgChart
+	var charts []chart.Chart
 	for k, res := range results.ResourceNames {
-		var series []svgSeries
+		var series []chart.Series
 		for _, t := range w.Targets {
 			if t.Run == nil {
 				continue
 			}
-			proxy := svgSeries{name: t.Target + " · " + results.ProcessProxy}
+			proxy := chart.Series{Name: t.Target + " · " + results.ProcessProxy}
 			for _, s := range t.Run.ProxySeries {
 				if v := s.Resources.Values()[k]; v > 0 {
-					proxy.points = append(proxy.points, svgPoint{x: s.T, y: resourceY(res, v)})
+					proxy.Points = append(proxy.Points, chart.Point{X: s.T, Y: resourceY(res, v)})
 				}
 			}
-			lg := svgSeries{name: t.Target + " · " + results.ProcessLoadgen}
+			lg := chart.Series{Name: t.Target + " · " + results.ProcessLoadgen}
 			for _, row := range t.Run.Series {
 				if v := row.Resources.Values()[k]; v > 0 {
-					lg.points = append(lg.points, svgPoint{x: row.T, y: resourceY(res, v)})
+					lg.Points = append(lg.Points, chart.Point{X: row.T, Y: resourceY(res, v)})
 				}
 			}
-			for _, s := range []svgSeries{proxy, lg} {
-				if len(s.points) > 0 {
+			for _, s := range []chart.Series{proxy, lg} {
+				if len(s.Points) > 0 {
 					series = append(series, s)
 				}
 			}
@@ -49,13 +50,13 @@ func resourceCharts(w *results.OverviewWorkload) []svgChart {
 		if len(series) == 0 {
 			continue
 		}
-		charts = append(charts, svgChart{
-			kind:   ChartResources,
-			title:  titles[res].title,
-			note:   "sampled once a second: the proxy by its admin endpoint (nginx: its memory only), the load generator by itself (its workers summed)",
-			x:      svgAxis{label: "time since start (s)"},
-			y:      svgAxis{label: titles[res].y},
-			series: series,
+		charts = append(charts, chart.Chart{
+			Kind:   ChartResources,
+			Title:  titles[res].title,
+			Note:   "sampled once a second: the proxy by its admin endpoint (nginx: its memory only), the load generator by itself (its workers summed)",
+			X:      chart.Axis{Label: "time since start (s)"},
+			Y:      chart.Axis{Label: titles[res].y},
+			Series: series,
 		})
 	}
 	return charts

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/chart/charttest"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -68,8 +69,8 @@ func TestReportResources(t *testing.T) {
 	for _, s := range svgElement.FindAllString(page.String(), -1) {
 		if strings.Contains(s, `data-chart="`+ChartResources+`"`) {
 			res = append(res, s)
-			if st := parseSVG(t, s); len(st.legend) == 0 || st.data == 0 {
-				t.Errorf("resource chart %q draws %d series, legend %q", st.title, st.data, st.legend)
+			if st := charttest.Parse(t, s); len(st.Legend) == 0 || st.Data == 0 {
+				t.Errorf("resource chart %q draws %d series, legend %q", st.Title, st.Data, st.Legend)
 			}
 		}
 	}
