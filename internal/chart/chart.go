@@ -36,7 +36,7 @@ const (
 	svgCharPx    = 6.6 // average width of a 12 px character, for layout
 )
 
-// svgScale maps data values onto pixels, linearly or on log10.
+// Scale maps data values onto pixels, linearly or on log10.
 type Scale int
 
 const (
@@ -44,14 +44,14 @@ const (
 	Log
 )
 
-// svgAxis is one axis: its label (with the unit), scale, range and ticks.
+// Axis is one axis: its label (with the unit), scale, range and ticks.
 // A zero range is taken from the data; nil ticks are chosen from the range.
 type Axis struct {
 	Label    string
 	Scale    Scale
 	Min, Max float64
 	Ticks    []Tick
-	Format   func(float64) string // tick labels; svgNumber when nil
+	Format   func(float64) string // tick labels; Number when nil
 }
 
 type Tick struct {
@@ -59,7 +59,7 @@ type Tick struct {
 	Label string
 }
 
-// svgSeries is one line of a chart, usually one target.
+// Series is one line of a chart, usually one target.
 type Series struct {
 	Name   string
 	Points []Point
@@ -72,7 +72,7 @@ type Point struct {
 	Bad  bool // with marks: drawn hollow (e.g. a ramp step over the SLO)
 }
 
-// svgRule is a labelled reference line across the plot (an SLO, the best
+// Rule is a labelled reference line across the plot (an SLO, the best
 // ramp step). series picks its colour; -1 draws it in neutral dark grey.
 type Rule struct {
 	Vertical bool
@@ -81,15 +81,15 @@ type Rule struct {
 	Series   int
 }
 
-// svgBars is a grouped bar chart: one group per category, one bar per
-// series in each group. Series names come from svgChart.series.
+// Bars is a grouped bar chart: one group per category, one bar per
+// series in each group. Series names come from Chart.series.
 type Bars struct {
 	Categories []string
 	Values     [][]float64 // [series][category]
 	Labels     [][]string  // optional text above each bar, same shape
 }
 
-// svgChart is one chart. kind goes into the data-chart attribute, so a
+// Chart is one chart. kind goes into the data-chart attribute, so a
 // test (or a reader's own script) finds every chart of a kind.
 type Chart struct {
 	Kind   string
@@ -233,7 +233,7 @@ func svgWrap(s string, width, maxLines int) []string {
 // in a report comes near it.
 const svgLimit = 1e15
 
-// svgFinite reports whether v can be drawn.
+// Finite reports whether v can be drawn.
 func Finite(v float64) bool { return v >= -svgLimit && v <= svgLimit }
 
 // fitAxes sets each axis's range and ticks from the data where the chart
@@ -415,7 +415,7 @@ func svgLogCeil(v float64) float64 {
 	return 10 * d
 }
 
-// svgNumber formats a tick value briefly: 0.5, 20, 1.5k, 2M.
+// Number formats a tick value briefly: 0.5, 20, 1.5k, 2M.
 func Number(v float64) string {
 	a := math.Abs(v)
 	switch {
@@ -427,7 +427,7 @@ func Number(v float64) string {
 	return Trim(v)
 }
 
-// svgTrim prints v with up to three significant digits and no trailing
+// Trim prints v with up to three significant digits and no trailing
 // zeros.
 func Trim(v float64) string {
 	if v == 0 {
