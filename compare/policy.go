@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wsbench/wsbench/units"
 )
 
 // DefaultAlpha is the significance level: a change beyond its limit is a
@@ -28,9 +30,9 @@ type Rule struct {
 // String reads "rtt.p99 ≤ +10%" or "throughput.msgs_per_s ≥ -5%".
 func (r Rule) String() string {
 	if r.Limit < 0 {
-		return r.Metric + " ≥ " + fmtPercent(r.Limit)
+		return r.Metric + " ≥ " + units.Change(r.Limit)
 	}
-	return r.Metric + " ≤ " + fmtPercent(r.Limit)
+	return r.Metric + " ≤ " + units.Change(r.Limit)
 }
 
 // Policy is what the gate checks.

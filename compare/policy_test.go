@@ -3,6 +3,8 @@ package compare
 import (
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/units"
 )
 
 func TestPolicySet(t *testing.T) {
@@ -170,7 +172,7 @@ func FuzzPolicySet(f *testing.F) {
 				t.Fatalf("rule %v: limit of the wrong sign accepted", r)
 			}
 			q := Policy{}
-			if err := q.Set(kind, r.Metric+"="+strings.TrimPrefix(fmtPercent(r.Limit), "+")); err != nil {
+			if err := q.Set(kind, r.Metric+"="+strings.TrimPrefix(units.Change(r.Limit), "+")); err != nil {
 				t.Fatalf("rule %v does not read back: %v", r, err)
 			}
 		}

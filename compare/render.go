@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/wsbench/wsbench/units"
 )
 
 // Formats Write accepts.
@@ -78,7 +79,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, row := range r.Rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", row.Result, row.Metric,
 			fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change),
-			fmtPercent(row.Limit), fmtSamples(row), fmtP(row.P), textVerdict(row), row.Note)
+			units.Change(row.Limit), fmtSamples(row), fmtP(row.P), textVerdict(row), row.Note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -116,7 +117,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 				continue
 			}
 			fmt.Fprintf(w, "| %s | %s | `%s` | %s | %s | %s | %s |\n", mdIcon(row), md(row.Result), row.Metric,
-				fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change), fmtPercent(row.Limit))
+				fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change), units.Change(row.Limit))
 		}
 		fmt.Fprintln(w)
 	}
@@ -131,7 +132,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|---|--:|---|---|")
 	for _, row := range r.Rows {
 		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", md(row.Result), row.Metric,
-			fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change), fmtPercent(row.Limit),
+			fmtValue(row.Baseline, row.Unit), fmtValue(row.Current, row.Unit), fmtChange(row.Change), units.Change(row.Limit),
 			fmtSamples(row), fmtP(row.P), textVerdict(row), md(row.Note))
 	}
 	fmt.Fprintln(w)
@@ -185,16 +186,7 @@ func fmtChange(c *float64) string {
 	if c == nil {
 		return "—"
 	}
-	return fmtPercent(*c)
-}
-
-// fmtPercent writes a signed fraction as a percentage: +10%, -5%, +2.5%.
-func fmtPercent(f float64) string {
-	p := f * 100
-	if p == math.Trunc(p) && math.Abs(p) < 1e6 {
-		return fmt.Sprintf("%+.0f%%", p)
-	}
-	return fmt.Sprintf("%+.1f%%", p)
+	return units.Change(*c)
 }
 
 // fmtValue writes a metric value with its unit, scaled to stay readable.
@@ -205,51 +197,17 @@ func fmtValue(v *float64, unit string) string {
 	x := *v
 	switch unit {
 	case "µs":
-		return fmtMicros(x, "")
+		return units.Micros(x)
 	case "µs/msg", "µs/handshake":
-		return fmtMicros(x, strings.TrimPrefix(unit, "µs"))
+		return units.Micros(x) + strings.TrimPrefix(unit, "µs")
 	case "msgs/s":
-		return fmtSI(x) + " msgs/s"
+		return units.Scaled(x) + " msgs/s"
 	case "bytes/s":
-		return fmtBytes(x) + "/s"
+		return units.Bytes(x) + "/s"
 	case "bytes/conn":
-		return fmtBytes(x) + "/conn"
+		return units.Bytes(x) + "/conn"
 	case "ratio":
 		return fmt.Sprintf("%.4g", x)
 	}
 	return fmt.Sprintf("%.4g %s", x, unit)
-}
-
-func fmtMicros(us float64, per string) string {
-	switch a := math.Abs(us); {
-	case a >= 1e6:
-		return fmt.Sprintf("%.3g s%s", us/1e6, per)
-	case a >= 1e3:
-		return fmt.Sprintf("%.3g ms%s", us/1e3, per)
-	case a >= 100 || a == math.Trunc(a):
-		return fmt.Sprintf("%.0f µs%s", us, per)
-	}
-	return fmt.Sprintf("%.3g µs%s", us, per)
-}
-
-func fmtSI(x float64) string {
-	switch a := math.Abs(x); {
-	case a >= 1e6:
-		return fmt.Sprintf("%.3gM", x/1e6)
-	case a >= 1e4:
-		return fmt.Sprintf("%.3gk", x/1e3)
-	}
-	return fmt.Sprintf("%.4g", x)
-}
-
-func fmtBytes(x float64) string {
-	for _, u := range []struct {
-		name string
-		size float64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if math.Abs(x) >= u.size {
-			return fmt.Sprintf("%.3g %s", x/u.size, u.name)
-		}
-	}
-	return fmt.Sprintf("%.0f B", x)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -120,20 +121,20 @@ func TestFormatting(t *testing.T) {
 	for _, tc := range []struct {
 		got, want string
 	}{
-		{fmtValue(f(370), "µs"), "370 µs"},
-		{fmtValue(f(45.25), "µs"), "45.2 µs"},
-		{fmtValue(f(13800), "µs"), "13.8 ms"},
-		{fmtValue(f(2.5e6), "µs"), "2.5 s"},
-		{fmtValue(f(46.2), "µs/msg"), "46.2 µs/msg"},
-		{fmtValue(f(10000), "msgs/s"), "10k msgs/s"},
-		{fmtValue(f(996.3), "msgs/s"), "996.3 msgs/s"},
-		{fmtValue(f(65536), "bytes/s"), "64 KiB/s"},
-		{fmtValue(f(18227), "bytes/conn"), "17.8 KiB/conn"},
+		{fmtValue(f(370), "µs"), "370µs"},
+		{fmtValue(f(45.25), "µs"), "45.2µs"},
+		{fmtValue(f(13800), "µs"), "13.8ms"},
+		{fmtValue(f(2.5e6), "µs"), "2.50s"},
+		{fmtValue(f(46.2), "µs/msg"), "46.2µs/msg"},
+		{fmtValue(f(10000), "msgs/s"), "10.0k msgs/s"},
+		{fmtValue(f(996.3), "msgs/s"), "996 msgs/s"},
+		{fmtValue(f(65536), "bytes/s"), "64.0KiB/s"},
+		{fmtValue(f(18227), "bytes/conn"), "17.8KiB/conn"},
 		{fmtValue(f(0.995), "ratio"), "0.995"},
 		{fmtValue(nil, "µs"), "—"},
-		{fmtPercent(0.1), "+10%"},
-		{fmtPercent(-0.05), "-5%"},
-		{fmtPercent(0.025), "+2.5%"},
+		{units.Change(0.1), "+10%"},
+		{units.Change(-0.05), "-5%"},
+		{units.Change(0.025), "+2.5%"},
 		{fmtP(f(0.0004)), "<0.001"},
 		{md("a|b"), `a\|b`},
 	} {

@@ -16,6 +16,7 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 	"github.com/wsbench/wsbench/stack"
@@ -220,10 +221,10 @@ func checkKilledRun(t *testing.T, dir, ref string) {
 		t.Fatalf("report after the kill: %v", err)
 	}
 	var md, html bytes.Buffer
-	if err := results.WriteMarkdown(&md, ov); err != nil {
+	if err := report.WriteMarkdown(&md, ov); err != nil {
 		t.Fatal(err)
 	}
-	if err := results.WriteHTML(&html, ov); err != nil {
+	if err := report.WriteHTML(&html, ov); err != nil {
 		t.Fatal(err)
 	}
 	mdLast := lastLine(md.String())

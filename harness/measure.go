@@ -18,7 +18,7 @@ import (
 // rep is one repetition of a workload on a target.
 type rep struct {
 	run   *results.Run
-	usage *scenarios.Usage
+	usage *results.Usage
 	dir   string // where its results are, relative to the run directory
 	err   error
 }
@@ -105,11 +105,11 @@ func (t *topology) finish(ctx context.Context, row *Row, w scenarios.Workload, r
 // result adds their messages and connections too, so per-message and
 // per-connection figures stay per repetition's worth (an average of the
 // growth over summed connections would divide by the count twice).
-func sumUsage(reps []rep) *scenarios.Usage {
+func sumUsage(reps []rep) *results.Usage {
 	if len(reps) == 0 {
 		return nil
 	}
-	var u scenarios.Usage
+	var u results.Usage
 	for _, r := range reps {
 		if r.usage == nil {
 			return nil
@@ -229,7 +229,7 @@ func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // drive runs the load generators, kills a backend if the workload says so,
 // reads the proxy's usage, and merges the workers' results into dir.
-func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run, *scenarios.Usage, error) {
+func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run, *results.Usage, error) {
 	startAt := time.Now().Add(launchMargin(t.st.Spec().Runtime, p.workers))
 	// The measurement starts after the connect phase and the warm-up;
 	// kill times count from it.
@@ -273,7 +273,7 @@ func (t *topology) drive(ctx context.Context, p plan, dir string) (*results.Run,
 	if err := win.Stop(context.WithoutCancel(ctx)); err != nil {
 		return run, nil, nil
 	}
-	return run, &scenarios.Usage{CPU: win.CPU(p.proxy), MemoryGrowth: memGrowth - win.Start[p.proxy].Memory}, nil
+	return run, &results.Usage{CPU: win.CPU(p.proxy), MemoryGrowth: memGrowth - win.Start[p.proxy].Memory}, nil
 }
 
 // startWindow starts reading the proxy's usage: at once without a

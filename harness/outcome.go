@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 )
@@ -174,8 +175,8 @@ func (o *Outcome) writeReports() error {
 		return fmt.Errorf("harness: report: %w", err)
 	}
 	for name, write := range map[string]func(io.Writer, *results.Overview) error{
-		"report.md":   results.WriteMarkdown,
-		"report.html": results.WriteHTML,
+		"report.md":   report.WriteMarkdown,
+		"report.html": report.WriteHTML,
 	} {
 		err := results.WriteFile(filepath.Join(o.Dir, name), func(w io.Writer) error { return write(w, ov) })
 		if err != nil {

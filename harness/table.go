@@ -9,6 +9,7 @@ import (
 
 	"github.com/wsbench/wsbench/metrics"
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // writeTable prints a scenario's rows side by side: one line per target
@@ -96,45 +97,29 @@ func ms(us int64, count int64) string {
 	if count == 0 {
 		return "-"
 	}
-	v := float64(us) / 1000
-	switch {
-	case v >= 1000:
-		return fmt.Sprintf("%.2fs", v/1000)
-	case v >= 100:
-		return fmt.Sprintf("%.0fms", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1fms", v)
-	}
-	return fmt.Sprintf("%.2fms", v)
+	return units.Micros(float64(us))
 }
 
 func rate(v float64) string {
-	switch {
-	case v == 0:
+	if v == 0 {
 		return "-"
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.0fk", v/1e3)
-	case v >= 1e3:
-		return fmt.Sprintf("%.1fk", v/1e3)
 	}
-	return fmt.Sprintf("%.0f", v)
+	return units.Scaled(v)
 }
 
 // cpuPerMsg is the proxy's CPU per message, or per handshake ("/hs") in
 // a workload that only opens connections: whichever the metric rule
 // (package metrics) applies to the row.
 func cpuPerMsg(r *Row) string {
-	name, format := "proxy.cpu_us_per_msg", "%.1f"
+	name, suffix := "proxy.cpu_us_per_msg", ""
 	if !metrics.ExchangesMessages(r.Summary.Workload) {
-		name, format = "proxy.cpu_us_per_handshake", "%.0f/hs"
+		name, suffix = "proxy.cpu_us_per_handshake", "/hs"
 	}
 	v, ok := rowMetric(r, name)
 	if !ok {
 		return "-"
 	}
-	return fmt.Sprintf(format, v)
+	return units.Sig3(v) + suffix
 }
 
 func memPerConn(r *Row) string {
@@ -142,10 +127,7 @@ func memPerConn(r *Row) string {
 	if !ok || per <= 0 {
 		return "-"
 	}
-	if per >= 1024 {
-		return fmt.Sprintf("%.1fKiB", per/1024)
-	}
-	return fmt.Sprintf("%.0fB", per)
+	return units.Bytes(per)
 }
 
 // rowMetric reads a metric of the vocabulary from a measured row.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsbench/wsbench/internal/selfusage"
 	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // aggregator merges the recorders' seconds, in order, into whole-run
@@ -220,9 +221,9 @@ func (p *progress) line(r results.Interval, prim string, secs float64) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%6.1fs  open %d/%d  sent %s/s  recv %s/s", r.T, r.Open, p.conns,
-		compact(float64(r.MsgsSent)/secs), compact(float64(r.MsgsRecv)/secs))
+		units.Scaled(float64(r.MsgsSent)/secs), units.Scaled(float64(r.MsgsRecv)/secs))
 	if r.P99 > 0 {
-		fmt.Fprintf(&b, "  %s p50 %s p99 %s", prim, fmtUS(r.P50), fmtUS(r.P99))
+		fmt.Fprintf(&b, "  %s p50 %s p99 %s", prim, units.Micros(float64(r.P50)), units.Micros(float64(r.P99)))
 	}
 	fmt.Fprintf(&b, "  errors %d", r.Errors)
 	if p.tty {
@@ -238,24 +239,4 @@ func (p *progress) end() {
 	if p != nil && p.tty && p.wrote {
 		fmt.Fprintln(p.w)
 	}
-}
-
-func compact(v float64) string {
-	switch {
-	case v >= 1e6:
-		return fmt.Sprintf("%.2fM", v/1e6)
-	case v >= 1e4:
-		return fmt.Sprintf("%.1fk", v/1e3)
-	}
-	return fmt.Sprintf("%.0f", v)
-}
-
-func fmtUS(us int64) string {
-	switch {
-	case us >= 1e6:
-		return fmt.Sprintf("%.2fs", float64(us)/1e6)
-	case us >= 1e3:
-		return fmt.Sprintf("%.2fms", float64(us)/1e3)
-	}
-	return fmt.Sprintf("%dµs", us)
 }

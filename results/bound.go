@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wsbench/wsbench/units"
 )
 
 // The loadgen-bound rule (Summary.LoadgenBound). A load generator that
@@ -50,7 +52,7 @@ func (s *Summary) LoadgenBound() (bool, string) {
 	if lag, ok := s.Histograms[MetricLag]; ok && lag.Count > 0 && paced(s.Workload) {
 		bound, basis := s.lagBound()
 		if time.Duration(lag.P99)*time.Microsecond > bound {
-			why = append(why, fmt.Sprintf("lag p99 %s > %s%s", fmtMicros(lag.P99), fmtMicros(bound.Microseconds()), basis))
+			why = append(why, fmt.Sprintf("lag p99 %s > %s%s", units.Micros(float64(lag.P99)), units.Micros(float64(bound.Microseconds())), basis))
 		}
 	}
 	if s.Self != nil && s.Self.LoopBusy > LoopBusyBound {
@@ -69,7 +71,7 @@ func (s *Summary) lagBound() (time.Duration, string) {
 	if iv := s.sendInterval(); iv > 0 {
 		if share := time.Duration(LagShare * float64(iv)); share < bound {
 			bound = share
-			basis = fmt.Sprintf(" (%.0f%% of the %s between a connection's messages)", 100*LagShare, fmtMicros(iv.Microseconds()))
+			basis = fmt.Sprintf(" (%.0f%% of the %s between a connection's messages)", 100*LagShare, units.Micros(float64(iv.Microseconds())))
 		}
 	}
 	slack := DefaultTimerSlack
@@ -78,7 +80,7 @@ func (s *Summary) lagBound() (time.Duration, string) {
 	}
 	if floor := LagSlackFactor * slack; floor > bound {
 		bound = floor
-		basis = fmt.Sprintf(" (%d× the %s timer slack)", LagSlackFactor, fmtMicros(slack.Microseconds()))
+		basis = fmt.Sprintf(" (%d× the %s timer slack)", LagSlackFactor, units.Micros(float64(slack.Microseconds())))
 	}
 	return bound, basis
 }

@@ -1,5 +1,5 @@
-// Package results writes and reads wsbench's result files and renders
-// reports from them.
+// Package results writes and reads wsbench's result files: the model of a
+// run and of a run directory. Package report renders them.
 //
 // A run directory, as [Run.Write] leaves it:
 //
@@ -31,15 +31,12 @@
 // and by a reader:
 //
 //	run, err := results.Read("runs/20240101T000000Z")
-//	results.Report(os.Stdout, &run.Summary)
+//	report.Report(os.Stdout, &run.Summary)
 //
 // Whole run directories — a `wsbench run` with its run.json, or a tree of
 // results grouped scenario/target/workload — become an Overview
-// (LoadOverview), which WriteMarkdown and WriteHTML render: the targets of
-// each workload side by side, every expectation's verdict, and inline SVG
-// charts (latency by percentile on the HdrHistogram axis, throughput and
-// p99 over time, hold survival, balance, ramp against its SLO). The HTML is
-// self-contained: it opens from disk with nothing fetched.
+// (LoadOverview): the targets of each workload side by side, with every
+// expectation's verdict. report.WriteMarkdown and report.WriteHTML render it.
 //
 // Repetitions of one load combine with Combine; concurrent workers' shares
 // of one load merge with Merge; both keep every sample.

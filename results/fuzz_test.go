@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -219,5 +220,35 @@ func FuzzCPUModel(f *testing.F) {
 	f.Add("Hardware : BCM2835\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		_ = cpuModel(strings.NewReader(s))
+	})
+}
+
+// FuzzDecodeRunFile: run.json from anywhere never panics the decoder, and
+// what it accepts has the schema and only result directories inside the
+// run directory.
+func FuzzDecodeRunFile(f *testing.F) {
+	f.Add([]byte(`{"schema": "wsbench/run/v1", "run_id": "x", "scenarios": [{"name": "s", "rows": [{"target": "t", "workload": "rtt", "dir": "s/t/rtt",
+		"usage": {"CPU": 1000, "MemoryGrowth": -5}, "verdicts": [{"Expectation": {"Text": "rtt.p99 < 1ms"}, "Pass": true, "Got": "1ms"}]}]}]}`))
+	f.Add([]byte(`{"schema": "wsbench/run/v1", "scenarios": [{"rows": [{"dir": "../x"}]}]}`))
+	f.Add([]byte(`{"schema": "wsbench/run/v1", "scenarios": null}`))
+	f.Add([]byte(`{"schema": "wsbench/run/v2", "scenarios": [{"name": "s", "rows": [{"target": "t", "workload": "rtt", "dir": "s/t/rtt",
+		"usage": {"cpu_ns": 1000, "memory_growth_bytes": -5}, "verdicts": [{"expectation": "rtt.p99 < 1ms", "pass": true, "got": "1ms"}],
+		"reps": [{"dir": "s/t/rtt/rep-1"}]}]}]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rf, err := decodeRunFile(data)
+		if err != nil {
+			return
+		}
+		if rf.Schema != RunSchema {
+			t.Fatalf("accepted schema %q", rf.Schema)
+		}
+		for _, s := range rf.Scenarios {
+			for _, r := range s.Rows {
+				if r.Dir != "" && !filepath.IsLocal(r.Dir) {
+					t.Fatalf("accepted dir %q outside the run", r.Dir)
+				}
+			}
+		}
 	})
 }

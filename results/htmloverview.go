@@ -22,15 +22,12 @@ type Overview struct {
 	Interrupted bool
 	Runtime     string // docker or local, from run.json
 	Network     string
-	Images      []OverviewImage
+	Images      []RunImage
 	// FromRunFile is true when the grouping came from run.json; false
 	// when it was read from the directory layout.
 	FromRunFile bool
 	Scenarios   []*OverviewScenario
 }
-
-// OverviewImage is an image a run used (and nginx's version).
-type OverviewImage = RunImage
 
 // OverviewScenario is one scenario: its workloads in the order they ran.
 type OverviewScenario struct {
@@ -57,14 +54,11 @@ type OverviewTarget struct {
 	Run         *Run   // nil when the row has no results (error, skipped)
 	Reps        int    // rep-<i> directories: the run merges this many repetitions
 	Usage       *Usage
-	Verdicts    []OverviewVerdict
+	Verdicts    []RunVerdict
 	Err         string // the row could not be measured
 	Skipped     string
 	Logs        []string // saved output of services that failed
 }
-
-// OverviewVerdict is one expectation checked against a result.
-type OverviewVerdict = RunVerdict
 
 // Passed reports whether the row ran and met its expectations.
 func (t *OverviewTarget) Passed() bool {
@@ -266,7 +260,7 @@ func (o *Overview) scenario(name string) *OverviewScenario {
 // fillTimes takes the run's span from its results when run.json did not
 // give it, and marks it interrupted when any result was.
 func (o *Overview) fillTimes() {
-	for _, t := range o.targets() {
+	for _, t := range o.Targets() {
 		if t.Run == nil {
 			continue
 		}
@@ -281,8 +275,8 @@ func (o *Overview) fillTimes() {
 	}
 }
 
-// targets lists every row of the overview in order.
-func (o *Overview) targets() []*OverviewTarget {
+// Targets lists every row of the overview in order.
+func (o *Overview) Targets() []*OverviewTarget {
 	var out []*OverviewTarget
 	for _, s := range o.Scenarios {
 		for _, w := range s.Workloads {
@@ -290,4 +284,12 @@ func (o *Overview) targets() []*OverviewTarget {
 		}
 	}
 	return out
+}
+
+// orDash names a group whose summary leaves the name empty.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -41,6 +41,9 @@ var proxySeriesHeader = append([]string{"t_sec"}, resourceColumns...)
 
 func (r *Resources) fields() []*int64 { return []*int64{&r.RSS, &r.FDs, &r.Goroutines} }
 
+// Values are r's resources in ResourceNames' order.
+func (r Resources) Values() []int64 { return []int64{r.RSS, r.FDs, r.Goroutines} }
+
 // format writes r into rec, one cell per resource column: empty when
 // not measured.
 func (r Resources) format(rec []string) {
@@ -202,8 +205,8 @@ const (
 	ResourceGoroutines = "goroutines"
 )
 
-// resourceNames are the resources in Resources' field order.
-var resourceNames = []string{ResourceRSS, ResourceFDs, ResourceGoroutines}
+// ResourceNames are the resources in Resources' field order (and Values').
+var ResourceNames = []string{ResourceRSS, ResourceFDs, ResourceGoroutines}
 
 // ResourceTrend is how one resource of one process moved over a run.
 type ResourceTrend struct {
@@ -278,7 +281,7 @@ func GrowthRatio(values []float64, slack float64) (ratio float64, ok bool) {
 	return late / early, true
 }
 
-// growthSlack is GrowthRatio's slack per resource, in resourceNames'
+// growthSlack is GrowthRatio's slack per resource, in ResourceNames'
 // order: 4 MiB of resident memory, 2 descriptors, 2 goroutines. A Go
 // process's heap grows to its next GC goal (twice the live heap) before it
 // is collected, and its resident memory follows and stays: in a run of
@@ -304,7 +307,7 @@ func ResourceTrends(series []Interval, proxy []ResourceSample) []ResourceTrend {
 	from, to, steady := SteadyWindow(series)
 	var out []ResourceTrend
 	add := func(process string, ts []float64, rs []Resources) {
-		for k, name := range resourceNames {
+		for k, name := range ResourceNames {
 			tr := ResourceTrend{Process: process, Resource: name}
 			var vals []float64
 			var all []int64

@@ -1,7 +1,6 @@
 package results
 
 import (
-	"bytes"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -77,11 +76,14 @@ func TestSteadyWindow(t *testing.T) {
 	}
 }
 
+// soakStart is when soakRun starts.
+var soakStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
 // soakRun is a hold of 1,000 connections for 40 s (connect in the first
 // second, closing after): the load generator flat, the proxy's memory
 // growing by grow per second, its descriptors flat.
 func soakRun(grow int64) *Run {
-	r := &Run{Summary: Summary{Schema: Schema, Workload: "hold", Target: "refproxy", Start: reportStart, End: reportStart.Add(42 * time.Second)}}
+	r := &Run{Summary: Summary{Schema: Schema, Workload: "hold", Target: "refproxy", Start: soakStart, End: soakStart.Add(42 * time.Second)}}
 	for i := range 41 {
 		open := int64(1000)
 		if i == 0 {
@@ -188,62 +190,5 @@ func TestMergeResources(t *testing.T) {
 	}
 	if got := c.ProxySeries[41].T; got != 60.5 {
 		t.Errorf("the second repetition's first sample at %vs, want 60.5 (a minute later)", got)
-	}
-}
-
-// A workload with resource series gets the resources table in both
-// reports and a chart per resource in report.html.
-func TestReportResources(t *testing.T) {
-	root := t.TempDir()
-	nginx := soakRun(0)
-	nginx.Summary.Target = "nginx"
-	for i := range nginx.ProxySeries {
-		nginx.ProxySeries[i].FDs, nginx.ProxySeries[i].Goroutines = 0, 0
-	}
-	for name, r := range map[string]*Run{"refproxy": soakRun(256 << 10), "nginx": nginx} {
-		if err := r.Write(filepath.Join(root, "soak", name, "churn")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	o, err := LoadOverview(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var md, page bytes.Buffer
-	if err := WriteMarkdown(&md, o); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteHTML(&page, o); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"| resources | process | RSS | fds | goroutines |",
-		"| refproxy | proxy | 20.5 MiB → 30.0 MiB (max 30.0 MiB, ×1.21) | 2,003 → 2,003 (max 2,004, ×1.00) | 7 → 7 (max 7, ×1.00) |",
-		"| nginx | proxy | 20.0 MiB → 20.0 MiB (max 20.0 MiB, ×1.00) | – | – |",
-		"| nginx | loadgen | 30.0 MiB → 30.0 MiB (max 30.0 MiB, ×1.00) | 1,010 → 1,010 (max 1,010, ×1.00) | 9 → 9 (max 9, ×1.00) |",
-	} {
-		if !strings.Contains(md.String(), want) {
-			t.Errorf("report.md lacks %q:\n%s", want, md.String())
-		}
-	}
-	var res []string
-	for _, s := range svgElement.FindAllString(page.String(), -1) {
-		if strings.Contains(s, `data-chart="`+ChartResources+`"`) {
-			res = append(res, s)
-			if st := parseSVG(t, s); len(st.legend) == 0 || st.data == 0 {
-				t.Errorf("resource chart %q draws %d series, legend %q", st.title, st.data, st.legend)
-			}
-		}
-	}
-	if len(res) != 3 {
-		t.Fatalf("%d resource charts, want RSS, descriptors and goroutines", len(res))
-	}
-	for _, want := range []string{"nginx · proxy", "refproxy · proxy", "refproxy · loadgen"} {
-		if !strings.Contains(res[0], want) {
-			t.Errorf("the memory chart has no line %q", want)
-		}
-	}
-	if strings.Contains(res[1], "nginx · proxy") {
-		t.Error("the descriptors chart shows nginx's proxy, which has no descriptor samples")
 	}
 }

@@ -336,19 +336,19 @@ func (v Verdict) String() string {
 func format(k kind, v float64) string {
 	switch k {
 	case kindSeconds:
-		return formatSeconds(v)
+		return units.Seconds(v)
 	case kindMicros:
-		return formatSeconds(v / 1e6) // µs → s, then the best unit
+		return units.Micros(v)
 	case kindBytes:
-		return formatBytes(v)
+		return units.Bytes(v)
 	case kindCount, kindStatus:
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	case kindRatio:
 		return strconv.FormatFloat(v, 'g', 4, 64)
 	case kindRate:
-		return formatRate(v)
+		return units.Scaled(v) + "/s"
 	case kindByteRate:
-		return formatBytes(v) + "/s"
+		return units.Bytes(v) + "/s"
 	case kindPresence:
 		if v != 0 {
 			return OpPresent
@@ -356,62 +356,6 @@ func format(k kind, v float64) string {
 		return OpAbsent
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-func formatRate(r float64) string {
-	a := math.Abs(r)
-	switch {
-	case a >= 1e6:
-		return sig3(r/1e6, "M/s")
-	case a >= 1e3:
-		return sig3(r/1e3, "k/s")
-	}
-	return sig3(r, "/s")
-}
-
-func formatSeconds(s float64) string {
-	a := math.Abs(s)
-	switch {
-	case a == 0:
-		return "0s"
-	case a >= 1:
-		return sig3(s, "s")
-	case a >= 1e-3:
-		return sig3(s*1e3, "ms")
-	}
-	return sig3(s*1e6, "µs")
-}
-
-func formatBytes(b float64) string {
-	a := math.Abs(b)
-	switch {
-	case a >= 1<<30:
-		return sig3(b/(1<<30), "GiB")
-	case a >= 1<<20:
-		return sig3(b/(1<<20), "MiB")
-	case a >= 1<<10:
-		return sig3(b/(1<<10), "KiB")
-	}
-	return strconv.FormatFloat(math.Round(b), 'f', -1, 64) + "B"
-}
-
-// sig3 renders v with about three significant digits (more for large
-// whole values, which are never shown in exponent form) and a suffix.
-func sig3(v float64, unit string) string {
-	a := math.Abs(v)
-	var s string
-	switch {
-	case a >= 100:
-		s = strconv.FormatFloat(v, 'f', 0, 64)
-	case a >= 10:
-		s = strconv.FormatFloat(v, 'f', 1, 64)
-	default:
-		s = strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s + unit
 }
 
 func kindName(k yaml.Kind) string {

@@ -33,7 +33,7 @@ func facts() Facts {
 				json.RawMessage(`{"backend":"backend-2","host":"example","headers":{"X-Forwarded-For":"10.0.0.1","Origin":"https://app.example"}}`),
 			},
 		},
-		Proxy: &Usage{CPU: 2 * time.Second, MemoryGrowth: 9_900_000},
+		Proxy: &results.Usage{CPU: 2 * time.Second, MemoryGrowth: 9_900_000},
 	}
 }
 
@@ -61,17 +61,17 @@ func TestExpectations(t *testing.T) {
 		{"hold.median_drop == 5s +/- 10ms", true, "5.01s"},
 		{"hold.median_drop==5s±0.5s", true, "5.01s"},
 		{"hold.min_drop >= 4.5s", true, "4.99s"},
-		{"hold.max_drop <= 5100ms", true, "5.1s"},
-		{"hold.max_drop < 5.1", false, "5.1s"},
-		{"handshake.p50 == 2ms", true, "2ms"},
-		{"handshake.p99 < 10ms", true, "9ms"},
-		{"handshake.p999 < 10ms", false, "20ms"},
-		{"handshake.max <= 31ms", true, "31ms"},
-		{"handshake.mean < 2.6ms", true, "2.5ms"},
+		{"hold.max_drop <= 5100ms", true, "5.10s"},
+		{"hold.max_drop < 5.1", false, "5.10s"},
+		{"handshake.p50 == 2ms", true, "2.00ms"},
+		{"handshake.p99 < 10ms", true, "9.00ms"},
+		{"handshake.p999 < 10ms", false, "20.0ms"},
+		{"handshake.max <= 31ms", true, "31.0ms"},
+		{"handshake.mean < 2.6ms", true, "2.50ms"},
 		{"handshake.min > 900µs", false, "900µs"},
-		{"handshake.p9999 == 30ms", true, "30ms"},
+		{"handshake.p9999 == 30ms", true, "30.0ms"},
 		{"rtt.p50 < 200us", true, "120µs"},
-		{"handshake_fail.p50 == 2s ± 0.5s", true, "2s"},
+		{"handshake_fail.p50 == 2s ± 0.5s", true, "2.00s"},
 		// counts and statuses
 		{"hold.dropped == 600", true, "600"},
 		{"hold.dropped < 1k", true, "600"},
@@ -92,17 +92,17 @@ func TestExpectations(t *testing.T) {
 		// rates and sizes
 		{"throughput.msgs_per_s >= 9.9k", true, "9.99k/s"},
 		{"throughput.msgs_per_s >= 10k/s", false, "9.99k/s"},
-		{"throughput.bytes_per_s == 64MiB/s", true, "64MiB/s"},
-		{"throughput.sent_msgs_per_s == 10k", true, "10k/s"},
-		{"throughput.sent_bytes_per_s < 2MB/s", true, "1MiB/s"},
+		{"throughput.bytes_per_s == 64MiB/s", true, "64.0MiB/s"},
+		{"throughput.sent_msgs_per_s == 10k", true, "10.0k/s"},
+		{"throughput.sent_bytes_per_s < 2MB/s", true, "1.00MiB/s"},
 		// balance
 		{"balance.backends == 4", true, "4"},
 		{"balance.max_over_mean <= 1.25", true, "1.212"},
 		{"balance.max_over_mean <= 1.2", false, "1.212"},
 		// proxy cost
-		{"proxy.cpu_us_per_msg == 50µs ± 0.1µs", true, "50µs"},
-		{"proxy.cpu_us_per_msg < 50", false, "50µs"},
-		{"proxy.cpu_us_per_msg < 0.06ms", true, "50µs"},
+		{"proxy.cpu_us_per_msg == 50µs ± 0.1µs", true, "50.0µs"},
+		{"proxy.cpu_us_per_msg < 50", false, "50.0µs"},
+		{"proxy.cpu_us_per_msg < 0.06ms", true, "50.0µs"},
 		{"proxy.cpu_cores == 1", true, "1"},
 		{"proxy.mem_per_conn == 10000", true, "9.77KiB"},
 		{"proxy.mem_per_conn < 10KiB", true, "9.77KiB"},
@@ -237,11 +237,11 @@ func TestCheckUnavailable(t *testing.T) {
 		{"hello.X-Real-IP absent", empty, "no hello message received"},
 		{"proxy.cpu_us_per_msg < 1ms", empty, "no proxy usage measured"},
 		{"proxy.mem_per_conn < 1MiB", empty, "no proxy usage measured"},
-		{"proxy.cpu_cores < 1", Facts{Summary: &results.Summary{}, Proxy: &Usage{}}, "no measurement window"},
-		{"proxy.cpu_us_per_handshake < 1ms", Facts{Summary: &results.Summary{Workload: "hold"}, Proxy: &Usage{}}, "no connection was attempted"},
+		{"proxy.cpu_cores < 1", Facts{Summary: &results.Summary{}, Proxy: &results.Usage{}}, "no measurement window"},
+		{"proxy.cpu_us_per_handshake < 1ms", Facts{Summary: &results.Summary{Workload: "hold"}, Proxy: &results.Usage{}}, "no connection was attempted"},
 		// CPU is divided by what the workload spends it on, nothing else.
-		{"proxy.cpu_us_per_handshake < 1ms", Facts{Summary: &results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 10}}, Proxy: &Usage{CPU: 1}}, "a rtt run: its CPU goes to messages"},
-		{"proxy.cpu_us_per_msg < 1ms", Facts{Summary: &results.Summary{Workload: "hold", Messages: results.Traffic{Sent: 10}}, Proxy: &Usage{CPU: 1}}, "a hold run: its CPU goes to connections"},
+		{"proxy.cpu_us_per_handshake < 1ms", Facts{Summary: &results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 10}}, Proxy: &results.Usage{CPU: 1}}, "a rtt run: its CPU goes to messages"},
+		{"proxy.cpu_us_per_msg < 1ms", Facts{Summary: &results.Summary{Workload: "hold", Messages: results.Traffic{Sent: 10}}, Proxy: &results.Usage{CPU: 1}}, "a hold run: its CPU goes to connections"},
 		{"handshake.p99 < 1s", Facts{}, "no result"},
 		{"hello.X-Real-IP present", Facts{Summary: &results.Summary{Hellos: []json.RawMessage{json.RawMessage(`[1]`)}}}, "hello message is not echo's JSON"},
 	}
@@ -343,11 +343,11 @@ func TestFormat(t *testing.T) {
 	}{
 		{kindSeconds, 0, "0s"}, {kindSeconds, 5.0123, "5.01s"}, {kindSeconds, 123.4, "123s"}, {kindSeconds, 12.34, "12.3s"},
 		{kindSeconds, 0.25, "250ms"}, {kindSeconds, 0.0000462, "46.2µs"}, {kindSeconds, 3600, "3600s"},
-		{kindMicros, 46.2, "46.2µs"}, {kindMicros, 2500, "2.5ms"},
-		{kindBytes, 512, "512B"}, {kindBytes, 18227, "17.8KiB"}, {kindBytes, 3 << 30, "3GiB"},
+		{kindMicros, 46.2, "46.2µs"}, {kindMicros, 2500, "2.50ms"},
+		{kindBytes, 512, "512B"}, {kindBytes, 18227, "17.8KiB"}, {kindBytes, 3 << 30, "3.00GiB"},
 		{kindCount, 1500, "1500"}, {kindStatus, 505, "505"},
-		{kindRatio, 0.99949, "0.9995"}, {kindRate, 999, "999/s"}, {kindRate, 2.5e6, "2.5M/s"},
-		{kindByteRate, 1 << 20, "1MiB/s"}, {kindPresence, 1, "present"}, {kindPresence, 0, "absent"},
+		{kindRatio, 0.99949, "0.9995"}, {kindRate, 999, "999/s"}, {kindRate, 2.5e6, "2.50M/s"},
+		{kindByteRate, 1 << 20, "1.00MiB/s"}, {kindPresence, 1, "present"}, {kindPresence, 0, "absent"},
 	}
 	for _, tt := range tests {
 		if got := format(tt.k, tt.v); got != tt.want {
@@ -382,12 +382,12 @@ func TestMetricsDocumented(t *testing.T) {
 
 // In a hold run the proxy's CPU is per handshake.
 func TestCPUPerHandshakeOfHold(t *testing.T) {
-	f := Facts{Summary: &results.Summary{Workload: "hold", Connections: results.Connections{Attempted: 1000}}, Proxy: &Usage{CPU: 2 * time.Second}}
+	f := Facts{Summary: &results.Summary{Workload: "hold", Connections: results.Connections{Attempted: 1000}}, Proxy: &results.Usage{CPU: 2 * time.Second}}
 	e, err := ParseExpectation("proxy.cpu_us_per_handshake == 2ms")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := e.Check(f); !v.Pass || v.Got != "2ms" {
-		t.Fatalf("Check = %+v, want pass with 2ms", v)
+	if v := e.Check(f); !v.Pass || v.Got != "2.00ms" {
+		t.Fatalf("Check = %+v, want pass with 2.00ms", v)
 	}
 }

@@ -6,17 +6,12 @@ import (
 	"sort"
 
 	"github.com/wsbench/wsbench/metrics"
-	"github.com/wsbench/wsbench/results"
 )
 
 // Facts are what an expectation is checked against: the result of one
 // workload on one target, and what the target's proxy used meanwhile (the
 // metrics package reads them).
 type Facts metrics.Facts
-
-// Usage is a proxy's resource use over the stack's measurement window: the
-// one usage type, results.Usage, under the name the harness still uses.
-type Usage = results.Usage
 
 // MetricInfo describes one metric an expectation can name.
 type MetricInfo struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/loadgen"
+	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/units"
 )
@@ -209,7 +210,7 @@ func runLoadgen(ctx context.Context, o loadgen.Options, v *loadgenFlagValues, e 
 		return fmt.Errorf("writing results: %w", err)
 	}
 	if !v.quiet {
-		if err := results.Report(e.stdout, &run.Summary); err != nil {
+		if err := report.Report(e.stdout, &run.Summary); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -51,7 +52,7 @@ func init() {
 				if len(args) == 0 {
 					return usagef("no results directory given; want at least one DIR (e.g. runs/<run-id>)")
 				}
-				if err := report(e, *format, args); err != nil {
+				if err := runReport(e, *format, args); err != nil {
 					return err
 				}
 				if *noFiles {
@@ -63,7 +64,7 @@ func init() {
 	})
 }
 
-func report(e *env, format string, dirs []string) error {
+func runReport(e *env, format string, dirs []string) error {
 	var paths []string
 	for _, dir := range dirs {
 		found, err := findSummaries(dir)
@@ -96,7 +97,7 @@ func report(e *env, format string, dirs []string) error {
 			}
 			fmt.Fprintf(e.stdout, "# %s\n", filepath.Dir(paths[i]))
 		}
-		if err := results.Report(e.stdout, s); err != nil {
+		if err := report.Report(e.stdout, s); err != nil {
 			return err
 		}
 	}
@@ -123,7 +124,7 @@ func writeReports(e *env, args []string, md, html bool) error {
 			on    bool
 			name  string
 			write func(io.Writer, *results.Overview) error
-		}{{md, "report.md", results.WriteMarkdown}, {html, "report.html", results.WriteHTML}} {
+		}{{md, "report.md", report.WriteMarkdown}, {html, "report.html", report.WriteHTML}} {
 			if !f.on {
 				continue
 			}

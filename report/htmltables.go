@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"cmp"
@@ -6,6 +6,9 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // The tables of a report are built once, as text cells, and rendered by
@@ -36,12 +39,12 @@ const (
 
 // repNumbersTable puts the targets of a workload side by side: one column
 // per target, one row per figure that any target has.
-func repNumbersTable(w *OverviewWorkload) reportTable {
+func repNumbersTable(w *results.OverviewWorkload) reportTable {
 	t := reportTable{head: []string{""}}
 	for _, tg := range w.Targets {
 		t.head = append(t.head, tg.Target)
 	}
-	add := func(label string, cell func(*OverviewTarget, *Summary) reportCell) {
+	add := func(label string, cell func(*results.OverviewTarget, *results.Summary) reportCell) {
 		row := []reportCell{{text: label}}
 		has := false
 		for _, tg := range w.Targets {
@@ -59,7 +62,7 @@ func repNumbersTable(w *OverviewWorkload) reportTable {
 			t.rows = append(t.rows, row)
 		}
 	}
-	addRow := func(label string, cell func(*OverviewTarget) reportCell) {
+	addRow := func(label string, cell func(*results.OverviewTarget) reportCell) {
 		row := []reportCell{{text: label}}
 		has := false
 		for _, tg := range w.Targets {
@@ -72,18 +75,18 @@ func repNumbersTable(w *OverviewWorkload) reportTable {
 		}
 	}
 	addRow("status", repStatusCell)
-	addRow("kind", func(tg *OverviewTarget) reportCell {
+	addRow("kind", func(tg *results.OverviewTarget) reportCell {
 		return reportCell{text: strings.Join(repNonEmpty(tg.Kind, tg.Seed), " · ")}
 	})
-	addRow("repetitions", func(tg *OverviewTarget) reportCell {
+	addRow("repetitions", func(tg *results.OverviewTarget) reportCell {
 		if tg.Reps == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtCount(int64(tg.Reps)) + " (merged)"}
+		return reportCell{text: units.Thousands(int64(tg.Reps)) + " (merged)"}
 	})
 	_, differ := repSplitParams(w)
 	for _, k := range differ {
-		add(k, func(_ *OverviewTarget, s *Summary) reportCell { return reportCell{text: s.Params[k]} })
+		add(k, func(_ *results.OverviewTarget, s *results.Summary) reportCell { return reportCell{text: s.Params[k]} })
 	}
 	repTrafficRows(add)
 	for i, m := range chartMetrics(w) {
@@ -91,19 +94,19 @@ func repNumbersTable(w *OverviewWorkload) reportTable {
 	}
 	repHoldRows(add, repBackendsSeen(w))
 	repProxyRows(add)
-	add("loadgen CPU / msg", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("loadgen CPU / msg", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Self == nil || s.Self.CPUPerMsgUS <= 0 {
 			return reportCell{}
 		}
-		return reportCell{text: sig3(s.Self.CPUPerMsgUS) + "µs"}
+		return reportCell{text: units.Micros(s.Self.CPUPerMsgUS)}
 	})
-	add("loadgen RSS", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("loadgen RSS", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Self == nil || s.Self.RSSBytes <= 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtBytes(float64(s.Self.RSSBytes))}
+		return reportCell{text: units.Bytes(float64(s.Self.RSSBytes))}
 	})
-	add("loadgen-bound", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("loadgen-bound", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if bound, why := s.LoadgenBound(); bound {
 			return reportCell{text: why, tone: repToneFail}
 		}
@@ -113,42 +116,42 @@ func repNumbersTable(w *OverviewWorkload) reportTable {
 	return t
 }
 
-type repRowAdder func(label string, cell func(*OverviewTarget, *Summary) reportCell)
+type repRowAdder func(label string, cell func(*results.OverviewTarget, *results.Summary) reportCell)
 
 func repTrafficRows(add repRowAdder) {
-	add("connections opened", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("connections opened", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		c := s.Connections
-		return reportCell{text: fmtCount(c.Opened) + " of " + fmtCount(c.Attempted)}
+		return reportCell{text: units.Thousands(c.Opened) + " of " + units.Thousands(c.Attempted)}
 	})
-	add("failures", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("failures", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if len(s.Failures) == 0 {
 			return reportCell{}
 		}
 		return reportCell{text: fmtByCount(s.Failures, ""), tone: repToneFail}
 	})
-	add("dropped", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("dropped", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Connections.Dropped == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtCount(s.Connections.Dropped)}
+		return reportCell{text: units.Thousands(s.Connections.Dropped)}
 	})
-	add("reconnects", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("reconnects", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Connections.Reconnects == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtCount(s.Connections.Reconnects)}
+		return reportCell{text: units.Thousands(s.Connections.Reconnects)}
 	})
-	add("messages received/s", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("messages received/s", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Messages.Received == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtRate(s.Rates.MsgsRecvPerSec) + "/s"}
+		return reportCell{text: units.Scaled(s.Rates.MsgsRecvPerSec) + "/s"}
 	})
-	add("bytes received/s", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("bytes received/s", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Bytes.Received == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtBytes(s.Rates.BytesRecvPerSec) + "/s"}
+		return reportCell{text: units.Bytes(s.Rates.BytesRecvPerSec) + "/s"}
 	})
 }
 
@@ -157,30 +160,30 @@ func repTrafficRows(add repRowAdder) {
 func repLatencyRows(add repRowAdder, m string, primary bool) {
 	stats := []struct {
 		name string
-		get  func(Stats) int64
+		get  func(results.Stats) int64
 	}{
-		{"p50", func(s Stats) int64 { return s.P50 }},
-		{"p99", func(s Stats) int64 { return s.P99 }},
-		{"p99.9", func(s Stats) int64 { return s.P999 }},
-		{"max", func(s Stats) int64 { return s.Max }},
+		{"p50", func(s results.Stats) int64 { return s.P50 }},
+		{"p99", func(s results.Stats) int64 { return s.P99 }},
+		{"p99.9", func(s results.Stats) int64 { return s.P999 }},
+		{"max", func(s results.Stats) int64 { return s.Max }},
 	}
 	if !primary {
 		stats = stats[:2]
 	}
 	for _, st := range stats {
-		add(m+" "+st.name, func(_ *OverviewTarget, s *Summary) reportCell {
+		add(m+" "+st.name, func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 			h, ok := s.Histograms[m]
 			if !ok || h.Count == 0 {
 				return reportCell{}
 			}
-			return reportCell{text: fmtMicros(st.get(h))}
+			return reportCell{text: units.Micros(float64(st.get(h)))}
 		})
 	}
 }
 
 // repBackendsSeen counts the distinct backends any target of the workload
 // reached.
-func repBackendsSeen(w *OverviewWorkload) int {
+func repBackendsSeen(w *results.OverviewWorkload) int {
 	seen := map[string]bool{}
 	for _, t := range w.Targets {
 		if t.Run != nil {
@@ -196,13 +199,13 @@ func repBackendsSeen(w *OverviewWorkload) int {
 // balance ratio is over the backends a target reached; one that reached
 // fewer than the workload saw (ip_hash from one /24) says so.
 func repHoldRows(add repRowAdder, seen int) {
-	add("hold outcomes", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("hold outcomes", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if s.Hold == nil {
 			return reportCell{}
 		}
 		return reportCell{text: fmtByCount(s.Hold.Outcomes, "no connections")}
 	})
-	add("backends", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("backends", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		if len(s.Backends) == 0 {
 			return reportCell{}
 		}
@@ -212,14 +215,14 @@ func repHoldRows(add repRowAdder, seen int) {
 		}
 		return reportCell{text: fmt.Sprintf("%s, max/mean %.2f", n, repMaxMean(s.Backends))}
 	})
-	add("ramp: highest step within SLO", func(_ *OverviewTarget, s *Summary) reportCell {
+	add("ramp: highest step within SLO", func(_ *results.OverviewTarget, s *results.Summary) reportCell {
 		r := s.Ramp
 		if r == nil {
 			return reportCell{}
 		}
-		c := reportCell{text: fmt.Sprintf("%s %s (p99 ≤ %s)", fmtRate(r.MaxOK), r.Unit, fmtMicros(r.SLOUS))}
+		c := reportCell{text: fmt.Sprintf("%s %s (p99 ≤ %s)", units.Scaled(r.MaxOK), r.Unit, units.Micros(float64(r.SLOUS)))}
 		if r.MaxOK == 0 {
-			c = reportCell{text: "none met p99 ≤ " + fmtMicros(r.SLOUS), tone: repToneFail}
+			c = reportCell{text: "none met p99 ≤ " + units.Micros(float64(r.SLOUS)), tone: repToneFail}
 		}
 		if r.Broken != "" {
 			c.text += "; stopped: " + r.Broken
@@ -232,48 +235,40 @@ func repHoldRows(add repRowAdder, seen int) {
 // scenario metrics proxy.cpu_us_per_msg, proxy.cpu_us_per_handshake and
 // proxy.mem_per_conn define it.
 func repProxyRows(add repRowAdder) {
-	add("proxy CPU", func(tg *OverviewTarget, s *Summary) reportCell {
+	add("proxy CPU", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
 		if tg.Usage == nil {
 			return reportCell{}
 		}
-		c := fmtSeconds(tg.Usage.CPU.Seconds())
+		c := units.Seconds(tg.Usage.CPU.Seconds())
 		if s.Rates.WindowSec > 0 {
-			c += fmt.Sprintf(" (%s cores)", sig3(tg.Usage.CPU.Seconds()/s.Rates.WindowSec))
+			c += fmt.Sprintf(" (%s cores)", units.Sig3(tg.Usage.CPU.Seconds()/s.Rates.WindowSec))
 		}
 		return reportCell{text: c}
 	})
-	add("proxy CPU / msg", func(tg *OverviewTarget, s *Summary) reportCell {
+	add("proxy CPU / msg", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
 		n := s.Messages.Sent + s.Messages.Received
 		if tg.Usage == nil || n == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: repMicros(float64(tg.Usage.CPU) / 1e3 / float64(n))}
+		return reportCell{text: units.Micros(float64(tg.Usage.CPU) / 1e3 / float64(n))}
 	})
 	// Per handshake only where no data flowed: otherwise the CPU went
 	// mostly to relaying messages.
-	add("proxy CPU / handshake", func(tg *OverviewTarget, s *Summary) reportCell {
+	add("proxy CPU / handshake", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
 		if tg.Usage == nil || s.Connections.Attempted == 0 || s.Messages.Sent+s.Messages.Received > 0 {
 			return reportCell{}
 		}
-		return reportCell{text: repMicros(float64(tg.Usage.CPU) / 1e3 / float64(s.Connections.Attempted))}
+		return reportCell{text: units.Micros(float64(tg.Usage.CPU) / 1e3 / float64(s.Connections.Attempted))}
 	})
-	add("proxy memory / conn", func(tg *OverviewTarget, s *Summary) reportCell {
+	add("proxy memory / conn", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
 		if tg.Usage == nil || s.Connections.Opened == 0 {
 			return reportCell{}
 		}
-		return reportCell{text: fmtBytes(float64(tg.Usage.MemoryGrowth) / float64(s.Connections.Opened))}
+		return reportCell{text: units.Bytes(float64(tg.Usage.MemoryGrowth) / float64(s.Connections.Opened))}
 	})
 }
 
-// repMicros renders a fractional number of microseconds: 15.0µs, 7.50ms.
-func repMicros(us float64) string {
-	if us >= 1000 {
-		return sig3(us/1e3) + "ms"
-	}
-	return sig3(us) + "µs"
-}
-
-func repStatusCell(tg *OverviewTarget) reportCell {
+func repStatusCell(tg *results.OverviewTarget) reportCell {
 	switch {
 	case tg.Err != "":
 		return reportCell{text: "error: " + tg.Err, tone: repToneFail}
@@ -285,7 +280,7 @@ func repStatusCell(tg *OverviewTarget) reportCell {
 	return reportCell{}
 }
 
-func repVerdictsCell(tg *OverviewTarget) reportCell {
+func repVerdictsCell(tg *results.OverviewTarget) reportCell {
 	if len(tg.Verdicts) == 0 {
 		return reportCell{}
 	}
@@ -302,7 +297,7 @@ func repVerdictsCell(tg *OverviewTarget) reportCell {
 }
 
 // repVerdictsTable lists every expectation of the workload on each target.
-func repVerdictsTable(w *OverviewWorkload) reportTable {
+func repVerdictsTable(w *results.OverviewWorkload) reportTable {
 	t := reportTable{head: []string{"target", "", "expectation", "got"}}
 	for _, tg := range w.Targets {
 		for _, v := range tg.Verdicts {
@@ -328,7 +323,7 @@ type reportFailure struct {
 
 // failures lists, in report order, scenarios and rows that could not run,
 // interrupted results and broken expectations.
-func (o *Overview) failures() []reportFailure {
+func failures(o *results.Overview) []reportFailure {
 	var out []reportFailure
 	for _, s := range o.Scenarios {
 		if s.Err != "" {
@@ -367,7 +362,7 @@ func (o *Overview) failures() []reportFailure {
 }
 
 // factsTable describes the run: when, where, with what.
-func (o *Overview) factsTable() reportTable {
+func factsTable(o *results.Overview) reportTable {
 	t := reportTable{head: []string{"", ""}}
 	add := func(k, v string) {
 		if v != "" {
@@ -378,7 +373,7 @@ func (o *Overview) factsTable() reportTable {
 	if !o.Start.IsZero() {
 		span := o.Start.UTC().Format("2006-01-02 15:04:05 MST")
 		if o.End.After(o.Start) {
-			span += ", " + fmtSeconds(o.End.Sub(o.Start).Seconds())
+			span += ", " + units.Seconds(o.End.Sub(o.Start).Seconds())
 		}
 		add("started", span)
 	}
@@ -389,7 +384,7 @@ func (o *Overview) factsTable() reportTable {
 	for _, im := range o.Images {
 		add("image "+im.Kind, strings.Join(repNonEmpty(im.Ref, im.Version, repShortID(im.ID)), " · "))
 	}
-	if s := o.firstSummary(); s != nil {
+	if s := firstSummary(o); s != nil {
 		add("tool", strings.Join(repNonEmpty(s.Tool.Name, s.Tool.Version, s.Tool.Commit, s.Tool.GoVersion), " "))
 		h := s.Host
 		add("host", fmt.Sprintf("%s: %s/%s, %s, %d cores, kernel %s", orDash(h.Hostname), orDash(h.OS), orDash(h.Arch), orDash(h.CPUModel), h.Cores, orDash(h.Kernel)))
@@ -397,8 +392,8 @@ func (o *Overview) factsTable() reportTable {
 	return t
 }
 
-func (o *Overview) firstSummary() *Summary {
-	for _, t := range o.targets() {
+func firstSummary(o *results.Overview) *results.Summary {
+	for _, t := range o.Targets() {
 		if t.Run != nil {
 			return &t.Run.Summary
 		}
@@ -417,7 +412,7 @@ func repShortID(id string) string {
 
 // repWorkloadParams describes the workload's load: the parameters every
 // target ran it with (those that differ are rows of repNumbersTable).
-func repWorkloadParams(w *OverviewWorkload) string {
+func repWorkloadParams(w *results.OverviewWorkload) string {
 	common, _ := repSplitParams(w)
 	for _, t := range w.Targets {
 		if t.Run != nil {
@@ -430,8 +425,8 @@ func repWorkloadParams(w *OverviewWorkload) string {
 // repSplitParams sorts the load parameters of the workload's targets into
 // those all share (as key=value) and the keys whose values differ (the
 // url, always, when targets are addressed by URL).
-func repSplitParams(w *OverviewWorkload) (common, differ []string) {
-	var sums []*Summary
+func repSplitParams(w *results.OverviewWorkload) (common, differ []string) {
+	var sums []*results.Summary
 	keys := map[string]bool{}
 	for _, t := range w.Targets {
 		if t.Run != nil {
@@ -458,7 +453,7 @@ func repSplitParams(w *OverviewWorkload) (common, differ []string) {
 	return common, differ
 }
 
-func repScenarioTitle(s *OverviewScenario) string {
+func repScenarioTitle(s *results.OverviewScenario) string {
 	return cmp.Or(s.Name, "results")
 }
 

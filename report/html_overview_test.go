@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"os"
@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // shape lists an overview as "scenario/workload/target" lines, with the
 // target's result directory, repetitions and state.
-func shape(o *Overview) []string {
+func shape(o *results.Overview) []string {
 	var out []string
 	for _, s := range o.Scenarios {
 		if len(s.Workloads) == 0 {
@@ -41,7 +43,7 @@ func shape(o *Overview) []string {
 
 func TestLoadOverviewRunFile(t *testing.T) {
 	root := writeReportFixture(t)
-	o, err := LoadOverview(root)
+	o, err := results.LoadOverview(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,12 +69,12 @@ func TestLoadOverviewRunFile(t *testing.T) {
 	}
 	ref := o.Scenarios[0].Workloads[0].Targets[1]
 	if ref.Usage == nil || ref.Usage.CPU != 150*time.Millisecond || ref.Usage.MemoryGrowth != 2<<20 {
-		t.Errorf("refproxy usage %+v, want 150ms CPU and 2 MiB", ref.Usage)
+		t.Errorf("refproxy usage %+v, want 150ms CPU and 2MiB", ref.Usage)
 	}
-	if len(ref.Verdicts) != 2 || ref.Verdicts[1] != (OverviewVerdict{Expectation: "proxy.cpu_us_per_msg < 10µs", Got: "15µs"}) {
+	if len(ref.Verdicts) != 2 || ref.Verdicts[1] != (results.RunVerdict{Expectation: "proxy.cpu_us_per_msg < 10µs", Got: "15µs"}) {
 		t.Errorf("refproxy verdicts %+v", ref.Verdicts)
 	}
-	if ref.Run.Histograms[MetricRTT] == nil || len(ref.Run.Series) != 6 {
+	if ref.Run.Histograms[results.MetricRTT] == nil || len(ref.Run.Series) != 6 {
 		t.Errorf("refproxy run read without its histograms or series")
 	}
 	if p, f, b := o.Tally(); p != 3 || f != 3 || b != 2 {
@@ -82,8 +84,8 @@ func TestLoadOverviewRunFile(t *testing.T) {
 
 func TestLoadOverviewLayout(t *testing.T) {
 	root := writeReportFixture(t)
-	os.Remove(filepath.Join(root, RunFile))
-	o, err := LoadOverview(root)
+	os.Remove(filepath.Join(root, results.RunFile))
+	o, err := results.LoadOverview(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestLoadOverviewShallowLayouts(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			o, err := LoadOverview(root)
+			o, err := results.LoadOverview(root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,11 +168,11 @@ func TestLoadOverviewErrors(t *testing.T) {
 				}
 			}
 			if c.runJSON != "" {
-				if err := os.WriteFile(filepath.Join(root, RunFile), []byte(c.runJSON), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(root, results.RunFile), []byte(c.runJSON), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
-			_, err := LoadOverview(root)
+			_, err := results.LoadOverview(root)
 			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "results: ") {
 				t.Errorf("error %v; want one starting results: and containing %q", err, c.want)
 			}
@@ -182,85 +184,8 @@ func TestLoadOverviewErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.WriteFile(filepath.Join(root, "t", "rtt", "rtt.hlog"), []byte("#[StartTime: 0]\n"), 0o644)
-		if _, err := LoadOverview(root); err == nil || !strings.Contains(err.Error(), "rtt.hlog") {
+		if _, err := results.LoadOverview(root); err == nil || !strings.Contains(err.Error(), "rtt.hlog") {
 			t.Errorf("error %v; want it to name rtt.hlog", err)
 		}
 	})
-}
-
-// FuzzDecodeRunFile: run.json from anywhere never panics the decoder, and
-// what it accepts has the schema and only result directories inside the
-// run directory.
-func FuzzDecodeRunFile(f *testing.F) {
-	f.Add([]byte(`{"schema": "wsbench/run/v1", "run_id": "x", "scenarios": [{"name": "s", "rows": [{"target": "t", "workload": "rtt", "dir": "s/t/rtt",
-		"usage": {"CPU": 1000, "MemoryGrowth": -5}, "verdicts": [{"Expectation": {"Text": "rtt.p99 < 1ms"}, "Pass": true, "Got": "1ms"}]}]}]}`))
-	f.Add([]byte(`{"schema": "wsbench/run/v1", "scenarios": [{"rows": [{"dir": "../x"}]}]}`))
-	f.Add([]byte(`{"schema": "wsbench/run/v1", "scenarios": null}`))
-	f.Add([]byte(`{"schema": "wsbench/run/v2", "scenarios": [{"name": "s", "rows": [{"target": "t", "workload": "rtt", "dir": "s/t/rtt",
-		"usage": {"cpu_ns": 1000, "memory_growth_bytes": -5}, "verdicts": [{"expectation": "rtt.p99 < 1ms", "pass": true, "got": "1ms"}],
-		"reps": [{"dir": "s/t/rtt/rep-1"}]}]}]}`))
-	f.Add([]byte(`[]`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		rf, err := decodeRunFile(data)
-		if err != nil {
-			return
-		}
-		if rf.Schema != RunSchema {
-			t.Fatalf("accepted schema %q", rf.Schema)
-		}
-		for _, s := range rf.Scenarios {
-			for _, r := range s.Rows {
-				if r.Dir != "" && !filepath.IsLocal(r.Dir) {
-					t.Fatalf("accepted dir %q outside the run", r.Dir)
-				}
-			}
-		}
-	})
-}
-
-// run.json of schema v1 (usage and verdicts with Go's field names) reads
-// as the current form.
-func TestReadRunFileV1(t *testing.T) {
-	dir := t.TempDir()
-	v1 := `{"schema": "wsbench/run/v1", "run_id": "x", "scenarios": [{"name": "s", "rows": [{"target": "t", "workload": "rtt", "dir": "s/t/rtt",
-		"usage": {"CPU": 1000, "MemoryGrowth": -5}, "verdicts": [{"Expectation": {"Metric": "rtt.p99", "Text": "rtt.p99 < 1ms"}, "Pass": true, "Got": "1ms"}],
-		"reps": [{"dir": "s/t/rtt/rep-1", "usage": {"CPU": 7}}]}]}]}`
-	if err := os.WriteFile(filepath.Join(dir, RunFile), []byte(v1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := ReadRunFile(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := m.Scenarios[0].Rows[0]
-	if m.Schema != RunSchema || *r.Usage != (Usage{CPU: 1000, MemoryGrowth: -5}) || r.Reps[0].Usage.CPU != 7 ||
-		len(r.Verdicts) != 1 || r.Verdicts[0] != (RunVerdict{Expectation: "rtt.p99 < 1ms", Pass: true, Got: "1ms"}) {
-		t.Fatalf("read %+v, row %+v", m, r)
-	}
-	// Written back, it is v2: snake_case throughout.
-	if err := WriteRunFile(dir, m); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, RunFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`"schema": "wsbench/run/v2"`, `"cpu_ns": 1000`, `"memory_growth_bytes": -5`, `"expectation": "rtt.p99 \u003c 1ms"`, `"pass": true`} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("run.json lacks %s:\n%s", want, b)
-		}
-	}
-}
-
-// One rule says what a repetition's directory is.
-func TestRepetitionDir(t *testing.T) {
-	for name, want := range map[string]int{"rep-1": 1, "rep-12": 12, "rep-999999": 999999, "rep-0": 0, "rep-01": 0, "rep-": 0, "rep-1x": 0, "rep-1234567": 0, "x": 0} {
-		n, ok := RepetitionDir(name)
-		if n != want || ok != (want > 0) {
-			t.Errorf("RepetitionDir(%q) = %d, %v; want %d", name, n, ok, want)
-		}
-	}
-	if got := RepetitionDirName(3); got != "rep-3" {
-		t.Errorf("RepetitionDirName(3) = %q", got)
-	}
 }

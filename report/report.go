@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -7,14 +7,16 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/wsbench/wsbench/results"
+	"github.com/wsbench/wsbench/units"
 )
 
 // metricOrder is the order histograms appear in a report: the connection
 // phases, then the workload's latencies, then anything else by name.
 var metricOrder = []string{
-	MetricDNS, MetricConnect, MetricHandshake, MetricHandshakeFail, MetricRTT, MetricService, MetricLag, MetricOneWay, MetricDrop,
+	results.MetricDNS, results.MetricConnect, results.MetricHandshake, results.MetricHandshakeFail, results.MetricRTT, results.MetricService, results.MetricLag, results.MetricOneWay, results.MetricDrop,
 }
 
 // Report writes a readable summary of one run: what was measured and how,
@@ -22,7 +24,7 @@ var metricOrder = []string{
 // row per histogram (count, p50, p90, p99, p99.9, max, each with its unit),
 // hold outcomes and survival, backends, hello messages and notes. An
 // interrupted run is marked as partial at the top.
-func Report(w io.Writer, s *Summary) error {
+func Report(w io.Writer, s *results.Summary) error {
 	bw := bufio.NewWriter(w)
 	reportHeader(bw, s)
 	reportConnections(bw, s)
@@ -50,14 +52,14 @@ func label(i int, name string) string {
 	return ""
 }
 
-func reportHeader(w io.Writer, s *Summary) {
+func reportHeader(w io.Writer, s *results.Summary) {
 	fmt.Fprintf(w, "wsbench %s → %s\n", orDash(s.Workload), orDash(s.Target))
 	if s.Interrupted {
 		fmt.Fprintln(w, "INTERRUPTED: the run was stopped early; these results are partial")
 	}
-	fmt.Fprintf(w, "%-12s %s, %s", "run", s.Start.UTC().Format("2006-01-02 15:04:05.000 MST"), fmtSeconds(s.End.Sub(s.Start).Seconds()))
+	fmt.Fprintf(w, "%-12s %s, %s", "run", s.Start.UTC().Format("2006-01-02 15:04:05.000 MST"), units.Seconds(s.End.Sub(s.Start).Seconds()))
 	if s.Rates.WindowSec > 0 {
-		fmt.Fprintf(w, " (measured over %s)", fmtSeconds(s.Rates.WindowSec))
+		fmt.Fprintf(w, " (measured over %s)", units.Seconds(s.Rates.WindowSec))
 	}
 	fmt.Fprintln(w)
 	t := s.Tool
@@ -74,21 +76,21 @@ func reportHeader(w io.Writer, s *Summary) {
 	}
 }
 
-func reportConnections(w io.Writer, s *Summary) {
+func reportConnections(w io.Writer, s *results.Summary) {
 	c := s.Connections
 	fmt.Fprintf(w, "\n%-12s attempted %s, opened %s, failed %s, dropped %s, open at end %s\n", "connections",
-		fmtCount(c.Attempted), fmtCount(c.Opened), fmtCount(c.Failed), fmtCount(c.Dropped), fmtCount(c.OpenAtEnd))
+		units.Thousands(c.Attempted), units.Thousands(c.Opened), units.Thousands(c.Failed), units.Thousands(c.Dropped), units.Thousands(c.OpenAtEnd))
 	fmt.Fprintf(w, "%-12s %s\n", "failures", fmtByCount(s.Failures, "none"))
 	if c.Reconnects > 0 {
-		fmt.Fprintf(w, "%-12s %s dropped connections opened again\n", "reconnects", fmtCount(c.Reconnects))
+		fmt.Fprintf(w, "%-12s %s dropped connections opened again\n", "reconnects", units.Thousands(c.Reconnects))
 	}
 	if c.Churned > 0 {
-		fmt.Fprintf(w, "%-12s %s connections closed by the load generator and opened again (not drops)\n", "churned", fmtCount(c.Churned))
+		fmt.Fprintf(w, "%-12s %s connections closed by the load generator and opened again (not drops)\n", "churned", units.Thousands(c.Churned))
 	}
 }
 
 // reportRamp lists a ramp's steps and the capacity it found.
-func reportRamp(w io.Writer, r *Ramp) {
+func reportRamp(w io.Writer, r *results.Ramp) {
 	if r == nil {
 		return
 	}
@@ -98,48 +100,48 @@ func reportRamp(w io.Writer, r *Ramp) {
 		if !st.OK {
 			mark = "BROKE"
 		}
-		fmt.Fprintf(w, "%-12s %12s %12s %10s %10s %8s  %s\n", "", fmtRate(st.Offered), fmtRate(st.Achieved),
-			fmtMicros(st.P50), fmtMicros(st.P99), fmtCount(st.Errors), mark)
+		fmt.Fprintf(w, "%-12s %12s %12s %10s %10s %8s  %s\n", "", units.Scaled(st.Offered), units.Scaled(st.Achieved),
+			units.Micros(float64(st.P50)), units.Micros(float64(st.P99)), units.Thousands(st.Errors), mark)
 	}
 	fmt.Fprintf(w, "%-12s highest step within p99 ≤ %s: %s %s (stopped: %s)\n", "capacity",
-		fmtMicros(r.SLOUS), fmtRate(r.MaxOK), r.Unit, r.Broken)
+		units.Micros(float64(r.SLOUS)), units.Scaled(r.MaxOK), r.Unit, r.Broken)
 }
 
 // reportSelf shows what the load generator itself used, so a reader can
 // tell when the tool, not the target, was the limit.
-func reportSelf(w io.Writer, me *Self) {
+func reportSelf(w io.Writer, me *results.Self) {
 	if me == nil {
 		return
 	}
-	fmt.Fprintf(w, "\n%-12s CPU %ss user + %ss sys", "loadgen", sig3(me.CPUUserSec), sig3(me.CPUSysSec))
+	fmt.Fprintf(w, "\n%-12s CPU %s user + %s sys", "loadgen", units.Seconds(me.CPUUserSec), units.Seconds(me.CPUSysSec))
 	if me.CPUPerMsgUS > 0 {
-		fmt.Fprintf(w, " (%sµs per message)", sig3(me.CPUPerMsgUS))
+		fmt.Fprintf(w, " (%s per message)", units.Micros(me.CPUPerMsgUS))
 	}
-	fmt.Fprintf(w, ", RSS %s", fmtBytes(float64(me.RSSBytes)))
+	fmt.Fprintf(w, ", RSS %s", units.Bytes(float64(me.RSSBytes)))
 	if me.RSSPerConnBytes > 0 {
-		fmt.Fprintf(w, " (%s per open connection)", fmtBytes(me.RSSPerConnBytes))
+		fmt.Fprintf(w, " (%s per open connection)", units.Bytes(me.RSSPerConnBytes))
 	}
 	fmt.Fprintln(w)
 }
 
 // reportBound warns when the load generator, not the target, set the pace.
-func reportBound(w io.Writer, s *Summary) {
+func reportBound(w io.Writer, s *results.Summary) {
 	if bound, why := s.LoadgenBound(); bound {
 		fmt.Fprintf(w, "%-12s LOADGEN-BOUND: %s; these figures are wsbench's limit, not the target's\n", "", why)
 	}
 }
 
-func reportTraffic(w io.Writer, s *Summary) {
+func reportTraffic(w io.Writer, s *results.Summary) {
 	fmt.Fprintf(w, "\n%-12s %26s %26s\n", "traffic", "sent", "received")
 	fmt.Fprintf(w, "%-12s %26s %26s\n", "  messages",
-		fmtCount(s.Messages.Sent)+" ("+fmtRate(s.Rates.MsgsSentPerSec)+"/s)",
-		fmtCount(s.Messages.Received)+" ("+fmtRate(s.Rates.MsgsRecvPerSec)+"/s)")
+		units.Thousands(s.Messages.Sent)+" ("+units.Scaled(s.Rates.MsgsSentPerSec)+"/s)",
+		units.Thousands(s.Messages.Received)+" ("+units.Scaled(s.Rates.MsgsRecvPerSec)+"/s)")
 	fmt.Fprintf(w, "%-12s %26s %26s\n", "  bytes",
-		fmtBytes(float64(s.Bytes.Sent))+" ("+fmtBytes(s.Rates.BytesSentPerSec)+"/s)",
-		fmtBytes(float64(s.Bytes.Received))+" ("+fmtBytes(s.Rates.BytesRecvPerSec)+"/s)")
+		units.Bytes(float64(s.Bytes.Sent))+" ("+units.Bytes(s.Rates.BytesSentPerSec)+"/s)",
+		units.Bytes(float64(s.Bytes.Received))+" ("+units.Bytes(s.Rates.BytesRecvPerSec)+"/s)")
 }
 
-func reportLatency(w io.Writer, s *Summary) {
+func reportLatency(w io.Writer, s *results.Summary) {
 	names := slices.DeleteFunc(slices.Sorted(maps.Keys(s.Histograms)), func(m string) bool { return slices.Contains(metricOrder, m) })
 	var ordered []string
 	for _, m := range metricOrder {
@@ -155,14 +157,14 @@ func reportLatency(w io.Writer, s *Summary) {
 	fmt.Fprintf(w, "\n%-16s %10s %9s %9s %9s %9s %9s\n", "latency", "count", "p50", "p90", "p99", "p99.9", "max")
 	for _, m := range ordered {
 		st := s.Histograms[m]
-		fmt.Fprintf(w, "  %-14s %10s %9s %9s %9s %9s %9s\n", m, fmtCount(st.Count),
-			fmtMicros(st.P50), fmtMicros(st.P90), fmtMicros(st.P99), fmtMicros(st.P999), fmtMicros(st.Max))
+		fmt.Fprintf(w, "  %-14s %10s %9s %9s %9s %9s %9s\n", m, units.Thousands(st.Count),
+			units.Micros(float64(st.P50)), units.Micros(float64(st.P90)), units.Micros(float64(st.P99)), units.Micros(float64(st.P999)), units.Micros(float64(st.Max)))
 	}
 }
 
 // reportHold writes the hold outcomes and survival; opened is what the
 // shares are of (a curve from an older wsbench may lack its t=0 point).
-func reportHold(w io.Writer, h *Hold, opened int64) {
+func reportHold(w io.Writer, h *results.Hold, opened int64) {
 	if h == nil {
 		return
 	}
@@ -174,7 +176,7 @@ func reportHold(w io.Writer, h *Hold, opened int64) {
 	var points []string
 	for i := range 5 {
 		t := first.T + (last.T-first.T)*float64(i)/4
-		points = append(points, fmt.Sprintf("%s %s", fmtSeconds(t), fmtCount(openAt(h.Survival, t))))
+		points = append(points, fmt.Sprintf("%s %s", units.Seconds(t), units.Thousands(openAt(h.Survival, t))))
 		if last.T == first.T {
 			break
 		}
@@ -187,11 +189,11 @@ func reportHold(w io.Writer, h *Hold, opened int64) {
 		total += n
 	}
 	stillOpen := h.Outcomes["open"]
-	half := fmt.Sprintf("fewer than half of the %s connections dropped (%s open at the end)", fmtCount(opened), fmtCount(stillOpen))
+	half := fmt.Sprintf("fewer than half of the %s connections dropped (%s open at the end)", units.Thousands(opened), units.Thousands(stillOpen))
 	if 2*(total-stillOpen) >= total && opened > 0 {
 		for _, p := range h.Survival {
 			if p.Open*2 <= opened {
-				half = fmt.Sprintf("half of the %s connections had dropped by %s", fmtCount(opened), fmtSeconds(p.T))
+				half = fmt.Sprintf("half of the %s connections had dropped by %s", units.Thousands(opened), units.Seconds(p.T))
 				break
 			}
 		}
@@ -200,7 +202,7 @@ func reportHold(w io.Writer, h *Hold, opened int64) {
 }
 
 // openAt is the survival curve's value at t: its last point at or before t.
-func openAt(curve []SurvivalPoint, t float64) int64 {
+func openAt(curve []results.SurvivalPoint, t float64) int64 {
 	var open int64
 	for _, p := range curve {
 		if p.T > t {
@@ -222,7 +224,7 @@ func reportBackends(w io.Writer, b map[string]int64) {
 	}
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(b)) {
-		parts = append(parts, fmt.Sprintf("%s %s (%.0f%%)", name, fmtCount(b[name]), 100*float64(b[name])/float64(max(total, 1))))
+		parts = append(parts, fmt.Sprintf("%s %s (%.0f%%)", name, units.Thousands(b[name]), 100*float64(b[name])/float64(max(total, 1))))
 	}
 	mean := float64(total) / float64(len(b))
 	fmt.Fprintf(w, "\n%-12s %s; max/mean %.2f\n", "backends", strings.Join(parts, ", "), float64(most)/math.Max(mean, 1))
@@ -237,74 +239,9 @@ func fmtByCount(m map[string]int64, empty string) string {
 	slices.SortStableFunc(keys, func(a, b string) int { return int(m[b] - m[a]) })
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, k+" "+fmtCount(m[k]))
+		parts = append(parts, k+" "+units.Thousands(m[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// fmtMicros renders a latency with its unit and three significant digits.
-func fmtMicros(us int64) string {
-	switch {
-	case us < 1000:
-		return strconv.FormatInt(us, 10) + "µs"
-	case us < 1_000_000:
-		return sig3(float64(us)/1e3) + "ms"
-	}
-	return sig3(float64(us)/1e6) + "s"
-}
-
-func fmtSeconds(s float64) string { return sig3(s) + "s" }
-
-// fmtRate renders a per-second rate with k/M multipliers.
-func fmtRate(v float64) string {
-	switch {
-	case v >= 1e6:
-		return sig3(v/1e6) + "M"
-	case v >= 1e3:
-		return sig3(v/1e3) + "k"
-	}
-	return sig3(v)
-}
-
-// fmtBytes renders a byte count with binary units.
-func fmtBytes(v float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	if i == 0 {
-		return strconv.FormatFloat(math.Round(v), 'f', -1, 64) + " B"
-	}
-	return sig3(v) + " " + units[i]
-}
-
-// sig3 formats v with three significant digits (whole numbers from 100 up).
-func sig3(v float64) string {
-	switch a := math.Abs(v); {
-	case a == 0:
-		return "0"
-	case a < 10:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	case a < 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 0, 64)
-}
-
-// fmtCount renders n with thousands separators.
-func fmtCount(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
 }
 
 func orDash(s string) string {

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/wsbench/wsbench/internal/golden"
+	"github.com/wsbench/wsbench/results"
 )
 
 // TestWriteMarkdownGolden renders the fixture run (every kind of data,
 // verdicts that hold and fail, rows that could not run) and compares it
 // with testdata/markdown_report.golden; go test -update rewrites it.
 func TestWriteMarkdownGolden(t *testing.T) {
-	o, err := LoadOverview(writeReportFixture(t))
+	o, err := results.LoadOverview(writeReportFixture(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func TestWriteMarkdownGolden(t *testing.T) {
 }
 
 func TestWriteMarkdownContent(t *testing.T) {
-	o, err := LoadOverview(writeReportFixture(t))
+	o, err := results.LoadOverview(writeReportFixture(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestWriteMarkdownContent(t *testing.T) {
 		{"targets side by side", "|   | direct | refproxy | nginx-map | haproxy |\n|---|---:|---:|---:|---:|\n"},
 		{"skipped row", "| status |   |   |   | skipped: haproxy is not installed |"},
 		{"repetitions", "| repetitions |   | 2 (merged) |   |   |"},
-		{"proxy cpu per message", "| proxy CPU / msg | – | 15.0µs | 15.0µs | – |"},
+		{"proxy cpu per message", "| proxy CPU / msg | – | 15µs | 15µs | – |"},
 		{"failures by cause", "| failures | – | – | http\\_502 2 | – |"},
 		{"verdicts", "| refproxy | ✅ | rtt.p99 &lt; 5ms | 1.4ms |"},
 		{"hold outcomes", "| hold outcomes | open 20 | eof 15, close\\_1006 5 |"},
@@ -67,9 +68,9 @@ func TestWriteMarkdownContent(t *testing.T) {
 // A target or a message with Markdown's markup in it shows as written:
 // it cannot open a link, break a table row or start a heading.
 func TestWriteMarkdownEscapes(t *testing.T) {
-	o := &Overview{RunID: "r", Scenarios: []*OverviewScenario{{
+	o := &results.Overview{RunID: "r", Scenarios: []*results.OverviewScenario{{
 		Name: "# s", Description: "a <b>bold</b> claim\nsecond line",
-		Workloads: []*OverviewWorkload{{Name: "w", Targets: []*OverviewTarget{
+		Workloads: []*results.OverviewWorkload{{Name: "w", Targets: []*results.OverviewTarget{
 			{Target: "a|b", Err: "[x](http://evil) *y* `z` _w_"},
 		}}},
 	}}}

@@ -1,4 +1,4 @@
-package results_test
+package report_test
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsbench/wsbench/internal/tcptest"
 	"github.com/wsbench/wsbench/loadgen"
+	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -54,7 +55,7 @@ func TestHoldSurvivalEverythingDropped(t *testing.T) {
 		t.Errorf("survival ends at %+v, want 0 open", last)
 	}
 	var buf bytes.Buffer
-	if err := results.Report(&buf, s); err != nil {
+	if err := report.Report(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	if want := fmt.Sprintf("half of the %d connections had dropped by", conns); !strings.Contains(buf.String(), want) {

@@ -1,14 +1,16 @@
-package results
+// Package chart draws the charts of report.html as inline SVG: line,
+// step and bar charts on linear or log axes, with a legend and reference
+// rules. No script, no font or style from outside, so the page opens from
+// disk and prints. A chart has a fixed viewBox and scales with the page;
+// Chart.SVG escapes every text it draws, so its output can be embedded
+// whole.
+package chart
 
 import (
 	"math"
 	"strconv"
 	"strings"
 )
-
-// The charts of report.html are drawn by this small renderer into inline
-// SVG: no script, no font or style from outside, so the page opens from
-// disk and prints. A chart has a fixed viewBox and scales with the page.
 
 // Okabe–Ito colours, distinguishable with the common colour-vision
 // deficiencies; yellow is left out (unreadable on white). Each series also
@@ -34,69 +36,69 @@ const (
 	svgCharPx    = 6.6 // average width of a 12 px character, for layout
 )
 
-// svgScale maps data values onto pixels, linearly or on log10.
-type svgScale int
+// Scale maps data values onto pixels, linearly or on log10.
+type Scale int
 
 const (
-	svgLinear svgScale = iota
-	svgLog
+	Linear Scale = iota
+	Log
 )
 
-// svgAxis is one axis: its label (with the unit), scale, range and ticks.
+// Axis is one axis: its label (with the unit), scale, range and ticks.
 // A zero range is taken from the data; nil ticks are chosen from the range.
-type svgAxis struct {
-	label    string
-	scale    svgScale
-	min, max float64
-	ticks    []svgTick
-	format   func(float64) string // tick labels; svgNumber when nil
+type Axis struct {
+	Label    string
+	Scale    Scale
+	Min, Max float64
+	Ticks    []Tick
+	Format   func(float64) string // tick labels; Number when nil
 }
 
-type svgTick struct {
-	v     float64
-	label string
+type Tick struct {
+	V     float64
+	Label string
 }
 
-// svgSeries is one line of a chart, usually one target.
-type svgSeries struct {
-	name   string
-	points []svgPoint
-	step   bool // a value holds until the next point (survival curves)
-	marks  bool // a marker at every point; hollow where the point is bad
+// Series is one line of a chart, usually one target.
+type Series struct {
+	Name   string
+	Points []Point
+	Step   bool // a value holds until the next point (survival curves)
+	Marks  bool // a marker at every point; hollow where the point is bad
 }
 
-type svgPoint struct {
-	x, y float64
-	bad  bool // with marks: drawn hollow (e.g. a ramp step over the SLO)
+type Point struct {
+	X, Y float64
+	Bad  bool // with marks: drawn hollow (e.g. a ramp step over the SLO)
 }
 
-// svgRule is a labelled reference line across the plot (an SLO, the best
+// Rule is a labelled reference line across the plot (an SLO, the best
 // ramp step). series picks its colour; -1 draws it in neutral dark grey.
-type svgRule struct {
-	vertical bool
-	v        float64
-	label    string
-	series   int
+type Rule struct {
+	Vertical bool
+	V        float64
+	Label    string
+	Series   int
 }
 
-// svgBars is a grouped bar chart: one group per category, one bar per
-// series in each group. Series names come from svgChart.series.
-type svgBars struct {
-	categories []string
-	values     [][]float64 // [series][category]
-	labels     [][]string  // optional text above each bar, same shape
+// Bars is a grouped bar chart: one group per category, one bar per
+// series in each group. Series names come from Chart.series.
+type Bars struct {
+	Categories []string
+	Values     [][]float64 // [series][category]
+	Labels     [][]string  // optional text above each bar, same shape
 }
 
-// svgChart is one chart. kind goes into the data-chart attribute, so a
+// Chart is one chart. kind goes into the data-chart attribute, so a
 // test (or a reader's own script) finds every chart of a kind.
-type svgChart struct {
-	kind   string
-	title  string
-	note   string // small print under the title
-	x, y   svgAxis
-	series []svgSeries
-	bars   *svgBars
-	rules  []svgRule
+type Chart struct {
+	Kind   string
+	Title  string
+	Note   string // small print under the title
+	X, Y   Axis
+	Series []Series
+	Bars   *Bars
+	Rules  []Rule
 }
 
 // svgBuf collects SVG markup.
@@ -105,12 +107,12 @@ type svgBuf struct{ strings.Builder }
 // svgFrame is the plot area in viewBox units.
 type svgFrame struct{ x0, x1, y0, y1 float64 }
 
-// render returns the chart as an <svg> element: well-formed XML whatever
+// SVG returns the chart as an <svg> element: well-formed XML whatever
 // the input (non-finite values are left out, text is escaped).
-func (c *svgChart) render() string {
-	if c.bars != nil {
-		c.x = svgAxis{label: c.x.label}
-		c.y.scale = svgLinear
+func (c *Chart) SVG() string {
+	if c.Bars != nil {
+		c.X = Axis{Label: c.X.Label}
+		c.Y.Scale = Linear
 	}
 	c.fitAxes()
 	legend := c.legendLayout()
@@ -118,19 +120,19 @@ func (c *svgChart) render() string {
 	for _, e := range legend {
 		rows = max(rows, e.row+1)
 	}
-	notes := svgWrap(c.note, svgNoteChars, 3)
+	notes := svgWrap(c.Note, svgNoteChars, 3)
 	top := float64(svgTitleRoom + svgNoteLine*len(notes) + 6)
 	height := int(top) + svgPlotH + svgAxisRoom + rows*svgLegendRow + 6
 	f := svgFrame{x0: svgLeft, x1: svgWidth - svgRight, y0: top, y1: top + svgPlotH}
 
 	var b svgBuf
 	b.WriteString(`<svg role="img" class="chart"`)
-	b.attr("data-chart", c.kind)
+	b.attr("data-chart", c.Kind)
 	b.WriteString(` viewBox="0 0 ` + strconv.Itoa(svgWidth) + " " + strconv.Itoa(height) + `"`)
-	b.attr("aria-label", c.title)
+	b.attr("aria-label", c.Title)
 	b.WriteString(">")
-	b.WriteString("<title>" + svgEscape(c.title) + "</title>")
-	b.text(svgLeft, 16, "title", "start", c.title)
+	b.WriteString("<title>" + svgEscape(c.Title) + "</title>")
+	b.text(svgLeft, 16, "title", "start", c.Title)
 	for i, line := range notes {
 		b.text(svgLeft, float64(svgTitleRoom+6+svgNoteLine*i), "note", "start", line)
 	}
@@ -141,18 +143,18 @@ func (c *svgChart) render() string {
 	b.attrNum("width", f.x1-f.x0)
 	b.attrNum("height", f.y1-f.y0)
 	b.WriteString("/>")
-	if c.bars != nil {
+	if c.Bars != nil {
 		c.drawBars(&b, f)
 	} else {
-		for i := range c.series {
+		for i := range c.Series {
 			c.drawSeries(&b, f, i)
 		}
 	}
 	c.drawRules(&b, f)
-	b.text((f.x0+f.x1)/2, f.y1+38, "axis-label", "middle", c.x.label)
+	b.text((f.x0+f.x1)/2, f.y1+38, "axis-label", "middle", c.X.Label)
 	b.WriteString(`<text class="axis-label" text-anchor="middle" transform="translate(14 `)
 	b.num((f.y0 + f.y1) / 2)
-	b.WriteString(`) rotate(-90)">` + svgEscape(c.y.label) + "</text>")
+	b.WriteString(`) rotate(-90)">` + svgEscape(c.Y.Label) + "</text>")
 	c.drawLegend(&b, f, legend)
 	b.WriteString("</svg>")
 	return b.String()
@@ -231,99 +233,99 @@ func svgWrap(s string, width, maxLines int) []string {
 // in a report comes near it.
 const svgLimit = 1e15
 
-// svgFinite reports whether v can be drawn.
-func svgFinite(v float64) bool { return v >= -svgLimit && v <= svgLimit }
+// Finite reports whether v can be drawn.
+func Finite(v float64) bool { return v >= -svgLimit && v <= svgLimit }
 
 // fitAxes sets each axis's range and ticks from the data where the chart
 // did not fix them.
-func (c *svgChart) fitAxes() {
+func (c *Chart) fitAxes() {
 	var xs, ys []float64
-	for _, s := range c.series {
-		for _, p := range s.points {
-			if svgFinite(p.x) && svgFinite(p.y) {
-				xs, ys = append(xs, p.x), append(ys, p.y)
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			if Finite(p.X) && Finite(p.Y) {
+				xs, ys = append(xs, p.X), append(ys, p.Y)
 			}
 		}
 	}
-	for _, r := range c.rules {
-		if !svgFinite(r.v) {
+	for _, r := range c.Rules {
+		if !Finite(r.V) {
 			continue
 		}
-		if r.vertical {
-			xs = append(xs, r.v)
+		if r.Vertical {
+			xs = append(xs, r.V)
 		} else {
-			ys = append(ys, r.v)
+			ys = append(ys, r.V)
 		}
 	}
-	if c.bars != nil {
-		for _, vs := range c.bars.values {
+	if c.Bars != nil {
+		for _, vs := range c.Bars.Values {
 			for _, v := range vs {
-				if svgFinite(v) {
+				if Finite(v) {
 					ys = append(ys, v)
 				}
 			}
 		}
 	}
-	svgFitAxis(&c.x, xs, 0)
+	svgFitAxis(&c.X, xs, 0)
 	// Headroom above the data: a line at the maximum stays off the frame,
 	// and bar labels inside the plot.
-	svgFitAxis(&c.y, ys, 0.06)
+	svgFitAxis(&c.Y, ys, 0.06)
 }
 
 // svgFitAxis gives a a usable range and ticks: from the data when its range
 // is unset, widened to round tick values.
-func svgFitAxis(a *svgAxis, data []float64, headroom float64) {
-	if a.format == nil {
-		a.format = svgNumber
+func svgFitAxis(a *Axis, data []float64, headroom float64) {
+	if a.Format == nil {
+		a.Format = Number
 	}
-	if !svgFinite(a.min) || !svgFinite(a.max) || a.scale == svgLog && a.min < 1/svgLimit && a.max > a.min {
-		a.min, a.max = 0, 0
+	if !Finite(a.Min) || !Finite(a.Max) || a.Scale == Log && a.Min < 1/svgLimit && a.Max > a.Min {
+		a.Min, a.Max = 0, 0
 	}
-	if a.max <= a.min {
-		a.min, a.max = svgDataRange(a.scale, data)
-		if a.scale == svgLinear {
-			a.max += (a.max - a.min) * headroom
+	if a.Max <= a.Min {
+		a.Min, a.Max = svgDataRange(a.Scale, data)
+		if a.Scale == Linear {
+			a.Max += (a.Max - a.Min) * headroom
 		}
 	}
-	if a.scale == svgLog {
-		if a.min <= 0 {
-			a.min = math.Min(a.max, 1) / 10
+	if a.Scale == Log {
+		if a.Min <= 0 {
+			a.Min = math.Min(a.Max, 1) / 10
 		}
-		if a.max <= a.min {
-			a.max = a.min * 10
+		if a.Max <= a.Min {
+			a.Max = a.Min * 10
 		}
-	} else if a.max-a.min <= 1e-9*math.Max(math.Abs(a.max), 1/svgLimit) {
+	} else if a.Max-a.Min <= 1e-9*math.Max(math.Abs(a.Max), 1/svgLimit) {
 		// One value (or a span rounding cannot resolve): a unit around it.
-		a.min, a.max = a.min-math.Max(math.Abs(a.min)/2, 0.5), a.max+math.Max(math.Abs(a.max)/2, 0.5)
+		a.Min, a.Max = a.Min-math.Max(math.Abs(a.Min)/2, 0.5), a.Max+math.Max(math.Abs(a.Max)/2, 0.5)
 	}
-	if a.ticks != nil {
+	if a.Ticks != nil {
 		return
 	}
-	if a.scale == svgLog {
-		a.min, a.max, a.ticks = svgLogTicks(a.min, a.max, a.format)
+	if a.Scale == Log {
+		a.Min, a.Max, a.Ticks = svgLogTicks(a.Min, a.Max, a.Format)
 	} else {
-		a.min, a.max, a.ticks = svgLinearTicks(a.min, a.max, a.format)
+		a.Min, a.Max, a.Ticks = svgLinearTicks(a.Min, a.Max, a.Format)
 	}
 }
 
 // svgDataRange is the span of the data: from 0 on a linear axis (so bars and
 // latencies are not exaggerated), from the smallest positive value on a
 // log axis.
-func svgDataRange(scale svgScale, data []float64) (lo, hi float64) {
+func svgDataRange(scale Scale, data []float64) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, v := range data {
-		if scale == svgLog && v < 1/svgLimit {
+		if scale == Log && v < 1/svgLimit {
 			continue
 		}
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
 	if math.IsInf(lo, 1) {
-		if scale == svgLog {
+		if scale == Log {
 			return 1, 10
 		}
 		return 0, 1
 	}
-	if scale == svgLinear {
+	if scale == Linear {
 		lo = math.Min(lo, 0)
 	}
 	return lo, hi
@@ -346,7 +348,7 @@ func svgNiceStep(raw float64) float64 {
 
 // svgLinearTicks chooses about five round ticks and widens the range down
 // to a tick, and up to one if that is near.
-func svgLinearTicks(lo, hi float64, format func(float64) string) (float64, float64, []svgTick) {
+func svgLinearTicks(lo, hi float64, format func(float64) string) (float64, float64, []Tick) {
 	step := svgNiceStep((hi - lo) / 5)
 	lo = math.Floor(lo/step) * step
 	// The axis ends on a round tick unless that is far past the data (a
@@ -354,7 +356,7 @@ func svgLinearTicks(lo, hi float64, format func(float64) string) (float64, float
 	if up := math.Ceil(hi/step) * step; up-hi <= step/4 {
 		hi = up
 	}
-	var ticks []svgTick
+	var ticks []Tick
 	for i := 0; i <= 12; i++ {
 		v := lo + float64(i)*step
 		if v > hi+step*1e-9 {
@@ -363,7 +365,7 @@ func svgLinearTicks(lo, hi float64, format func(float64) string) (float64, float
 		if math.Abs(v) < step/1e6 {
 			v = 0 // no "-0" from rounding
 		}
-		ticks = append(ticks, svgTick{v, format(v)})
+		ticks = append(ticks, Tick{v, format(v)})
 	}
 	return lo, hi, ticks
 }
@@ -371,7 +373,7 @@ func svgLinearTicks(lo, hi float64, format func(float64) string) (float64, float
 // svgLogTicks widens the range to 1, 2 or 5 times a power of ten and puts
 // ticks on the decades within, with 2× and 5× between them when the range
 // spans few decades.
-func svgLogTicks(lo, hi float64, format func(float64) string) (float64, float64, []svgTick) {
+func svgLogTicks(lo, hi float64, format func(float64) string) (float64, float64, []Tick) {
 	lo, hi = svgLogFloor(lo), svgLogCeil(hi)
 	if hi <= lo {
 		hi = svgLogCeil(lo * 1.01)
@@ -379,12 +381,12 @@ func svgLogTicks(lo, hi float64, format func(float64) string) (float64, float64,
 	decades := math.Log10(hi / lo)
 	// Very wide ranges keep every other decade, so labels do not collide.
 	every := math.Max(1, math.Ceil(decades/8))
-	var ticks []svgTick
+	var ticks []Tick
 	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e += every {
 		for _, m := range []float64{1, 2, 5} {
 			v := m * math.Pow(10, e)
 			if (m == 1 || decades <= 3) && v >= lo*0.999 && v <= hi*1.001 {
-				ticks = append(ticks, svgTick{v, format(v)})
+				ticks = append(ticks, Tick{v, format(v)})
 			}
 		}
 	}
@@ -413,21 +415,21 @@ func svgLogCeil(v float64) float64 {
 	return 10 * d
 }
 
-// svgNumber formats a tick value briefly: 0.5, 20, 1.5k, 2M.
-func svgNumber(v float64) string {
+// Number formats a tick value briefly: 0.5, 20, 1.5k, 2M.
+func Number(v float64) string {
 	a := math.Abs(v)
 	switch {
 	case a >= 1e6:
-		return svgTrim(v/1e6) + "M"
+		return Trim(v/1e6) + "M"
 	case a >= 1e3:
-		return svgTrim(v/1e3) + "k"
+		return Trim(v/1e3) + "k"
 	}
-	return svgTrim(v)
+	return Trim(v)
 }
 
-// svgTrim prints v with up to three significant digits and no trailing
+// Trim prints v with up to three significant digits and no trailing
 // zeros.
-func svgTrim(v float64) string {
+func Trim(v float64) string {
 	if v == 0 {
 		return "0"
 	}
@@ -435,12 +437,12 @@ func svgTrim(v float64) string {
 }
 
 // pos maps v onto [p0, p1] along a.
-func (a *svgAxis) pos(v, p0, p1 float64) float64 {
+func (a *Axis) pos(v, p0, p1 float64) float64 {
 	t := func(v float64) float64 { return v }
-	if a.scale == svgLog {
-		t = func(v float64) float64 { return math.Log10(math.Max(v, a.min)) }
+	if a.Scale == Log {
+		t = func(v float64) float64 { return math.Log10(math.Max(v, a.Min)) }
 	}
-	lo, hi := t(a.min), t(a.max)
+	lo, hi := t(a.Min), t(a.Max)
 	f := (t(v) - lo) / (hi - lo)
 	if math.IsNaN(f) {
 		f = 0
@@ -449,43 +451,43 @@ func (a *svgAxis) pos(v, p0, p1 float64) float64 {
 	return p0 + f*(p1-p0)
 }
 
-func (c *svgChart) px(f svgFrame, v float64) float64 { return c.x.pos(v, f.x0, f.x1) }
-func (c *svgChart) py(f svgFrame, v float64) float64 { return c.y.pos(v, f.y1, f.y0) }
+func (c *Chart) px(f svgFrame, v float64) float64 { return c.X.pos(v, f.x0, f.x1) }
+func (c *Chart) py(f svgFrame, v float64) float64 { return c.Y.pos(v, f.y1, f.y0) }
 
-func (c *svgChart) drawGrid(b *svgBuf, f svgFrame) {
+func (c *Chart) drawGrid(b *svgBuf, f svgFrame) {
 	b.WriteString(`<g class="grid">`)
-	for _, t := range c.y.ticks {
-		y := c.py(f, t.v)
+	for _, t := range c.Y.Ticks {
+		y := c.py(f, t.V)
 		b.WriteString(`<line class="gridline"`)
 		b.attrNum("x1", f.x0)
 		b.attrNum("x2", f.x1)
 		b.attrNum("y1", y)
 		b.attrNum("y2", y)
 		b.WriteString("/>")
-		b.text(f.x0-6, y+4, "tick", "end", t.label)
+		b.text(f.x0-6, y+4, "tick", "end", t.Label)
 	}
-	if c.bars == nil {
-		for _, t := range c.x.ticks {
-			x := c.px(f, t.v)
+	if c.Bars == nil {
+		for _, t := range c.X.Ticks {
+			x := c.px(f, t.V)
 			b.WriteString(`<line class="gridline"`)
 			b.attrNum("x1", x)
 			b.attrNum("x2", x)
 			b.attrNum("y1", f.y0)
 			b.attrNum("y2", f.y1)
 			b.WriteString("/>")
-			b.text(x, f.y1+16, "tick", "middle", t.label)
+			b.text(x, f.y1+16, "tick", "middle", t.Label)
 		}
 	}
 	b.WriteString("</g>")
 }
 
 // drawSeries draws series i as a path (and its markers).
-func (c *svgChart) drawSeries(b *svgBuf, f svgFrame, i int) {
-	s := &c.series[i]
+func (c *Chart) drawSeries(b *svgBuf, f svgFrame, i int) {
+	s := &c.Series[i]
 	var d strings.Builder
-	var pts []svgPoint
-	for _, p := range s.points {
-		if svgFinite(p.x) && svgFinite(p.y) {
+	var pts []Point
+	for _, p := range s.Points {
+		if Finite(p.X) && Finite(p.Y) {
 			pts = append(pts, p)
 		}
 	}
@@ -493,17 +495,17 @@ func (c *svgChart) drawSeries(b *svgBuf, f svgFrame, i int) {
 		return
 	}
 	// A lone value gets a marker: a path of one point draws nothing.
-	marks := s.marks || len(pts) == 1
+	marks := s.Marks || len(pts) == 1
 	b.WriteString(`<g class="series"`)
-	b.attr("data-series", s.name)
-	b.WriteString("><title>" + svgEscape(s.name) + "</title>") // shown on hover
+	b.attr("data-series", s.Name)
+	b.WriteString("><title>" + svgEscape(s.Name) + "</title>") // shown on hover
 	if len(pts) > 1 {
 		for j, p := range pts {
-			x, y := svgCoord(c.px(f, p.x)), svgCoord(c.py(f, p.y))
+			x, y := svgCoord(c.px(f, p.X)), svgCoord(c.py(f, p.Y))
 			switch {
 			case j == 0:
 				d.WriteString("M" + x + " " + y)
-			case s.step:
+			case s.Step:
 				d.WriteString("H" + x + "V" + y)
 			default:
 				d.WriteString("L" + x + " " + y)
@@ -520,10 +522,10 @@ func (c *svgChart) drawSeries(b *svgBuf, f svgFrame, i int) {
 	if marks {
 		for _, p := range pts {
 			b.WriteString(`<circle class="data mark" r="4" stroke-width="2"`)
-			b.attrNum("cx", c.px(f, p.x))
-			b.attrNum("cy", c.py(f, p.y))
+			b.attrNum("cx", c.px(f, p.X))
+			b.attrNum("cy", c.py(f, p.Y))
 			b.attr("stroke", svgColor(i))
-			if p.bad {
+			if p.Bad {
 				b.attr("fill", "#ffffff")
 			} else {
 				b.attr("fill", svgColor(i))
@@ -537,20 +539,20 @@ func (c *svgChart) drawSeries(b *svgBuf, f svgFrame, i int) {
 func svgCoord(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // drawBars draws grouped bars, category labels under each group.
-func (c *svgChart) drawBars(b *svgBuf, f svgFrame) {
-	bars := c.bars
-	n := len(bars.categories)
-	if n == 0 || len(bars.values) == 0 {
+func (c *Chart) drawBars(b *svgBuf, f svgFrame) {
+	bars := c.Bars
+	n := len(bars.Categories)
+	if n == 0 || len(bars.Values) == 0 {
 		return
 	}
 	groupW := (f.x1 - f.x0) / float64(n)
-	barW := groupW * 0.8 / float64(len(bars.values))
+	barW := groupW * 0.8 / float64(len(bars.Values))
 	maxChars := int(groupW / svgCharPx)
-	for k, name := range bars.categories {
+	for k, name := range bars.Categories {
 		gx := f.x0 + float64(k)*groupW
 		b.text(gx+groupW/2, f.y1+16, "tick", "middle", clipTo(name, max(maxChars-1, 3)))
-		for i, vs := range bars.values {
-			if k >= len(vs) || !svgFinite(vs[k]) {
+		for i, vs := range bars.Values {
+			if k >= len(vs) || !Finite(vs[k]) {
 				continue
 			}
 			x := gx + groupW*0.1 + float64(i)*barW
@@ -563,34 +565,34 @@ func (c *svgChart) drawBars(b *svgBuf, f svgFrame) {
 			b.attrNum("height", math.Max(f.y1-y, 0))
 			b.attr("fill", svgColor(i))
 			b.WriteString("/>")
-			if i < len(bars.labels) && k < len(bars.labels[i]) && barW >= 18 {
-				b.text(x+barW/2, y-4, "bar-label", "middle", bars.labels[i][k])
+			if i < len(bars.Labels) && k < len(bars.Labels[i]) && barW >= 18 {
+				b.text(x+barW/2, y-4, "bar-label", "middle", bars.Labels[i][k])
 			}
 		}
 	}
 }
 
-func (c *svgChart) seriesName(i int) string {
-	if i < len(c.series) {
-		return c.series[i].name
+func (c *Chart) seriesName(i int) string {
+	if i < len(c.Series) {
+		return c.Series[i].Name
 	}
 	return ""
 }
 
-func (c *svgChart) drawRules(b *svgBuf, f svgFrame) {
-	for _, r := range c.rules {
-		if !svgFinite(r.v) {
+func (c *Chart) drawRules(b *svgBuf, f svgFrame) {
+	for _, r := range c.Rules {
+		if !Finite(r.V) {
 			continue
 		}
 		color := "#444444"
-		if r.series >= 0 {
-			color = svgColor(r.series)
+		if r.Series >= 0 {
+			color = svgColor(r.Series)
 		}
 		b.WriteString(`<g class="rule">`)
 		b.WriteString(`<line stroke-width="1.5" stroke-dasharray="5 4"`)
 		b.attr("stroke", color)
-		if r.vertical {
-			x := c.px(f, r.v)
+		if r.Vertical {
+			x := c.px(f, r.V)
 			b.attrNum("x1", x)
 			b.attrNum("x2", x)
 			b.attrNum("y1", f.y0)
@@ -602,9 +604,9 @@ func (c *svgChart) drawRules(b *svgBuf, f svgFrame) {
 			b.num(x - 4)
 			b.WriteString(" ")
 			b.num(f.y0 + 4)
-			b.WriteString(`) rotate(-90)">` + svgEscape(r.label) + "</text>")
+			b.WriteString(`) rotate(-90)">` + svgEscape(r.Label) + "</text>")
 		} else {
-			y := c.py(f, r.v)
+			y := c.py(f, r.V)
 			b.attrNum("x1", f.x0)
 			b.attrNum("x2", f.x1)
 			b.attrNum("y1", y)
@@ -614,7 +616,7 @@ func (c *svgChart) drawRules(b *svgBuf, f svgFrame) {
 			b.attr("fill", color)
 			b.attrNum("x", f.x1-4)
 			b.attrNum("y", y-5)
-			b.WriteString(">" + svgEscape(r.label) + "</text>")
+			b.WriteString(">" + svgEscape(r.Label) + "</text>")
 		}
 		b.WriteString("</g>")
 	}
@@ -628,11 +630,11 @@ type svgLegendEntry struct {
 }
 
 // legendLayout places one entry per series in rows under the plot.
-func (c *svgChart) legendLayout() []svgLegendEntry {
+func (c *Chart) legendLayout() []svgLegendEntry {
 	var out []svgLegendEntry
 	x, row := float64(svgLeft), 0
-	for _, s := range c.series {
-		name := clipTo(s.name, 60)
+	for _, s := range c.Series {
+		name := clipTo(s.Name, 60)
 		w := 30 + svgCharPx*float64(len([]rune(name))) + 18
 		if x+w > svgWidth-svgRight && x > svgLeft {
 			x, row = svgLeft, row+1
@@ -643,14 +645,14 @@ func (c *svgChart) legendLayout() []svgLegendEntry {
 	return out
 }
 
-func (c *svgChart) drawLegend(b *svgBuf, f svgFrame, entries []svgLegendEntry) {
+func (c *Chart) drawLegend(b *svgBuf, f svgFrame, entries []svgLegendEntry) {
 	if len(entries) == 0 {
 		return
 	}
 	b.WriteString(`<g class="legend">`)
 	for i, e := range entries {
 		y := f.y1 + svgAxisRoom + float64(e.row*svgLegendRow) + 10
-		if c.bars != nil {
+		if c.Bars != nil {
 			b.WriteString(`<rect width="22" height="10"`)
 			b.attrNum("x", e.x)
 			b.attrNum("y", y-5)
@@ -671,4 +673,31 @@ func (c *svgChart) drawLegend(b *svgBuf, f svgFrame, entries []svgLegendEntry) {
 		b.text(e.x+30, y+4, "legend-label", "start", e.name)
 	}
 	b.WriteString("</g>")
+}
+
+func clipTo(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
+
+// wrap joins words into lines of at most width characters.
+func wrap(words []string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range words {
+		if cur != "" && len(cur)+1+len(w) > width {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
 }

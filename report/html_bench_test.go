@@ -1,15 +1,17 @@
-package results
+package report
 
 import (
 	"io"
 	"testing"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // BenchmarkWriteHTML renders report.html of the fixture run (four
 // workloads, 19 charts, percentile curves of 5,000-sample histograms);
 // bytes/op is the page's size.
 func BenchmarkWriteHTML(b *testing.B) {
-	o, err := LoadOverview(writeReportFixture(b))
+	o, err := results.LoadOverview(writeReportFixture(b))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +34,7 @@ func BenchmarkLoadOverview(b *testing.B) {
 	dir := writeReportFixture(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := LoadOverview(dir); err != nil {
+		if _, err := results.LoadOverview(dir); err != nil {
 			b.Fatal(err)
 		}
 	}

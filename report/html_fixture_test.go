@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"path/filepath"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // reportStart is when every fixture run starts, so reports are
@@ -15,10 +17,10 @@ var reportStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // reportRun makes a deterministic result of workload on target. slowUS is
 // added to every latency, so targets differ the way a proxy's cost would
 // show; extra fills the workload-specific parts.
-func reportRun(t testing.TB, target, workload string, slowUS int64, extra func(*Run)) *Run {
+func reportRun(t testing.TB, target, workload string, slowUS int64, extra func(*results.Run)) *results.Run {
 	t.Helper()
 	hist := func(n int, base, spread int64) *hdrhistogram.Histogram {
-		h := NewHistogram()
+		h := results.NewHistogram()
 		for i := int64(0); i < int64(n); i++ {
 			v := base + slowUS + (i*7919)%spread
 			if i%500 == 499 {
@@ -30,44 +32,44 @@ func reportRun(t testing.TB, target, workload string, slowUS int64, extra func(*
 		}
 		return h
 	}
-	r := &Run{
-		Summary: Summary{
-			Tool:     Tool{Name: "wsbench", Version: "v0.1.0", Commit: "abc1234", GoVersion: "go1.26"},
-			Host:     Host{Hostname: "ci-1", OS: "linux", Arch: "amd64", CPUModel: "Test CPU @ 2GHz", Cores: 2, Kernel: "6.1.0", GoVersion: "go1.26"},
+	r := &results.Run{
+		Summary: results.Summary{
+			Tool:     results.Tool{Name: "wsbench", Version: "v0.1.0", Commit: "abc1234", GoVersion: "go1.26"},
+			Host:     results.Host{Hostname: "ci-1", OS: "linux", Arch: "amd64", CPUModel: "Test CPU @ 2GHz", Cores: 2, Kernel: "6.1.0", GoVersion: "go1.26"},
 			Target:   target,
 			Workload: workload,
 			Params:   map[string]string{"conns": "20", "duration": "5s", "url": "ws://" + target + ":80/echo"},
 			Start:    reportStart,
 			End:      reportStart.Add(5 * time.Second),
-			Connections: Connections{
+			Connections: results.Connections{
 				Attempted: 20, Opened: 20, OpenAtEnd: 20,
 			},
-			Rates: Rates{WindowSec: 5},
+			Rates: results.Rates{WindowSec: 5},
 		},
 		Histograms: map[string]*hdrhistogram.Histogram{
-			MetricConnect:   hist(20, 80, 50),
-			MetricHandshake: hist(20, 300, 200),
+			results.MetricConnect:   hist(20, 80, 50),
+			results.MetricHandshake: hist(20, 300, 200),
 		},
 	}
 	if workload == "rtt" {
 		r.Summary.Params["rate"] = "1000"
-		r.Histograms[MetricRTT] = hist(5000, 150, 400)
-		r.Summary.Messages = Traffic{Sent: 5000, Received: 5000}
-		r.Summary.Bytes = Traffic{Sent: 320_000, Received: 320_000}
+		r.Histograms[results.MetricRTT] = hist(5000, 150, 400)
+		r.Summary.Messages = results.Traffic{Sent: 5000, Received: 5000}
+		r.Summary.Bytes = results.Traffic{Sent: 320_000, Received: 320_000}
 		r.Summary.Rates.MsgsSentPerSec, r.Summary.Rates.MsgsRecvPerSec = 1000, 1000
 		r.Summary.Rates.BytesSentPerSec, r.Summary.Rates.BytesRecvPerSec = 64_000, 64_000
-		r.Summary.Self = &Self{CPUUserSec: 0.2, CPUSysSec: 0.1, CPUPerMsgUS: 30, RSSBytes: 12 << 20}
+		r.Summary.Self = &results.Self{CPUUserSec: 0.2, CPUSysSec: 0.1, CPUPerMsgUS: 30, RSSBytes: 12 << 20}
 		for i := range 5 {
-			r.Series = append(r.Series, Interval{
+			r.Series = append(r.Series, results.Interval{
 				T: float64(i + 1), Open: 20, MsgsSent: 1000, MsgsRecv: int64(1000 - 10*i),
 				BytesSent: 64_000, BytesRecv: 64_000, P50: 300 + slowUS, P99: 600 + slowUS + int64(100*i),
 			})
 		}
 		// The tail row after the load phase: a few milliseconds long.
-		r.Series = append(r.Series, Interval{T: 5.004, Open: 0, MsgsRecv: 3})
+		r.Series = append(r.Series, results.Interval{T: 5.004, Open: 0, MsgsRecv: 3})
 	} else {
 		for i := range 5 {
-			r.Series = append(r.Series, Interval{T: float64(i + 1), Open: 20})
+			r.Series = append(r.Series, results.Interval{T: float64(i + 1), Open: 20})
 		}
 	}
 	if extra != nil {
@@ -78,22 +80,22 @@ func reportRun(t testing.TB, target, workload string, slowUS int64, extra func(*
 
 // withHold gives a hold run a survival curve: every connection drops at
 // dropAt seconds (0: none drops).
-func withHold(dropAt float64) func(*Run) {
-	return func(r *Run) {
-		h := &Hold{Outcomes: map[string]int64{"open": 20}}
+func withHold(dropAt float64) func(*results.Run) {
+	return func(r *results.Run) {
+		h := &results.Hold{Outcomes: map[string]int64{"open": 20}}
 		for s := 1.0; s <= 5; s++ {
 			open := int64(20)
 			if dropAt > 0 && s > dropAt {
 				open = 0
 			}
-			h.Survival = append(h.Survival, SurvivalPoint{T: s, Open: open})
+			h.Survival = append(h.Survival, results.SurvivalPoint{T: s, Open: open})
 		}
 		if dropAt > 0 {
 			h.Outcomes = map[string]int64{"close_1006": 5, "eof": 15}
 			r.Summary.Connections.Dropped, r.Summary.Connections.OpenAtEnd = 20, 0
-			r.Histograms[MetricDrop] = NewHistogram()
+			r.Histograms[results.MetricDrop] = results.NewHistogram()
 			for range 20 {
-				r.Histograms[MetricDrop].RecordValue(int64(dropAt * 1e6))
+				r.Histograms[results.MetricDrop].RecordValue(int64(dropAt * 1e6))
 			}
 			// The load generator puts the drops' p99 in the second they
 			// happened; a report shows the survival curve instead.
@@ -103,17 +105,17 @@ func withHold(dropAt float64) func(*Run) {
 	}
 }
 
-func withBackends(b map[string]int64) func(*Run) {
-	return func(r *Run) { r.Summary.Backends = b }
+func withBackends(b map[string]int64) func(*results.Run) {
+	return func(r *results.Run) { r.Summary.Backends = b }
 }
 
 // withRamp makes a ramp run whose p99 stays under a 2 ms SLO up to ok
 // msgs/s and then breaks.
-func withRamp(ok float64) func(*Run) {
-	return func(r *Run) {
-		ramp := &Ramp{SLOUS: 2000, Unit: "msgs/s", Broken: "p99 over SLO"}
+func withRamp(ok float64) func(*results.Run) {
+	return func(r *results.Run) {
+		ramp := &results.Ramp{SLOUS: 2000, Unit: "msgs/s", Broken: "p99 over SLO"}
 		for i, offered := range []float64{1000, 2000, 4000, 8000} {
-			st := RampStep{Offered: offered, Achieved: offered, Start: float64(2 * i), End: float64(2*i + 2),
+			st := results.RampStep{Offered: offered, Achieved: offered, Start: float64(2 * i), End: float64(2*i + 2),
 				P50: 300, P99: int64(500 + offered/ok*1500)}
 			st.OK = st.P99 <= ramp.SLOUS
 			if st.OK {
@@ -127,12 +129,12 @@ func withRamp(ok float64) func(*Run) {
 
 // withLoopBusy makes the run loadgen-bound: its load generator's busiest
 // loop worked that share of the load phase.
-func withLoopBusy(share float64) func(*Run) {
-	return func(r *Run) { r.Summary.Self.LoopBusy = share }
+func withLoopBusy(share float64) func(*results.Run) {
+	return func(r *results.Run) { r.Summary.Self.LoopBusy = share }
 }
 
-func withFailures(f map[string]int64) func(*Run) {
-	return func(r *Run) {
+func withFailures(f map[string]int64) func(*results.Run) {
+	return func(r *results.Run) {
 		r.Summary.Failures = f
 		var n int64
 		for _, c := range f {
@@ -142,16 +144,16 @@ func withFailures(f map[string]int64) func(*Run) {
 	}
 }
 
-func chain(fs ...func(*Run)) func(*Run) {
-	return func(r *Run) {
+func chain(fs ...func(*results.Run)) func(*results.Run) {
+	return func(r *results.Run) {
 		for _, f := range fs {
 			f(r)
 		}
 	}
 }
 
-func verdict(text string, pass bool, got, reason string) RunVerdict {
-	return RunVerdict{Expectation: text, Pass: pass, Got: got, Reason: reason}
+func verdict(text string, pass bool, got, reason string) results.RunVerdict {
+	return results.RunVerdict{Expectation: text, Pass: pass, Got: got, Reason: reason}
 }
 
 // writeReportFixture writes a `wsbench run` directory with every kind of
@@ -161,7 +163,7 @@ func verdict(text string, pass bool, got, reason string) RunVerdict {
 func writeReportFixture(t testing.TB) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "20260301T120000Z")
-	write := func(rel string, r *Run) {
+	write := func(rel string, r *results.Run) {
 		t.Helper()
 		if err := r.Write(filepath.Join(root, filepath.FromSlash(rel))); err != nil {
 			t.Fatal(err)
@@ -181,43 +183,43 @@ func writeReportFixture(t testing.TB) string {
 	write("capacity/direct/ramp", reportRun(t, "direct", "rtt", 0, withRamp(6000)))
 	write("capacity/refproxy/ramp", reportRun(t, "refproxy", "rtt", 60, withRamp(3000)))
 
-	usage := &Usage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}
-	rf := &RunManifest{
-		Schema: RunSchema, RunID: "20260301T120000Z", Start: reportStart, End: reportStart.Add(90 * time.Second),
+	usage := &results.Usage{CPU: 150 * time.Millisecond, MemoryGrowth: 2 << 20}
+	rf := &results.RunManifest{
+		Schema: results.RunSchema, RunID: "20260301T120000Z", Start: reportStart, End: reportStart.Add(90 * time.Second),
 		Runtime: "docker", Network: "bridge", Scale: 1,
-		Images: []RunImage{
+		Images: []results.RunImage{
 			{Kind: "wsbench", Ref: "wsbench:test", ID: "sha256:0123456789abcdef0123"},
 			{Kind: "nginx", Ref: "wsbench-nginx:1.22.1", ID: "sha256:fedcba9876543210fedc", Version: "nginx/1.22.1"},
 		},
-		Scenarios: []*RunScenario{
-			{Name: "proxy-cost", Description: "What a proxy adds to a round trip.", Rows: []*RunRow{
+		Scenarios: []*results.RunScenario{
+			{Name: "proxy-cost", Description: "What a proxy adds to a round trip.", Rows: []*results.RunRow{
 				{Target: "direct", Kind: "direct", Workload: "rtt", Dir: "proxy-cost/direct/rtt",
-					Verdicts: []RunVerdict{verdict("rtt.p99 < 5ms", true, "1.3ms", "")}},
+					Verdicts: []results.RunVerdict{verdict("rtt.p99 < 5ms", true, "1.3ms", "")}},
 				{Target: "refproxy", Kind: "refproxy", Workload: "rtt", Dir: "proxy-cost/refproxy/rtt", Usage: usage,
-					Verdicts: []RunVerdict{verdict("rtt.p99 < 5ms", true, "1.4ms", ""), verdict("proxy.cpu_us_per_msg < 10µs", false, "15µs", "")}},
+					Verdicts: []results.RunVerdict{verdict("rtt.p99 < 5ms", true, "1.4ms", ""), verdict("proxy.cpu_us_per_msg < 10µs", false, "15µs", "")}},
 				{Target: "nginx-map", Kind: "nginx", Seed: "S3", Workload: "rtt", Dir: "proxy-cost/nginx-map/rtt", Usage: usage,
-					Verdicts: []RunVerdict{verdict("failures.http_502 == 0", false, "2", "")}},
+					Verdicts: []results.RunVerdict{verdict("failures.http_502 == 0", false, "2", "")}},
 				{Target: "haproxy", Kind: "haproxy", Workload: "rtt", Skipped: "haproxy is not installed"},
 			}},
-			{Name: "idle", Description: "proxy_read_timeout drops idle tunnels.", Rows: []*RunRow{
+			{Name: "idle", Description: "proxy_read_timeout drops idle tunnels.", Rows: []*results.RunRow{
 				{Target: "direct", Kind: "direct", Workload: "idle", Dir: "idle/direct/idle"},
 				{Target: "nginx-read-3s", Kind: "nginx", Seed: "S4", Workload: "idle", Dir: "idle/nginx-read-3s/idle", Usage: usage,
-					Verdicts: []RunVerdict{verdict("hold.median_drop == 3s ± 0.5s", true, "3s", "")}},
+					Verdicts: []results.RunVerdict{verdict("hold.median_drop == 3s ± 0.5s", true, "3s", "")}},
 				{Target: "nginx-broken", Kind: "nginx", Workload: "idle", Err: "nginx exited: [emerg] unknown directive", Logs: []string{"idle/logs/nginx-broken.log"}},
 			}},
-			{Name: "balance", Rows: []*RunRow{
+			{Name: "balance", Rows: []*results.RunRow{
 				{Target: "refproxy-rr", Kind: "refproxy", Workload: "hold", Dir: "balance/refproxy-rr/hold"},
 				{Target: "nginx-ip-hash", Kind: "nginx", Seed: "S6", Workload: "hold", Dir: "balance/nginx-ip-hash/hold",
-					Verdicts: []RunVerdict{verdict("balance.max_mean < 1.5", false, "", "one backend got every connection: 3.00")}},
+					Verdicts: []results.RunVerdict{verdict("balance.max_mean < 1.5", false, "", "one backend got every connection: 3.00")}},
 			}},
-			{Name: "capacity", Description: "Highest rate within a 2 ms p99.", Rows: []*RunRow{
+			{Name: "capacity", Description: "Highest rate within a 2 ms p99.", Rows: []*results.RunRow{
 				{Target: "direct", Kind: "direct", Workload: "ramp", Dir: "capacity/direct/ramp"},
 				{Target: "refproxy", Kind: "refproxy", Workload: "ramp", Dir: "capacity/refproxy/ramp", Usage: usage},
 			}},
 			{Name: "tls", Err: "certificate: no openssl"},
 		},
 	}
-	if err := WriteRunFile(root, rf); err != nil {
+	if err := results.WriteRunFile(root, rf); err != nil {
 		t.Fatal(err)
 	}
 	return root

@@ -1,22 +1,24 @@
-package results
+package report
 
 import (
 	"bufio"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/wsbench/wsbench/results"
 )
 
 // WriteMarkdown writes report.md: the run's facts, an overall verdict, the
 // failures first, then per scenario and workload the targets' numbers side
 // by side and every expectation with ✅ or ❌ (GitHub-flavoured Markdown).
 // Charts are only named: they are in report.html.
-func WriteMarkdown(w io.Writer, o *Overview) error {
+func WriteMarkdown(w io.Writer, o *results.Overview) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# wsbench report: %s\n\n", mdEscape(o.RunID))
-	mdTable(bw, o.factsTable(), false)
+	mdTable(bw, factsTable(o), false)
 	fmt.Fprintf(bw, "\n**%s**\n", repVerdictLine(o))
-	if fs := o.failures(); len(fs) > 0 {
+	if fs := failures(o); len(fs) > 0 {
 		fmt.Fprintf(bw, "\n## Failures\n\n")
 		for _, f := range fs {
 			fmt.Fprintf(bw, "- %s **%s**: %s\n", repMarkFail, mdEscape(f.where), mdEscape(f.what))
@@ -37,7 +39,7 @@ func WriteMarkdown(w io.Writer, o *Overview) error {
 	return bw.Flush()
 }
 
-func mdWorkload(w io.Writer, wl *OverviewWorkload) {
+func mdWorkload(w io.Writer, wl *results.OverviewWorkload) {
 	fmt.Fprintf(w, "\n### %s\n\n", mdEscape(wl.Name))
 	if p := repWorkloadParams(wl); p != "" {
 		fmt.Fprintf(w, "%s\n\n", mdEscape(p))
@@ -54,7 +56,7 @@ func mdWorkload(w io.Writer, wl *OverviewWorkload) {
 }
 
 // repVerdictLine sums the run up in one sentence.
-func repVerdictLine(o *Overview) string {
+func repVerdictLine(o *results.Overview) string {
 	passed, failed, broken := o.Tally()
 	var parts []string
 	if failed > 0 {
@@ -75,7 +77,7 @@ func repVerdictLine(o *Overview) string {
 	default:
 		line = "No expectations were checked."
 	}
-	switch n := o.loadgenBound(); {
+	switch n := loadgenBound(o); {
 	case n == 1:
 		line += "; 1 row is loadgen-bound (the load generator fell behind: its limit, not the target's)"
 	case n > 1:
@@ -85,9 +87,9 @@ func repVerdictLine(o *Overview) string {
 }
 
 // loadgenBound counts the rows whose load generator set the pace.
-func (o *Overview) loadgenBound() int {
+func loadgenBound(o *results.Overview) int {
 	n := 0
-	for _, t := range o.targets() {
+	for _, t := range o.Targets() {
 		if t.Run != nil {
 			if bound, _ := t.Run.Summary.LoadgenBound(); bound {
 				n++

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,16 +6,17 @@ import (
 	"testing"
 
 	"github.com/wsbench/wsbench/internal/golden"
+	"github.com/wsbench/wsbench/results"
 )
 
 // reportRun is the sample run, written so its stats are real, with a hold
 // section and an interruption.
-func reportSummary(t *testing.T) *Summary {
+func reportSummary(t *testing.T) *results.Summary {
 	run := sampleRun(t)
 	run.Summary.Interrupted = true
-	run.Summary.Hold = &Hold{
+	run.Summary.Hold = &results.Hold{
 		Outcomes: map[string]int64{"open": 20, "close_1001": 25, "eof": 5},
-		Survival: []SurvivalPoint{{0, 50}, {1, 50}, {30.5, 35}, {31, 20}, {60, 20}},
+		Survival: []results.SurvivalPoint{{T: 0, Open: 50}, {T: 1, Open: 50}, {T: 30.5, Open: 35}, {T: 31, Open: 20}, {T: 60, Open: 20}},
 	}
 	if err := run.Write(t.TempDir()); err != nil {
 		t.Fatal(err)
@@ -71,9 +72,9 @@ func TestReportContents(t *testing.T) {
 // A load generator closes the connections still open at the end itself;
 // that is not a drop.
 func TestReportHoldStillOpen(t *testing.T) {
-	s := &Summary{Connections: Connections{Attempted: 20, Opened: 20}, Hold: &Hold{
+	s := &results.Summary{Connections: results.Connections{Attempted: 20, Opened: 20}, Hold: &results.Hold{
 		Outcomes: map[string]int64{"open": 18, "eof": 2},
-		Survival: []SurvivalPoint{{0, 20}, {1, 18}, {2, 0}},
+		Survival: []results.SurvivalPoint{{T: 0, Open: 20}, {T: 1, Open: 18}, {T: 2, Open: 0}},
 	}}
 	var buf bytes.Buffer
 	if err := Report(&buf, s); err != nil {
@@ -86,7 +87,7 @@ func TestReportHoldStillOpen(t *testing.T) {
 
 func TestReportEmptySummary(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Report(&buf, &Summary{Schema: Schema}); err != nil {
+	if err := Report(&buf, &results.Summary{Schema: results.Schema}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"wsbench - → -", "failures     none", "no histogram has data"} {
@@ -96,17 +97,15 @@ func TestReportEmptySummary(t *testing.T) {
 	}
 }
 
-func TestFormatters(t *testing.T) {
-	cases := []struct{ got, want string }{
-		{fmtMicros(0), "0µs"}, {fmtMicros(999), "999µs"}, {fmtMicros(1_000), "1.00ms"}, {fmtMicros(12_345), "12.3ms"},
-		{fmtMicros(999_499), "999ms"}, {fmtMicros(2_000_895), "2.00s"}, {fmtMicros(3_600_000_000), "3600s"},
-		{fmtCount(0), "0"}, {fmtCount(999), "999"}, {fmtCount(1_000), "1,000"}, {fmtCount(-1_234_567), "-1,234,567"},
-		{fmtBytes(0), "0 B"}, {fmtBytes(1023), "1023 B"}, {fmtBytes(1536), "1.50 KiB"}, {fmtBytes(64 << 20), "64.0 MiB"},
-		{fmtRate(9600.4), "9.60k"}, {fmtRate(150_000), "150k"}, {fmtRate(2.5e6), "2.50M"}, {fmtRate(12), "12.0"},
+// A summary judged loadgen-bound says so in the text report.
+func TestReportLoadgenBound(t *testing.T) {
+	s := sampleSummary()
+	s.Self = &results.Self{LoopBusy: 0.97}
+	var b bytes.Buffer
+	if err := Report(&b, &s); err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		if c.got != c.want {
-			t.Errorf("got %q, want %q", c.got, c.want)
-		}
+	if want := "LOADGEN-BOUND: busiest loop 97% busy > 90%; these figures are wsbench's limit, not the target's"; !strings.Contains(b.String(), want) {
+		t.Errorf("report lacks %q:\n%s", want, b.String())
 	}
 }

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -11,11 +11,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/internal/chart/charttest"
+	"github.com/wsbench/wsbench/results"
 )
 
 func fixtureHTML(t *testing.T) string {
 	t.Helper()
-	o, err := LoadOverview(writeReportFixture(t))
+	o, err := results.LoadOverview(writeReportFixture(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,68 +80,15 @@ func TestWriteHTMLChartsAreValidSVG(t *testing.T) {
 	for i, s := range svgs {
 		kind := dataChart.FindStringSubmatch(s)[1]
 		t.Run(kind+"_"+strconv.Itoa(i), func(t *testing.T) {
-			st := parseSVG(t, s)
-			if st.data == 0 {
+			st := charttest.Parse(t, s)
+			if st.Data == 0 {
 				t.Errorf("no data element (class data) drawn:\n%s", s)
 			}
-			if st.title == "" || len(st.legend) == 0 {
-				t.Errorf("title %q, legend %q; want both", st.title, st.legend)
+			if st.Title == "" || len(st.Legend) == 0 {
+				t.Errorf("title %q, legend %q; want both", st.Title, st.Legend)
 			}
 		})
 	}
-}
-
-type svgStats struct {
-	data   int      // elements of class "data"
-	title  string   // the <title>
-	legend []string // legend labels
-	texts  []string
-}
-
-// parseSVG checks that s is well-formed XML and counts what it draws.
-func parseSVG(t testing.TB, s string) svgStats {
-	t.Helper()
-	var st svgStats
-	d := xml.NewDecoder(strings.NewReader(s))
-	var stack []string
-	var class string
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("not well-formed XML: %v\n%s", err, s)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			stack = append(stack, tok.Name.Local)
-			class = ""
-			for _, a := range tok.Attr {
-				if a.Name.Local == "class" {
-					class = a.Value
-					if slices.Contains(strings.Fields(a.Value), "data") {
-						st.data++
-					}
-				}
-			}
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			text := string(tok)
-			switch {
-			case len(stack) > 0 && stack[len(stack)-1] == "title" && st.title == "":
-				st.title = text // the chart's; series have their own
-			case class == "legend-label":
-				st.legend = append(st.legend, text)
-			}
-			st.texts = append(st.texts, text)
-		}
-	}
-	if len(stack) != 0 {
-		t.Fatalf("unclosed elements %v", stack)
-	}
-	return st
 }
 
 // The page stands alone: nothing it shows comes from elsewhere, and there
@@ -232,13 +182,13 @@ func TestWriteHTMLEscapes(t *testing.T) {
 	evil := `<script>alert("x")</script>&amp;'`
 	r := reportRun(t, evil, "rtt", 0, withBackends(map[string]int64{evil: 3, "b": 1}))
 	r.Summary.Params["url"] = evil
-	if err := r.normalize(); err != nil {
+	if err := r.Write(t.TempDir()); err != nil { // normalizes: stats from the histograms
 		t.Fatal(err)
 	}
-	o := &Overview{RunID: evil, Scenarios: []*OverviewScenario{{
+	o := &results.Overview{RunID: evil, Scenarios: []*results.OverviewScenario{{
 		Name: evil, Description: evil, Err: evil,
-		Workloads: []*OverviewWorkload{{Name: evil, Targets: []*OverviewTarget{
-			{Target: evil, Run: r, Verdicts: []OverviewVerdict{{Expectation: evil, Got: evil}}},
+		Workloads: []*results.OverviewWorkload{{Name: evil, Targets: []*results.OverviewTarget{
+			{Target: evil, Run: r, Verdicts: []results.RunVerdict{{Expectation: evil, Got: evil}}},
 			{Target: "other", Err: evil},
 		}}},
 	}}}
@@ -255,9 +205,9 @@ func TestWriteHTMLEscapes(t *testing.T) {
 		t.Errorf("escaped name missing from the page")
 	}
 	for _, s := range svgElement.FindAllString(page, -1) {
-		st := parseSVG(t, s)
-		if !slices.Contains(st.legend, evil) && !slices.Contains(st.texts, evil) {
-			t.Errorf("chart does not show the name as text: %q", st.legend)
+		st := charttest.Parse(t, s)
+		if !slices.Contains(st.Legend, evil) && !slices.Contains(st.Texts, evil) {
+			t.Errorf("chart does not show the name as text: %q", st.Legend)
 		}
 	}
 }

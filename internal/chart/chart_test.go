@@ -1,24 +1,26 @@
-package results
+package chart
 
 import (
 	"math"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/internal/chart/charttest"
 )
 
-func tickValues(ticks []svgTick) []float64 {
+func tickValues(ticks []Tick) []float64 {
 	var v []float64
 	for _, t := range ticks {
-		v = append(v, t.v)
+		v = append(v, t.V)
 	}
 	return v
 }
 
-func tickLabels(ticks []svgTick) []string {
+func tickLabels(ticks []Tick) []string {
 	var v []string
 	for _, t := range ticks {
-		v = append(v, t.label)
+		v = append(v, t.Label)
 	}
 	return v
 }
@@ -39,7 +41,7 @@ func TestSVGLinearTicks(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lo, hi, ticks := svgLinearTicks(c.lo, c.hi, svgNumber)
+			lo, hi, ticks := svgLinearTicks(c.lo, c.hi, Number)
 			if lo != c.wantLo || hi != c.wantHi || !slices.Equal(tickLabels(ticks), c.labels) {
 				t.Errorf("range %g–%g ticks %q; want %g–%g %q", lo, hi, tickLabels(ticks), c.wantLo, c.wantHi, c.labels)
 			}
@@ -62,7 +64,7 @@ func TestSVGLogTicks(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			lo, hi, ticks := svgLogTicks(c.lo, c.hi, svgNumber)
+			lo, hi, ticks := svgLogTicks(c.lo, c.hi, Number)
 			got := tickValues(ticks)
 			near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b)) }
 			if !near(lo, c.wantLo) || !near(hi, c.wantHi) || !slices.EqualFunc(got, c.ticks, near) {
@@ -73,11 +75,11 @@ func TestSVGLogTicks(t *testing.T) {
 }
 
 func TestSVGScale(t *testing.T) {
-	lin := svgAxis{min: 0, max: 10}
-	log := svgAxis{scale: svgLog, min: 1, max: 1000}
+	lin := Axis{Min: 0, Max: 10}
+	log := Axis{Scale: Log, Min: 1, Max: 1000}
 	cases := []struct {
 		name string
-		a    svgAxis
+		a    Axis
 		v    float64
 		want float64
 	}{
@@ -100,24 +102,14 @@ func TestSVGScale(t *testing.T) {
 
 func TestSVGNumberFormats(t *testing.T) {
 	cases := []struct {
-		v    float64
-		num  string
-		ms   string
-		note string
+		v   float64
+		num string
 	}{
-		{0, "0", "0", ""},
-		{0.05, "0.05", "0.05", ""},
-		{2.5, "2.5", "2.5", ""},
-		{1500, "1.5k", "1,500", ""},
-		{20000, "20k", "20,000", ""},
-		{3e6, "3M", "3,000,000", ""},
+		{0, "0"}, {0.05, "0.05"}, {2.5, "2.5"}, {1500, "1.5k"}, {20000, "20k"}, {3e6, "3M"},
 	}
 	for _, c := range cases {
-		if got := svgNumber(c.v); got != c.num {
-			t.Errorf("svgNumber(%g) = %q, want %q", c.v, got, c.num)
-		}
-		if got := chartTickMs(c.v); got != c.ms {
-			t.Errorf("chartTickMs(%g) = %q, want %q", c.v, got, c.ms)
+		if got := Number(c.v); got != c.num {
+			t.Errorf("Number(%g) = %q, want %q", c.v, got, c.num)
 		}
 	}
 }
@@ -138,26 +130,26 @@ func TestSVGRenderEdgeCases(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	cases := []struct {
 		name     string
-		chart    svgChart
+		chart    Chart
 		wantData int
 	}{
-		{"empty", svgChart{kind: "x", title: "t", series: []svgSeries{{name: "a"}}}, 0},
-		{"one point", svgChart{kind: "x", series: []svgSeries{{name: "a", points: []svgPoint{{x: 1, y: 1}}}}}, 1},
-		{"non-finite points", svgChart{kind: "x", series: []svgSeries{{name: "a", points: []svgPoint{{x: nan, y: 1}, {x: 1, y: inf}, {x: 2, y: 3}, {x: 3, y: 4}}}}}, 1},
-		{"log axis with zero", svgChart{kind: "x", y: svgAxis{scale: svgLog}, series: []svgSeries{{name: "a", points: []svgPoint{{x: 0, y: 0}, {x: 1, y: 10}}}}}, 1},
-		{"marks, some bad", svgChart{kind: "x", series: []svgSeries{{name: "a", marks: true, points: []svgPoint{{x: 1, y: 1}, {x: 2, y: 5, bad: true}}}}}, 3},
-		{"steps", svgChart{kind: "x", series: []svgSeries{{name: "a", step: true, points: []svgPoint{{x: 0, y: 5}, {x: 1, y: 5}, {x: 2, y: 0}}}}}, 1},
-		{"bars with a gap", svgChart{kind: "x", series: []svgSeries{{name: "a"}, {name: "b"}},
-			bars: &svgBars{categories: []string{"c1", "c2"}, values: [][]float64{{1, nan}, {2, 3}}, labels: [][]string{{"1", ""}, {"2", "3"}}}}, 3},
-		{"rules only", svgChart{kind: "x", rules: []svgRule{{v: 5, label: "slo", series: -1}, {vertical: true, v: nan}}}, 0},
-		{"inverted fixed range", svgChart{kind: "x", x: svgAxis{min: 5, max: 1}, series: []svgSeries{{name: "a", points: []svgPoint{{x: 1, y: 1}, {x: 2, y: 2}}}}}, 1},
+		{"empty", Chart{Kind: "x", Title: "t", Series: []Series{{Name: "a"}}}, 0},
+		{"one point", Chart{Kind: "x", Series: []Series{{Name: "a", Points: []Point{{X: 1, Y: 1}}}}}, 1},
+		{"non-finite points", Chart{Kind: "x", Series: []Series{{Name: "a", Points: []Point{{X: nan, Y: 1}, {X: 1, Y: inf}, {X: 2, Y: 3}, {X: 3, Y: 4}}}}}, 1},
+		{"log axis with zero", Chart{Kind: "x", Y: Axis{Scale: Log}, Series: []Series{{Name: "a", Points: []Point{{X: 0, Y: 0}, {X: 1, Y: 10}}}}}, 1},
+		{"marks, some bad", Chart{Kind: "x", Series: []Series{{Name: "a", Marks: true, Points: []Point{{X: 1, Y: 1}, {X: 2, Y: 5, Bad: true}}}}}, 3},
+		{"steps", Chart{Kind: "x", Series: []Series{{Name: "a", Step: true, Points: []Point{{X: 0, Y: 5}, {X: 1, Y: 5}, {X: 2, Y: 0}}}}}, 1},
+		{"bars with a gap", Chart{Kind: "x", Series: []Series{{Name: "a"}, {Name: "b"}},
+			Bars: &Bars{Categories: []string{"c1", "c2"}, Values: [][]float64{{1, nan}, {2, 3}}, Labels: [][]string{{"1", ""}, {"2", "3"}}}}, 3},
+		{"rules only", Chart{Kind: "x", Rules: []Rule{{V: 5, Label: "slo", Series: -1}, {Vertical: true, V: nan}}}, 0},
+		{"inverted fixed range", Chart{Kind: "x", X: Axis{Min: 5, Max: 1}, Series: []Series{{Name: "a", Points: []Point{{X: 1, Y: 1}, {X: 2, Y: 2}}}}}, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out := c.chart.render()
-			st := parseSVG(t, out)
-			if st.data != c.wantData {
-				t.Errorf("%d data elements, want %d:\n%s", st.data, c.wantData, out)
+			out := c.chart.SVG()
+			st := charttest.Parse(t, out)
+			if st.Data != c.wantData {
+				t.Errorf("%d data elements, want %d:\n%s", st.Data, c.wantData, out)
 			}
 			if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
 				t.Errorf("non-finite number in the markup:\n%s", out)
@@ -173,18 +165,18 @@ func FuzzSVGChart(f *testing.F) {
 	f.Add("\x00\ufffe", "", math.Inf(-1), math.NaN(), 0.0, -1e308, true, true)
 	f.Add("x", "y", 1e-300, 1e300, 5.0, 5.0, true, false)
 	f.Fuzz(func(t *testing.T, name, title string, x1, y1, x2, y2 float64, logY, bars bool) {
-		c := svgChart{kind: "fuzz", title: title, note: name,
-			series: []svgSeries{{name: name, points: []svgPoint{{x: x1, y: y1}, {x: x2, y: y2}}}, {name: title, marks: true, points: []svgPoint{{x: x2, y: y1, bad: true}}}},
-			rules:  []svgRule{{v: y2, label: name, series: 0}, {vertical: true, v: x1, label: title, series: -1}},
+		c := Chart{Kind: "fuzz", Title: title, Note: name,
+			Series: []Series{{Name: name, Points: []Point{{X: x1, Y: y1}, {X: x2, Y: y2}}}, {Name: title, Marks: true, Points: []Point{{X: x2, Y: y1, Bad: true}}}},
+			Rules:  []Rule{{V: y2, Label: name, Series: 0}, {Vertical: true, V: x1, Label: title, Series: -1}},
 		}
 		if logY {
-			c.y.scale, c.x.scale = svgLog, svgLog
+			c.Y.Scale, c.X.Scale = Log, Log
 		}
 		if bars {
-			c.bars = &svgBars{categories: []string{name, title}, values: [][]float64{{y1, y2}, {x1, x2}}, labels: [][]string{{name}, {}}}
+			c.Bars = &Bars{Categories: []string{name, title}, Values: [][]float64{{y1, y2}, {x1, x2}}, Labels: [][]string{{name}, {}}}
 		}
-		out := c.render()
-		parseSVG(t, out)
+		out := c.SVG()
+		charttest.Parse(t, out)
 		if strings.Contains(out, "NaN") || strings.Contains(out, "Inf") {
 			t.Fatalf("non-finite number in the markup:\n%s", out)
 		}

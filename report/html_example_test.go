@@ -1,4 +1,4 @@
-package results_test
+package report_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
 )
 
@@ -44,7 +45,7 @@ func ExampleWriteMarkdown() {
 		return
 	}
 	var md strings.Builder
-	results.WriteMarkdown(&md, o)
+	report.WriteMarkdown(&md, o)
 	_, body, _ := strings.Cut(md.String(), "## proxy-cost")
 	fmt.Print("## proxy-cost" + body)
 	// Output:
