@@ -22,8 +22,8 @@ import (
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
 
-	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/internal/sysio"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // dialed is the outcome of one connection attempt, handed to the event
@@ -188,7 +188,7 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 			return c, err
 		},
 		OnHeader: func(key, value []byte) error {
-			if strings.EqualFold(string(key), echo.BackendHeader) {
+			if strings.EqualFold(string(key), wire.BackendHeader) {
 				res.backend = string(value)
 			}
 			return nil

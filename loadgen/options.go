@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/units"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // Workloads.
@@ -209,7 +209,7 @@ func (o Options) ranges(workload string) []optionRange {
 	case WorkloadRTT, WorkloadThroughput, WorkloadRamp:
 		minSize, why = MinRTTSize, "bytes (sequence number and timestamps)"
 	case WorkloadPush:
-		minSize, why = echo.PushHeaderSize, "bytes (the push header)"
+		minSize, why = wire.PushHeaderSize, "bytes (the push header)"
 	}
 	sizeWant := fmt.Sprintf("the %s workload needs at least %d %s", workload, minSize, why)
 	if o.Size > MaxSize {
@@ -227,8 +227,8 @@ func (o Options) ranges(workload string) []optionRange {
 		{"size", units.Size(o.Size).String(), o.Size >= minSize && o.Size <= MaxSize, sizeWant},
 		{"window", strconv.Itoa(o.Window), o.Window >= 1 && o.Window <= MaxWindow,
 			fmt.Sprintf("want 1 to %d messages in flight per connection", MaxWindow)},
-		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= echo.MaxPushRate,
-			fmt.Sprintf("want above 0 and at most %s messages/s (the echo backend's limit)", rate(echo.MaxPushRate))},
+		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= wire.MaxPushRate,
+			fmt.Sprintf("want above 0 and at most %s messages/s (the echo backend's limit)", rate(wire.MaxPushRate))},
 		{"duration", dur(o.Duration), o.Duration > 0, "want more than 0"},
 		{"warmup", dur(o.Warmup), o.Warmup >= 0, "want 0 (none) or more"},
 		{"ping-interval", dur(o.PingInterval), o.PingInterval >= 0, "want 0 (never) or more"},
