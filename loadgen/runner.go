@@ -136,8 +136,8 @@ func (r *runner) useEpoll() (bool, error) {
 }
 
 // primaryMetric is the workload's headline latency, as results defines it.
-func primaryMetric(workload string) metric {
-	name := results.PrimaryMetric(workload)
+func primaryMetric(workload Workload) metric {
+	name := results.PrimaryMetric(workload.String())
 	for m, n := range metricNames {
 		if n == name {
 			return metric(m)
@@ -335,7 +335,7 @@ func waitUntil(ctx context.Context, t time.Time) error {
 // engines have finished, so their recorders are safe to read.
 func (r *runner) result() *results.Run {
 	s := results.Summary{
-		Schema: results.Schema, Target: r.o.target(), Workload: r.o.Workload,
+		Schema: results.Schema, Target: r.o.target(), Workload: r.o.Workload.String(),
 		Params: r.o.Params(), Start: r.start.Add(time.Duration(r.origin)), End: time.Now(), Interrupted: r.intr,
 		Failures: map[string]int64{}, Histograms: map[string]results.Stats{},
 	}

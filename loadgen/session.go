@@ -67,7 +67,7 @@ func (d *driver) rampTo(s *session) {
 
 // plan is a run's workload, shared read-only by every driver.
 type plan struct {
-	kind      string
+	kind      Workload
 	size      int
 	window    int
 	sched     rttSchedule
