@@ -81,7 +81,7 @@ type runner struct {
 }
 
 func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
-	r := &runner{o: o, clk: clock{base: time.Now()}, dialer: d}
+	r := &runner{o: o, clk: realClock(), dialer: d}
 	r.start = r.clk.base
 	r.plan = &plan{
 		kind: o.Workload, size: o.Size, window: o.Window,
@@ -262,7 +262,7 @@ func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64, bool
 				d := r.dialer.dial(ctx, int(slot))
 				d.reconnect, d.slot, d.k, d.churn = true, slot, k, churn
 				e.adopt(d)
-				if d.cause == "" || waitUntil(ctx, time.Now().Add(backoff)) != nil {
+				if d.cause == "" || r.clk.sleep(ctx, backoff) != nil {
 					return
 				}
 				backoff = min(2*backoff, 2*time.Second)
@@ -276,7 +276,7 @@ func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64, bool
 func (r *runner) connect(ctx context.Context) {
 	var wg sync.WaitGroup
 	for k := 0; k < r.o.Conns; k++ {
-		if err := waitUntil(ctx, r.start.Add(connectAt(k, r.o.ConnectRate))); err != nil {
+		if err := r.clk.sleepUntil(ctx, int64(connectAt(k, r.o.ConnectRate))); err != nil {
 			break
 		}
 		r.tried++

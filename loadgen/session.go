@@ -81,11 +81,6 @@ type plan struct {
 	churn rttSchedule
 }
 
-// clock reads monotonic nanoseconds since the run's base.
-type clock struct{ base time.Time }
-
-func (c clock) now() int64 { return int64(time.Since(c.base)) }
-
 func newDriver(p *plan, rec *recorder, seed uint64) *driver {
 	return &driver{p: p, rec: rec, rng: seed | 1}
 }
