@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gobwas/ws"
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/results"
