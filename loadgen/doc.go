@@ -51,7 +51,6 @@
 //
 // On Linux a ws:// run uses epoll event loops (one per CPU, Options.Loops):
 // in steady state the send and receive paths allocate nothing, histograms
-// are per loop and
-// merged once a second, and nothing on them takes a lock. wss:// and other
-// systems use a goroutine per connection.
+// are per loop and merged once a second, and nothing on them takes a lock.
+// wss:// and other systems use a goroutine per connection.
 package loadgen
