@@ -33,15 +33,6 @@ const (
 
 var workloadNames = [numWorkloads]string{"rtt", "throughput", "push", "hold", "ramp"}
 
-// Workloads lists every workload, in the order of their constants.
-func Workloads() []Workload {
-	w := make([]Workload, numWorkloads)
-	for i := range w {
-		w[i] = Workload(i)
-	}
-	return w
-}
-
 func (w Workload) String() string {
 	if w < numWorkloads {
 		return workloadNames[w]
@@ -77,9 +68,6 @@ func (*Workload) Type() string { return "workload" }
 func (w Workload) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
 
 func (w *Workload) UnmarshalText(b []byte) error { return w.Set(string(b)) }
-
-// paced reports whether the workload sends on the rtt schedule.
-func (w Workload) paced() bool { return w == WorkloadRTT || w == WorkloadRamp }
 
 // warms reports whether the workload can have a warm-up: hold and ramp
 // measure from the start (survival from the first connection, the ramp's
