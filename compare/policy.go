@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wsbench/wsbench/internal/yamlnode"
 	"github.com/wsbench/wsbench/units"
 )
 
@@ -180,7 +181,7 @@ func ParsePolicy(name string, data []byte) (Policy, error) {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		return Policy{}, nodeError(name, root, "want a mapping with alpha, max and min, got %s", kindName(root))
+		return Policy{}, nodeError(name, root, "want a mapping with alpha, max and min, got %s", describe(root))
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -219,7 +220,7 @@ func (p *Policy) parseRules(name, kind string, val *yaml.Node) error {
 		return nil // an empty section
 	}
 	if val.Kind != yaml.MappingNode {
-		return nodeError(name, val, "%s: want a mapping of metric: limit, got %s", kind, kindName(val))
+		return nodeError(name, val, "%s: want a mapping of metric: limit, got %s", kind, describe(val))
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(val.Content); i += 2 {
@@ -229,7 +230,7 @@ func (p *Policy) parseRules(name, kind string, val *yaml.Node) error {
 		}
 		seen[k.Value] = k.Line
 		if v.Kind != yaml.ScalarNode {
-			return nodeError(name, v, "%s: %s: want a limit such as +10%%, got %s", kind, k.Value, kindName(v))
+			return nodeError(name, v, "%s: %s: want a limit such as +10%%, got %s", kind, k.Value, describe(v))
 		}
 		if err := p.set(kind, k.Value, v.Value); err != nil {
 			at := v
@@ -256,14 +257,11 @@ func yamlError(name string, err error) error {
 	return fmt.Errorf("compare: policy %s: %w", name, err)
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.ScalarNode:
+// describe says what a policy file holds where it wanted something
+// else: a scalar by its value, anything else by its kind.
+func describe(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
 		return fmt.Sprintf("%q", n.Value)
 	}
-	return "nothing"
+	return yamlnode.KindName(n.Kind)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/internal/testwait"
+	"github.com/wsbench/wsbench/wire"
 )
 
 func TestEcho(t *testing.T) {
@@ -154,7 +155,7 @@ func TestPush(t *testing.T) {
 		if h.OpCode != ws.OpBinary || len(p) != 100 {
 			t.Fatalf("message %d: %v of %d bytes, want binary of 100", i, h.OpCode, len(p))
 		}
-		sent, seq, ok := ParsePushHeader(p)
+		sent, seq, ok := wire.ParsePushHeader(p)
 		if !ok || seq != uint64(i) {
 			t.Errorf("message %d: seq %d (ok=%v), want %d", i, seq, ok, i)
 		}
@@ -163,7 +164,7 @@ func TestPush(t *testing.T) {
 				i, time.Unix(0, sent), before, now)
 		}
 		last = sent
-		if !bytes.Equal(p[PushHeaderSize:], make([]byte, 100-PushHeaderSize)) {
+		if !bytes.Equal(p[wire.PushHeaderSize:], make([]byte, 100-wire.PushHeaderSize)) {
 			t.Errorf("message %d: padding is not zero", i)
 		}
 	}

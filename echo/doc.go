@@ -15,7 +15,7 @@
 // prefix (/ws/push) reaches the same one:
 //
 //	/push   the server sends binary messages of size bytes, rate per second.
-//	        Each starts with a 16-byte push header (PutPushHeader): the send
+//	        Each starts with a 16-byte push header (wire.PutPushHeader): the send
 //	        time in Unix nanoseconds, taken right before the write, and a
 //	        sequence number counting from 0 on each connection. Messages the
 //	        client sends are read and discarded. ?rate=10&size=64 by default.
@@ -60,7 +60,7 @@
 // 426 with "Sec-WebSocket-Version: 13" for another version, 403 for an
 // Origin outside Config.AllowedOrigins (a request without Origin, a
 // non-browser client, is let through). Every response carries
-// BackendHeader. Bytes the client sent right after its request (its first
+// wire.BackendHeader. Bytes the client sent right after its request (its first
 // frames, in the same packet) are kept: the upgrader's buffered reader would
 // otherwise drop them.
 //

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // A backend on a loopback port, and one client round trip written by hand.
@@ -27,7 +28,7 @@ func ExampleServer() {
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
 	br := bufio.NewReader(nc)
 	resp, _ := http.ReadResponse(br, nil)
-	fmt.Println(resp.Status, "from", resp.Header.Get(echo.BackendHeader))
+	fmt.Println(resp.Status, "from", resp.Header.Get(wire.BackendHeader))
 
 	// Clients mask their frames; the server's come back unmasked.
 	nc.Write(frame.AppendFrame(nil, ws.OpText, []byte("hello"), &[4]byte{1, 2, 3, 4}))
@@ -46,9 +47,9 @@ func ExampleServer() {
 func ExampleParsePushHeader() {
 	msg := make([]byte, 64) // one /push?size=64 message
 	sent := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
-	echo.PutPushHeader(msg, sent.UnixNano(), 41)
+	wire.PutPushHeader(msg, sent.UnixNano(), 41)
 
-	ns, seq, ok := echo.ParsePushHeader(msg)
+	ns, seq, ok := wire.ParsePushHeader(msg)
 	received := sent.Add(350 * time.Microsecond)
 	fmt.Println(ok, seq, received.Sub(time.Unix(0, ns)))
 	// Output: true 41 350µs

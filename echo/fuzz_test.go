@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // serveBytes feeds data to ServeConn over a pipe as one client would, reads
@@ -133,7 +134,7 @@ func FuzzParseOptions(f *testing.F) {
 			return
 		}
 		switch {
-		case o.workload == WorkloadPush && (o.size < PushHeaderSize || o.size > 1<<20 || !(o.rate > 0 && o.rate <= MaxPushRate)):
+		case o.workload == WorkloadPush && (o.size < wire.PushHeaderSize || o.size > 1<<20 || !(o.rate > 0 && o.rate <= wire.MaxPushRate)):
 			t.Errorf("%q: accepted push size %d rate %v", uri, o.size, o.rate)
 		case o.stall != 0 && (o.stall >= o.stallEvery || o.stall < 0):
 			t.Errorf("%q: accepted stall %v every %v", uri, o.stall, o.stallEvery)

@@ -12,6 +12,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/internal/testwait"
+	"github.com/wsbench/wsbench/wire"
 )
 
 func TestHandshakeStatus(t *testing.T) {
@@ -103,8 +104,8 @@ func TestHandshakeStatus(t *testing.T) {
 					t.Errorf("header %s = %q, want %q", k, got, v)
 				}
 			}
-			if got := c.resp.Header.Get(BackendHeader); got != "backend-7" {
-				t.Errorf("%s = %q on a %d, want backend-7 on every response", BackendHeader, got, tt.status)
+			if got := c.resp.Header.Get(wire.BackendHeader); got != "backend-7" {
+				t.Errorf("%s = %q on a %d, want backend-7 on every response", wire.BackendHeader, got, tt.status)
 			}
 			if tt.status == 101 {
 				return
@@ -278,8 +279,8 @@ func TestHeaderValue(t *testing.T) {
 func TestHeaderSafeID(t *testing.T) {
 	_, addr := startServer(t, Config{ID: "evil\r\nSet-Cookie: x"})
 	c := dial(t, addr, "/")
-	if got := c.resp.Header.Get(BackendHeader); got != "evil__Set-Cookie:_x" {
-		t.Errorf("%s = %q, want the id with unsafe bytes replaced", BackendHeader, got)
+	if got := c.resp.Header.Get(wire.BackendHeader); got != "evil__Set-Cookie:_x" {
+		t.Errorf("%s = %q, want the id with unsafe bytes replaced", wire.BackendHeader, got)
 	}
 	if c.resp.Header.Get("Set-Cookie") != "" {
 		t.Error("the id injected a header")
@@ -348,5 +349,16 @@ func TestHeadInPieces(t *testing.T) {
 				t.Errorf("got %v %q, want the text frame sent with the head echoed", h.OpCode, p)
 			}
 		})
+	}
+}
+
+// The load generator tells a hello from echoed data by wire.HelloPrefix.
+func TestHelloStartsWithWirePrefix(t *testing.T) {
+	b, err := json.Marshal(Hello{Backend: "b1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), wire.HelloPrefix) {
+		t.Fatalf("hello %s does not start with %s", b, wire.HelloPrefix)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/units"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // Workload is what a connection does with the messages it gets.
@@ -37,7 +38,6 @@ func (w Workload) String() string {
 const (
 	DefaultPushRate = 10 // messages per second
 	DefaultPushSize = 64 // bytes per message, push header included
-	MaxPushRate     = 1_000_000
 )
 
 // maxWait bounds stall_every and delay: longer pauses are a typo, and would
@@ -186,8 +186,8 @@ func parseRate(o *options, v string) error {
 	if err != nil {
 		return err
 	}
-	if !(r > 0 && r <= MaxPushRate) { // also refuses NaN
-		return fmt.Errorf("want a rate above 0 and at most %d messages/s", MaxPushRate)
+	if !(r > 0 && r <= wire.MaxPushRate) { // also refuses NaN
+		return fmt.Errorf("want a rate above 0 and at most %d messages/s", wire.MaxPushRate)
 	}
 	o.rate = float64(r)
 	return nil
@@ -198,8 +198,8 @@ func parseSize(o *options, v string) error {
 	if err != nil {
 		return err
 	}
-	if s < PushHeaderSize {
-		return fmt.Errorf("want at least %d bytes (the push header)", PushHeaderSize)
+	if s < wire.PushHeaderSize {
+		return fmt.Errorf("want at least %d bytes (the push header)", wire.PushHeaderSize)
 	}
 	o.size = int(s)
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/wire"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -142,13 +143,13 @@ func TestBufferClasses(t *testing.T) {
 }
 
 func TestPushHeaderRoundTrip(t *testing.T) {
-	p := make([]byte, PushHeaderSize+4)
-	PutPushHeader(p, -42, 1<<63+7)
-	sent, seq, ok := ParsePushHeader(p)
+	p := make([]byte, wire.PushHeaderSize+4)
+	wire.PutPushHeader(p, -42, 1<<63+7)
+	sent, seq, ok := wire.ParsePushHeader(p)
 	if !ok || sent != -42 || seq != 1<<63+7 {
-		t.Errorf("ParsePushHeader = %d %d %v, want -42 %d true", sent, seq, ok, uint64(1<<63+7))
+		t.Errorf("wire.ParsePushHeader = %d %d %v, want -42 %d true", sent, seq, ok, uint64(1<<63+7))
 	}
-	if _, _, ok := ParsePushHeader(p[:PushHeaderSize-1]); ok {
-		t.Error("ParsePushHeader of 15 bytes: ok, want not ok")
+	if _, _, ok := wire.ParsePushHeader(p[:wire.PushHeaderSize-1]); ok {
+		t.Error("wire.ParsePushHeader of 15 bytes: ok, want not ok")
 	}
 }

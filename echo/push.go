@@ -1,35 +1,13 @@
 package echo
 
 import (
-	"encoding/binary"
 	"time"
 
 	"github.com/gobwas/ws"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/wire"
 )
-
-// PushHeaderSize is the size of the header at the start of every /push
-// message: the send time and a per-connection sequence number.
-const PushHeaderSize = 16
-
-// PutPushHeader writes the push header into p[:16]: the send time as Unix
-// nanoseconds (wall clock, so a receiver on the same host can compute a
-// one-way latency) and seq, both big endian. It panics if p is shorter than
-// PushHeaderSize, like binary.BigEndian does.
-func PutPushHeader(p []byte, sentUnixNano int64, seq uint64) {
-	binary.BigEndian.PutUint64(p[0:8], uint64(sentUnixNano))
-	binary.BigEndian.PutUint64(p[8:16], seq)
-}
-
-// ParsePushHeader reads the push header from the start of p. ok is false
-// when p is too short to hold one.
-func ParsePushHeader(p []byte) (sentUnixNano int64, seq uint64, ok bool) {
-	if len(p) < PushHeaderSize {
-		return 0, 0, false
-	}
-	return int64(binary.BigEndian.Uint64(p[0:8])), binary.BigEndian.Uint64(p[8:16]), true
-}
 
 // Push batching: messages that are due together leave in one write, up to
 // this many messages or bytes.
@@ -107,7 +85,7 @@ func (p *pusher) send(n int) bool {
 	sent := time.Now().UnixNano() // right before the write
 	for i := range n {
 		off := i*p.frameLen + p.frameLen - p.size
-		PutPushHeader(p.batch[off:], sent, p.seq)
+		wire.PutPushHeader(p.batch[off:], sent, p.seq)
 		p.seq++
 	}
 	if err := p.c.write(p.batch[:n*p.frameLen], false); err != nil {

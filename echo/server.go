@@ -16,11 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wsbench/wsbench/internal/sysio"
+	"github.com/wsbench/wsbench/wire"
 )
-
-// BackendHeader is the response header of every 101 that names the backend,
-// so a client behind a proxy learns which backend it reached.
-const BackendHeader = "X-Wsbench-Backend"
 
 // Defaults used for zero Config fields.
 const (
@@ -111,14 +108,14 @@ func New(cfg Config) *Server {
 	if s.id == "" {
 		s.id = "echo"
 	}
-	s.header = ws.HandshakeHeaderString(BackendHeader + ": " + s.id + "\r\n")
+	s.header = ws.HandshakeHeaderString(wire.BackendHeader + ": " + s.id + "\r\n")
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[asciiLower(o)] = true
 	}
 	return s
 }
 
-// ID is the backend id sent in BackendHeader and in hello messages.
+// ID is the backend id sent in wire.BackendHeader and in hello messages.
 func (s *Server) ID() string { return s.id }
 
 // headerSafe replaces every byte that may not appear in a header value

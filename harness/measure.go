@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsbench/wsbench/results"
@@ -171,61 +172,15 @@ func (p plan) args(i int) []string {
 		share++
 	}
 	frac := float64(share) / float64(conns)
-	a := []string{"loadgen", "--url", p.url, "--quiet", "--conns", strconv.Itoa(max(share, 1))}
-	add := func(flag, v string) { a = append(a, flag, v) }
-	if l.Workload != "" {
-		add("--workload", l.Workload)
-	}
-	if l.ConnectRate > 0 {
-		add("--connect-rate", ftoa(float64(l.ConnectRate)*frac))
-	}
-	if l.Rate > 0 {
-		add("--rate", ftoa(float64(l.Rate)*frac))
-	}
-	if l.Size > 0 {
-		add("--size", strconv.FormatInt(int64(l.Size), 10))
-	}
-	if l.Window > 0 {
-		add("--window", strconv.Itoa(l.Window))
-	}
-	if l.PushRate > 0 {
-		add("--push-rate", ftoa(float64(l.PushRate)))
-	}
-	add("--duration", time.Duration(p.dur).String())
-	if p.warmup > 0 {
-		add("--warmup", p.warmup.String())
-	}
-	if l.PingInterval > 0 {
-		add("--ping-interval", time.Duration(l.PingInterval).String())
-	}
-	if l.HoldSend != "" {
-		add("--hold-send", l.HoldSend)
-	}
-	if l.Timeout > 0 {
-		add("--handshake-timeout", time.Duration(l.Timeout).String())
-	}
-	if l.SourceIPs != "" {
-		add("--source-ips", l.SourceIPs)
-	}
-	for _, h := range l.Headers {
-		add("--header", h)
-	}
-	if l.NoRead {
-		a = append(a, "--no-read")
-	}
-	if l.Reconnect {
-		a = append(a, "--reconnect")
-	}
-	if l.Churn > 0 {
-		add("--churn", ftoa(float64(l.Churn)*frac))
-	}
-	if len(p.url) > 3 && p.url[:4] == "wss:" {
-		a = append(a, "--insecure") // the run's own self-signed certificate
-	}
-	return a
+	o := l.Options(p.url)
+	o.Conns = max(share, 1)
+	o.ConnectRate *= frac
+	o.Rate *= frac
+	o.Churn *= frac
+	o.Duration, o.Warmup = p.dur, p.warmup
+	o.Insecure = strings.HasPrefix(p.url, "wss:") // the run's own self-signed certificate
+	return append([]string{"loadgen", "--quiet"}, o.Flags()...)
 }
-
-func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // drive runs the load generators, kills a backend if the workload says so,
 // reads the proxy's usage, and merges the workers' results into dir.

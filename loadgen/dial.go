@@ -22,8 +22,8 @@ import (
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
 
-	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/internal/sysio"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // dialed is the outcome of one connection attempt, handed to the event
@@ -178,21 +178,11 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 	if len(d.sources) > 0 {
 		nd.LocalAddr = &net.TCPAddr{IP: d.sources[idx%len(d.sources)].AsSlice()}
 	}
-	wd := ws.Dialer{
-		Timeout:   d.timeout,
-		Header:    ws.HandshakeHeaderHTTP(d.header),
-		TLSConfig: d.tls,
-		NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.connect(ctx, &nd, network, addr, addrs, idx)
-			res.connectNS = int64(time.Since(start))
-			return c, err
-		},
-		OnHeader: func(key, value []byte) error {
-			if strings.EqualFold(string(key), echo.BackendHeader) {
-				res.backend = string(value)
-			}
-			return nil
-		},
+	wd := d.wsDialer(&res)
+	wd.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.connect(ctx, &nd, network, addr, addrs, idx)
+		res.connectNS = int64(time.Since(start))
+		return c, err
 	}
 	conn, br, _, err := wd.Dial(ctx, d.url)
 	res.shakeNS = int64(time.Since(start))
@@ -205,6 +195,22 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 	}
 	res.conn, res.rest = conn, readAhead(br)
 	return res
+}
+
+// wsDialer is the client side of the handshake: the request's headers,
+// and what the 101 tells (the backend, into res).
+func (d *dialer) wsDialer(res *dialed) ws.Dialer {
+	return ws.Dialer{
+		Timeout:   d.timeout,
+		Header:    ws.HandshakeHeaderHTTP(d.header),
+		TLSConfig: d.tls,
+		OnHeader: func(key, value []byte) error {
+			if strings.EqualFold(string(key), wire.BackendHeader) {
+				res.backend = string(value)
+			}
+			return nil
+		},
+	}
 }
 
 // connect opens the TCP connection to one of addrs on hostport's port:

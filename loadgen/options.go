@@ -10,20 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/units"
-)
-
-// Workloads.
-const (
-	WorkloadRTT        = "rtt"
-	WorkloadThroughput = "throughput"
-	WorkloadPush       = "push"
-	WorkloadHold       = "hold"
-	// WorkloadRamp is rtt with the rate raised step by step until the
-	// response-time p99 of a step exceeds the SLO or the step has errors.
-	WorkloadRamp = "ramp"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // Defaults shared by the library and the CLI.
@@ -50,7 +39,7 @@ const (
 // means its default (see With defaults), except where noted.
 type Options struct {
 	URL         string        // ws:// or wss:// target
-	Workload    string        // rtt, throughput, push, hold
+	Workload    Workload      // zero: rtt
 	Conns       int           // connections to open
 	ConnectRate float64       // connections opened per second; 0 = all at once
 	Rate        float64       // rtt: messages per second over all connections
@@ -125,7 +114,6 @@ type Options struct {
 
 // withDefaults returns o with zero fields set to their defaults.
 func (o Options) withDefaults() Options {
-	o.Workload = cmp.Or(o.Workload, WorkloadRTT)
 	o.Conns = cmp.Or(o.Conns, DefaultConns)
 	o.Rate = cmp.Or(o.Rate, DefaultRate)
 	o.Size = cmp.Or(o.Size, DefaultSize)
@@ -203,13 +191,13 @@ type optionRange struct {
 
 // ranges checks every numeric option of o as it holds it (zero included)
 // for the workload, so that each range is stated once.
-func (o Options) ranges(workload string) []optionRange {
+func (o Options) ranges(workload Workload) []optionRange {
 	minSize, why := 1, "byte"
 	switch workload {
 	case WorkloadRTT, WorkloadThroughput, WorkloadRamp:
 		minSize, why = MinRTTSize, "bytes (sequence number and timestamps)"
 	case WorkloadPush:
-		minSize, why = echo.PushHeaderSize, "bytes (the push header)"
+		minSize, why = wire.PushHeaderSize, "bytes (the push header)"
 	}
 	sizeWant := fmt.Sprintf("the %s workload needs at least %d %s", workload, minSize, why)
 	if o.Size > MaxSize {
@@ -227,8 +215,8 @@ func (o Options) ranges(workload string) []optionRange {
 		{"size", units.Size(o.Size).String(), o.Size >= minSize && o.Size <= MaxSize, sizeWant},
 		{"window", strconv.Itoa(o.Window), o.Window >= 1 && o.Window <= MaxWindow,
 			fmt.Sprintf("want 1 to %d messages in flight per connection", MaxWindow)},
-		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= echo.MaxPushRate,
-			fmt.Sprintf("want above 0 and at most %s messages/s (the echo backend's limit)", rate(echo.MaxPushRate))},
+		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= wire.MaxPushRate,
+			fmt.Sprintf("want above 0 and at most %s messages/s (the echo backend's limit)", rate(wire.MaxPushRate))},
 		{"duration", dur(o.Duration), o.Duration > 0, "want more than 0"},
 		{"warmup", dur(o.Warmup), o.Warmup >= 0, "want 0 (none) or more"},
 		{"ping-interval", dur(o.PingInterval), o.PingInterval >= 0, "want 0 (never) or more"},
@@ -263,12 +251,10 @@ func (o Options) validate() error {
 	case u.Port() != "" && !validPort(u.Port()):
 		return bad("url", q, "port %s: want 1 to 65535", u.Port())
 	}
-	switch o.Workload {
-	case WorkloadRTT, WorkloadThroughput, WorkloadPush, WorkloadHold, WorkloadRamp:
-	default:
-		return bad("workload", strconv.Quote(o.Workload), "want rtt, throughput, push, hold or ramp")
+	if o.Workload >= numWorkloads {
+		return bad("workload", o.Workload.String(), "%v", errWorkload)
 	}
-	if o.Warmup > 0 && !o.warms() {
+	if o.Warmup > 0 && !o.Workload.warms() {
 		return bad("warmup", o.Warmup.String(), "only for the rtt, throughput and push workloads, not %s (it measures from the first connection)", o.Workload)
 	}
 	switch o.HoldSend {
@@ -305,17 +291,6 @@ func validPort(p string) bool {
 	return err == nil && n >= 1 && n <= 65535
 }
 
-// warms reports whether the workload can have a warm-up: hold and ramp
-// measure from the start (survival from the first connection, the ramp's
-// steps from its first rate).
-func (o Options) warms() bool {
-	switch o.Workload {
-	case WorkloadRTT, WorkloadThroughput, WorkloadPush:
-		return true
-	}
-	return false
-}
-
 // target returns the URL to dial: a push workload without an explicit
 // rate gets the echo backend's push path and parameters.
 func (o Options) target() string {
@@ -348,7 +323,7 @@ func (o Options) Params() map[string]string {
 	o = o.withDefaults()
 	p := map[string]string{
 		"url":               o.target(),
-		"workload":          o.Workload,
+		"workload":          o.Workload.String(),
 		"conns":             strconv.Itoa(o.Conns),
 		"connect_rate":      strconv.FormatFloat(o.ConnectRate, 'f', -1, 64),
 		"size":              strconv.Itoa(o.Size),
@@ -360,7 +335,7 @@ func (o Options) Params() map[string]string {
 	if o.ResolveEach {
 		p["resolve"] = "each"
 	}
-	if o.warms() {
+	if o.Workload.warms() {
 		p["warmup"] = o.Warmup.String()
 	}
 	switch o.Workload {

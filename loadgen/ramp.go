@@ -39,7 +39,7 @@ func (r *runner) rampControl(ctx context.Context) *results.Ramp {
 	rate, step := o.Rate, int64(o.StepDuration)
 	for k := 0; k < o.MaxSteps; k++ {
 		start, end := r.t0+int64(k)*step, r.t0+int64(k+1)*step
-		if waitUntil(ctx, r.start.Add(time.Duration(end))) != nil {
+		if r.clk.sleepUntil(ctx, end) != nil {
 			out.Broken = "interrupted"
 			return out
 		}
@@ -83,7 +83,7 @@ func (r *runner) judgeStep(ctx context.Context, start, end int64, rate float64) 
 			st.OK = h.TotalCount() > 0 && errs == 0 && st.P99 <= r.o.SLO.Microseconds()
 			return st, true
 		}
-		if waitUntil(ctx, time.Now().Add(50*time.Millisecond)) != nil {
+		if r.clk.sleep(ctx, 50*time.Millisecond) != nil {
 			return results.RampStep{}, false
 		}
 	}

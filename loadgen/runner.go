@@ -81,7 +81,7 @@ type runner struct {
 }
 
 func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
-	r := &runner{o: o, clk: clock{base: time.Now()}, dialer: d}
+	r := &runner{o: o, clk: realClock(), dialer: d}
 	r.start = r.clk.base
 	r.plan = &plan{
 		kind: o.Workload, size: o.Size, window: o.Window,
@@ -136,8 +136,8 @@ func (r *runner) useEpoll() (bool, error) {
 }
 
 // primaryMetric is the workload's headline latency, as results defines it.
-func primaryMetric(workload string) metric {
-	name := results.PrimaryMetric(workload)
+func primaryMetric(workload Workload) metric {
+	name := results.PrimaryMetric(workload.String())
 	for m, n := range metricNames {
 		if n == name {
 			return metric(m)
@@ -262,7 +262,7 @@ func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64, bool
 				d := r.dialer.dial(ctx, int(slot))
 				d.reconnect, d.slot, d.k, d.churn = true, slot, k, churn
 				e.adopt(d)
-				if d.cause == "" || waitUntil(ctx, time.Now().Add(backoff)) != nil {
+				if d.cause == "" || r.clk.sleep(ctx, backoff) != nil {
 					return
 				}
 				backoff = min(2*backoff, 2*time.Second)
@@ -276,7 +276,7 @@ func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64, bool
 func (r *runner) connect(ctx context.Context) {
 	var wg sync.WaitGroup
 	for k := 0; k < r.o.Conns; k++ {
-		if err := waitUntil(ctx, r.start.Add(connectAt(k, r.o.ConnectRate))); err != nil {
+		if err := r.clk.sleepUntil(ctx, int64(connectAt(k, r.o.ConnectRate))); err != nil {
 			break
 		}
 		r.tried++
@@ -335,7 +335,7 @@ func waitUntil(ctx context.Context, t time.Time) error {
 // engines have finished, so their recorders are safe to read.
 func (r *runner) result() *results.Run {
 	s := results.Summary{
-		Schema: results.Schema, Target: r.o.target(), Workload: r.o.Workload,
+		Schema: results.Schema, Target: r.o.target(), Workload: r.o.Workload.String(),
 		Params: r.o.Params(), Start: r.start.Add(time.Duration(r.origin)), End: time.Now(), Interrupted: r.intr,
 		Failures: map[string]int64{}, Histograms: map[string]results.Stats{},
 	}

@@ -97,7 +97,7 @@ func TestValidateNamesTheOption(t *testing.T) {
 	}{
 		{name: "no url", o: Options{}, want: "url"},
 		{name: "http url", o: Options{URL: "http://x/"}, want: "scheme"},
-		{name: "workload", o: Options{URL: "ws://x/", Workload: "soak"}, want: "workload"},
+		{name: "workload", o: Options{URL: "ws://x/", Workload: numWorkloads}, want: "workload"},
 		{name: "small rtt size", o: Options{URL: "ws://x/", Size: 8}, want: "size 8"},
 		{name: "hold-send", o: Options{URL: "ws://x/", HoldSend: "carrier pigeon"}, want: "hold-send"},
 		{name: "header", o: Options{URL: "ws://x/", Headers: []string{"NoColon"}}, want: "header"},

@@ -7,9 +7,9 @@ import (
 
 	"github.com/gobwas/ws"
 
-	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/frame"
 	"github.com/wsbench/wsbench/internal/sysio"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // session is one connection's protocol and workload state. It does no I/O:
@@ -67,7 +67,7 @@ func (d *driver) rampTo(s *session) {
 
 // plan is a run's workload, shared read-only by every driver.
 type plan struct {
-	kind      string
+	kind      Workload
 	size      int
 	window    int
 	sched     rttSchedule
@@ -80,11 +80,6 @@ type plan struct {
 	// (Options.Churn; rate 0 = none). See churn.go.
 	churn rttSchedule
 }
-
-// clock reads monotonic nanoseconds since the run's base.
-type clock struct{ base time.Time }
-
-func (c clock) now() int64 { return int64(time.Since(c.base)) }
 
 func newDriver(p *plan, rec *recorder, seed uint64) *driver {
 	return &driver{p: p, rec: rec, rng: seed | 1}
@@ -197,7 +192,7 @@ func (d *driver) message(s *session, msg frame.Message, now int64) {
 
 // hello keeps a backend's hello message; it reports whether p was one.
 func (d *driver) hello(p []byte) bool {
-	if !bytes.HasPrefix(p, []byte(`{"backend"`)) {
+	if !bytes.HasPrefix(p, []byte(wire.HelloPrefix)) {
 		return false
 	}
 	for _, h := range d.rec.hellos {
@@ -237,7 +232,7 @@ func (d *driver) data(s *session, p []byte, now int64) {
 			d.sendMessage(s, now, now)
 		}
 	case WorkloadPush:
-		if sent, _, ok := echo.ParsePushHeader(p); ok && measured {
+		if sent, _, ok := wire.ParsePushHeader(p); ok && measured {
 			d.rec.record(mOneWay, time.Now().UnixNano()-sent)
 		}
 	}
@@ -260,7 +255,7 @@ func (d *driver) sentAt(p []byte, now int64) int64 {
 			return int64(binary.BigEndian.Uint64(p[16:24]))
 		}
 	case WorkloadPush:
-		if sent, _, ok := echo.ParsePushHeader(p); ok {
+		if sent, _, ok := wire.ParsePushHeader(p); ok {
 			return sent - d.p.baseUnix
 		}
 	}

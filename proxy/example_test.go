@@ -12,6 +12,7 @@ import (
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/proxy"
 	"github.com/wsbench/wsbench/proxy/balance"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // A proxy in front of an echo backend, both on loopback; a client learns
@@ -37,7 +38,7 @@ func Example() {
 	defer p.Shutdown(context.Background())
 
 	d := ws.Dialer{OnHeader: func(key, value []byte) error {
-		if string(key) == echo.BackendHeader {
+		if string(key) == wire.BackendHeader {
 			fmt.Println("backend:", string(value))
 		}
 		return nil

@@ -21,6 +21,7 @@ import (
 	"github.com/wsbench/wsbench/internal/tcptest"
 	"github.com/wsbench/wsbench/internal/testwait"
 	"github.com/wsbench/wsbench/proxy/relay"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // backend is an in-process echo server on 127.0.0.1:0.
@@ -183,7 +184,7 @@ func open(t testing.TB, addr, path string, o dialOpts) *client {
 	return c
 }
 
-func (c *client) backend() string { return c.resp.Header.Get(echo.BackendHeader) }
+func (c *client) backend() string { return c.resp.Header.Get(wire.BackendHeader) }
 
 func (c *client) send(op ws.OpCode, payload []byte) error {
 	return ws.WriteFrame(c, ws.MaskFrame(ws.NewFrame(op, true, payload)))

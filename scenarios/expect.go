@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wsbench/wsbench/internal/yamlnode"
 	"github.com/wsbench/wsbench/units"
 )
 
@@ -221,7 +222,7 @@ func parseRatio(s string) (float64, error) {
 // UnmarshalYAML reads an expectation from a YAML string and records its line.
 func (e *Expectation) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: an expectation is a string such as \"handshake.success_ratio >= 0.999\", got a %s", n.Line, kindName(n.Kind))
+		return fmt.Errorf("line %d: an expectation is a string such as \"handshake.success_ratio >= 0.999\", got %s", n.Line, yamlnode.KindName(n.Kind))
 	}
 	v, err := parseExpectation(n.Value)
 	if err != nil {
@@ -356,16 +357,4 @@ func format(k kind, v float64) string {
 		return OpAbsent
 	}
 	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
-func kindName(k yaml.Kind) string {
-	switch k {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.AliasNode:
-		return "alias"
-	}
-	return "scalar"
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wsbench/wsbench/internal/yamlnode"
 )
 
 // MaxFileSize bounds a scenario file: they are a few kilobytes; anything
@@ -85,7 +87,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		return fail(line, "", msg)
 	}
 	if root.Kind != yaml.MappingNode {
-		return fail(root.Line, "", fmt.Errorf("want a mapping (name: …, targets: …, workloads: …), got a %s", kindName(root.Kind)))
+		return fail(root.Line, "", fmt.Errorf("want a mapping (name: …, targets: …, workloads: …), got %s", yamlnode.KindName(root.Kind)))
 	}
 	w := &walker{file: file, pos: positions{}}
 	w.walk(root, reflect.TypeOf(Scenario{}), "")
@@ -242,7 +244,7 @@ func isNull(n *yaml.Node) bool {
 
 func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.MappingNode {
-		w.fail(n, path, "want a mapping (key: value, …), got a %s", kindName(n.Kind))
+		w.fail(n, path, "want a mapping (key: value, …), got %s", yamlnode.KindName(n.Kind))
 		return
 	}
 	fields := yamlFields(t)
@@ -250,7 +252,7 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			w.fail(k, path, "a key must be a plain word, got a %s", kindName(k.Kind))
+			w.fail(k, path, "a key must be a plain word, got %s", yamlnode.KindName(k.Kind))
 			continue
 		}
 		if k.Value == "<<" { // a YAML merge key; the decoder applies it
@@ -274,14 +276,14 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 
 func (w *walker) dict(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.MappingNode {
-		w.fail(n, path, "want a mapping (key: value, …), got a %s", kindName(n.Kind))
+		w.fail(n, path, "want a mapping (key: value, …), got %s", yamlnode.KindName(n.Kind))
 		return
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			w.fail(k, path, "a key must be a plain word, got a %s", kindName(k.Kind))
+			w.fail(k, path, "a key must be a plain word, got %s", yamlnode.KindName(k.Kind))
 			continue
 		}
 		p := join2(path, k.Value)
@@ -297,7 +299,7 @@ func (w *walker) dict(n *yaml.Node, t reflect.Type, path string) {
 
 func (w *walker) list(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.SequenceNode {
-		w.fail(n, path, "want a list (- item, or [a, b]), got a %s", kindName(n.Kind))
+		w.fail(n, path, "want a list (- item, or [a, b]), got %s", yamlnode.KindName(n.Kind))
 		return
 	}
 	for i, item := range n.Content {
@@ -310,7 +312,7 @@ func (w *walker) list(n *yaml.Node, t reflect.Type, path string) {
 // leaf decodes one scalar on its own to find a bad value.
 func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.ScalarNode && !reflect.PointerTo(t).Implements(unmarshalerType) {
-		w.fail(n, path, "want %s, got a %s", typePhrase(t), kindName(n.Kind))
+		w.fail(n, path, "want %s, got %s", typePhrase(t), yamlnode.KindName(n.Kind))
 		return
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {

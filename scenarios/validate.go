@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -238,23 +239,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-var workloads = []string{loadgen.WorkloadRTT, loadgen.WorkloadThroughput, loadgen.WorkloadPush, loadgen.WorkloadHold}
-
 // load checks the load-generator settings, each against the workloads it
 // applies to, then asks the load generator itself.
 func (v *validator) load(l *Load, p string) {
 	before := len(v.errs)
-	kind := l.Workload
-	if kind == "" {
-		kind = loadgen.WorkloadRTT
-	}
-	if !contains(workloads, kind) {
-		v.fail(p+".workload", "%q: want %s%s", l.Workload, strings.Join(workloads, ", "), didYouMean(l.Workload, workloads))
+	kind, ok := l.Kind()
+	if !ok || !slices.Contains(workloads, kind) {
+		names := workloadNames(workloads)
+		v.fail(p+".workload", "%q: want %s%s", l.Workload, strings.Join(names, ", "), didYouMean(l.Workload, names))
 		return
 	}
-	only := func(key string, set bool, kinds ...string) {
-		if set && !contains(kinds, kind) {
-			v.fail(p+"."+key, "applies to the %s workload only, this one is %s", strings.Join(kinds, " and "), kind)
+	only := func(key string, set bool, kinds ...loadgen.Workload) {
+		if set && !slices.Contains(kinds, kind) {
+			v.fail(p+"."+key, "applies to the %s workload only, this one is %s", strings.Join(workloadNames(kinds), " and "), kind)
 		}
 	}
 	only("rate", v.given(p+".rate"), loadgen.WorkloadRTT)
@@ -288,11 +285,10 @@ func (v *validator) load(l *Load, p string) {
 		}
 	}
 	v.workers(l, p)
-	o := loadgen.Options{URL: "ws://target:8080" + l.Path, Workload: kind, Conns: int(l.Conns),
-		ConnectRate: float64(l.ConnectRate), Rate: float64(l.Rate), Size: int(l.Size), Window: l.Window,
-		PushRate: float64(l.PushRate), Duration: time.Duration(l.Duration), Warmup: time.Duration(l.Warmup), PingInterval: time.Duration(l.PingInterval),
-		HoldSend: l.HoldSend, HandshakeTimeout: time.Duration(l.Timeout), Headers: l.Headers}
-	o.Churn = float64(l.Churn)
+	o := l.Options("ws://target:8080" + l.Path)
+	// no_read needs the epoll engine, which the host running the
+	// scenario has or not: checked when it runs, not in the file.
+	o.NoRead = false
 	// The load generator's own rules, ranges included, with the keys
 	// this file sets checked as written: "window: 0" is an error, not
 	// the default.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wsbench/wsbench/internal/yamlnode"
 )
 
 // Size is a byte count. It accepts a plain number of bytes or a number with
@@ -204,7 +206,7 @@ func set[T any](dst *T, parse func(string) (T, error), s string) error {
 
 func unmarshal[T any](n *yaml.Node, dst *T, parse func(string) (T, error)) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a scalar value, got a %s", n.Line, kindName(n.Kind))
+		return fmt.Errorf("line %d: want a scalar value, got %s", n.Line, yamlnode.KindName(n.Kind))
 	}
 	v, err := parse(n.Value)
 	if err != nil {
@@ -212,16 +214,6 @@ func unmarshal[T any](n *yaml.Node, dst *T, parse func(string) (T, error)) error
 	}
 	*dst = v
 	return nil
-}
-
-func kindName(k yaml.Kind) string {
-	switch k {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	}
-	return "non-scalar"
 }
 
 // parseScaled reads a decimal number followed by an optional unit from

@@ -15,6 +15,7 @@ import (
 	"github.com/wsbench/wsbench/echo"
 	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/units"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // maxEchoMessage bounds --max-message: the backend holds a message whole
@@ -69,7 +70,7 @@ func init() {
 				drain:      units.Duration(echo.DefaultDrain),
 			}
 			fs.StringVar(&o.listen, "listen", ":9000", "TCP address to listen on")
-			fs.StringVar(&o.id, "id", "", "backend id sent in the "+echo.BackendHeader+" header and hello messages (default: the host name)")
+			fs.StringVar(&o.id, "id", "", "backend id sent in the "+wire.BackendHeader+" header and hello messages (default: the host name)")
 			fs.Var(&o.maxMessage, "max-message", "largest message accepted, at most 1GiB; bigger ones are closed with 1009")
 			fs.Var(&o.pingInterval, "ping-interval", "send a ping on every connection this often (0: never; ?ping= overrides)")
 			fs.StringArrayVar(&o.allowedOrigins, "allowed-origin", nil, "allow only this Origin (repeatable); others get 403, requests without Origin pass")

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +16,6 @@ import (
 	"github.com/wsbench/wsbench/loadgen"
 	"github.com/wsbench/wsbench/report"
 	"github.com/wsbench/wsbench/results"
-	"github.com/wsbench/wsbench/units"
 )
 
 func init() {
@@ -67,125 +65,45 @@ and still writes everything measured so far, marked "interrupted".`,
 	})
 }
 
+// loadgenFlagValues are the flags that are not load options.
 type loadgenFlagValues struct {
-	url, workload, holdSend, engine, out, sources, startAt string
-	conns                                                  units.Count
-	connectRate, rate, pushRate                            units.Rate
-	size                                                   units.Size
-	window, loops                                          int
-	duration, warmup, ping, hsTimeout, drain, slack, step  units.Duration
-	slo                                                    units.Duration
-	rampFactor                                             float64
-	maxSteps                                               int
-	headers                                                []string
-	insecure, quiet, noRead, reconnect, resolveEach        bool
-	churn                                                  units.Rate
+	out   string
+	quiet bool
 }
 
 func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
-	v := &loadgenFlagValues{
-		conns: loadgen.DefaultConns, rate: loadgen.DefaultRate, pushRate: loadgen.DefaultPushRate,
-		size: loadgen.DefaultSize, window: loadgen.DefaultWindow,
-		duration: units.Duration(loadgen.DefaultDuration), hsTimeout: units.Duration(loadgen.DefaultHandshakeTimeout),
-		drain: units.Duration(loadgen.DefaultDrain), slack: units.Duration(loadgen.DefaultTimerSlack),
-		step: units.Duration(loadgen.DefaultStepDuration), slo: units.Duration(loadgen.DefaultSLO),
-		rampFactor: loadgen.DefaultRampFactor, maxSteps: loadgen.DefaultMaxSteps,
+	// The defaults are filled in so that --help shows them.
+	o := &loadgen.Options{
+		Conns: loadgen.DefaultConns, Rate: loadgen.DefaultRate, PushRate: loadgen.DefaultPushRate,
+		Size: loadgen.DefaultSize, Window: loadgen.DefaultWindow, Duration: loadgen.DefaultDuration,
+		HandshakeTimeout: loadgen.DefaultHandshakeTimeout, Drain: loadgen.DefaultDrain, TimerSlack: loadgen.DefaultTimerSlack,
+		StepDuration: loadgen.DefaultStepDuration, SLO: loadgen.DefaultSLO, RampFactor: loadgen.DefaultRampFactor,
+		MaxSteps: loadgen.DefaultMaxSteps, HoldSend: "ping", Engine: "auto",
 	}
-	fs.StringVar(&v.url, "url", "", "target `URL`, ws:// or wss:// (required); path defaults to /echo, or /push for push")
-	fs.StringVar(&v.workload, "workload", loadgen.WorkloadRTT, "rtt | throughput | push | hold | ramp")
-	fs.Var(&v.conns, "conns", "connections to open (at least 1; each is an open file, see ulimit -n)")
-	fs.Var(&v.connectRate, "connect-rate", "connections opened per second (0 = all at once)")
-	fs.Var(&v.rate, "rate", "rtt: messages per second over all connections (open model)")
-	fs.Var(&v.size, "size", "message size, at most 16MiB (rtt/throughput: at least 24B; push: at least 16B)")
-	fs.IntVar(&v.window, "window", v.window, "throughput: messages in flight per connection")
-	fs.Var(&v.pushRate, "push-rate", "push: messages per second the server sends on each connection")
-	fs.Var(&v.duration, "duration", "length of the measured load phase, after the connections are opened (and the warm-up)")
-	fs.Var(&v.warmup, "warmup", "rtt, throughput, push: run the load this long first, recording nothing (caches, page faults, first GCs stay out of the results)")
-	fs.Var(&v.ping, "ping-interval", "hold: send a ping (or --hold-send data) on each connection this often; 0 = silent")
-	fs.StringVar(&v.holdSend, "hold-send", "ping", "hold: what --ping-interval sends: ping | data")
-	fs.Float64Var(&v.rampFactor, "ramp-factor", v.rampFactor, "ramp: each step offers this many times the last step's rate (starting at --rate)")
-	fs.Var(&v.step, "step-duration", "ramp: length of each step (whole seconds)")
-	fs.Var(&v.slo, "slo", "ramp: a step meets the SLO when its response-time p99 is at most this and nothing failed")
-	fs.IntVar(&v.maxSteps, "max-steps", v.maxSteps, "ramp: stop after this many steps")
-	fs.Var(&v.hsTimeout, "handshake-timeout", "give up on a connection attempt after this long")
-	fs.Var(&v.drain, "drain", "at the end, wait this long for replies still in flight")
-	fs.BoolVar(&v.noRead, "no-read", false, "hold: never read, like a stalled client, to test a server's send timeout (epoll engine)")
-	fs.BoolVar(&v.reconnect, "reconnect", false, "reopen connections that drop during the load phase (failover); rtt resumes its schedule")
-	fs.Var(&v.churn, "churn", "hold: close this many connections per second (spread over them in turn) and reopen each; counted as churned, not dropped")
-	fs.StringVar(&v.sources, "source-ips", "", "bind connections round-robin to these local `ADDRS` (list or range a.b.c.d-a.b.c.e)")
-	fs.BoolVar(&v.resolveEach, "resolve-each", false, "look the target's host name up before every connection (timed as dns) instead of once before the connect phase")
-	fs.StringArrayVar(&v.headers, "header", nil, "extra handshake header \"Name: value\" (repeatable), e.g. Origin")
-	fs.BoolVar(&v.insecure, "insecure", false, "wss: accept any server certificate (self-signed test setups)")
-	fs.Var(&v.slack, "timer-slack", "rtt: let sends due this close together leave in one wake-up (less CPU; the wait is measured, see lag); 0 = exact")
-	fs.StringVar(&v.engine, "engine", "auto", "I/O engine: auto | epoll (Linux, ws://) | goroutine (portable, wss://)")
-	fs.IntVar(&v.loops, "loops", 0, "event loops (0 = one per CPU)")
-	fs.StringVar(&v.startAt, "start-at", "", "start at this wall-clock `TIME` (Unix ms or RFC 3339), to start several load generators together")
+	o.RegisterFlags(fs)
+	v := &loadgenFlagValues{}
 	fs.StringVar(&v.out, "out", "", "results `DIR` (default runs/<run-id>)")
 	fs.BoolVarP(&v.quiet, "quiet", "q", false, "no progress line and no report on stdout")
 	return func(ctx context.Context, args []string, e *env) error {
 		if len(args) > 0 {
 			return usagef("unexpected arguments %q (flags only; did you mean --url?)", args)
 		}
-		o, err := v.options()
-		if err != nil {
-			return usageError{err}
+		if wait := time.Until(o.StartAt); !o.StartAt.IsZero() && wait > maxStartWait {
+			return usagef("--start-at %s: %s from now; want at most %s ahead (a typo would hang the run)",
+				fs.Lookup("start-at").Value, wait.Round(time.Second), maxStartWait)
 		}
 		// fs.Changed: an explicit --window 0 is checked as 0, not taken
 		// for "the default" as a zero option is in the library.
 		if err := o.ValidateGiven(fs.Changed); err != nil {
 			return optionError(err)
 		}
-		return runLoadgen(ctx, o, v, e)
+		return runLoadgen(ctx, *o, v, e)
 	}
-}
-
-func (v *loadgenFlagValues) options() (loadgen.Options, error) {
-	o := loadgen.Options{
-		URL: v.url, Workload: v.workload, Conns: int(v.conns), ConnectRate: float64(v.connectRate),
-		Rate: float64(v.rate), Size: int(v.size), Window: v.window, PushRate: float64(v.pushRate),
-		Duration: time.Duration(v.duration), Warmup: time.Duration(v.warmup), PingInterval: time.Duration(v.ping), HoldSend: v.holdSend,
-		HandshakeTimeout: time.Duration(v.hsTimeout), Drain: time.Duration(v.drain), Headers: v.headers,
-		Insecure: v.insecure, Engine: v.engine, Loops: v.loops, TimerSlack: time.Duration(v.slack),
-		NoRead: v.noRead, Reconnect: v.reconnect, ResolveEach: v.resolveEach, Churn: float64(v.churn),
-		RampFactor: v.rampFactor, StepDuration: time.Duration(v.step), SLO: time.Duration(v.slo), MaxSteps: v.maxSteps,
-	}
-	if v.slack == 0 {
-		o.TimerSlack = -1 // exact timers
-	}
-	if v.sources != "" {
-		ips, err := loadgen.ParseSourceIPs(v.sources)
-		if err != nil {
-			return o, fmt.Errorf("invalid argument %q for \"--source-ips\" flag: %w", v.sources, err)
-		}
-		o.SourceIPs = ips
-	}
-	if v.startAt != "" {
-		t, err := parseStartAt(v.startAt)
-		if err != nil {
-			return o, fmt.Errorf("invalid argument %q for \"--start-at\" flag: %w", v.startAt, err)
-		}
-		if wait := time.Until(t); wait > maxStartWait {
-			return o, fmt.Errorf("--start-at %s: %s from now; want at most %s ahead (a typo would hang the run)", v.startAt, wait.Round(time.Second), maxStartWait)
-		}
-		o.StartAt = t
-	}
-	return o, nil
 }
 
 // maxStartWait bounds --start-at: load generators are started together
 // seconds ahead, never a day.
 const maxStartWait = time.Hour
-
-func parseStartAt(s string) (time.Time, error) {
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("want Unix milliseconds or RFC 3339 (2026-01-02T15:04:05Z)")
-	}
-	return t, nil
-}
 
 func runLoadgen(ctx context.Context, o loadgen.Options, v *loadgenFlagValues, e *env) error {
 	out := v.out
