@@ -137,8 +137,8 @@ func (p plan) total() time.Duration { return p.connect + p.warmup + p.dur }
 func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
 	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: w.Load.LoadDuration(), warmup: time.Duration(w.Load.Warmup)}
 	scheme, host := "ws", t.st.Addr(t.sc.Upstreams(tg)[0], backendPort)
-	switch tg.Kind {
-	case scenarios.KindRefproxy, scenarios.KindNginx:
+	switch {
+	case tg.Proxies():
 		host, p.proxy = t.st.Addr(tg.Name, proxyPort), tg.Name
 		if tg.TLS() {
 			scheme = "wss"

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/wsbench/wsbench/driver"
 	"math"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func FuzzParseExpectation(f *testing.F) {
 
 // FuzzParse: Parse never panics on any input; what it accepts estimates,
 // scales, checks its expectations, and renders every nginx target (load-time
-// validation must leave nothing for RenderNginx to refuse).
+// validation must leave nothing for a driver to refuse).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(validYAML))
 	for _, name := range allBuiltins() {
@@ -79,11 +80,9 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, tg := range s.Targets {
-			if tg.Kind != KindNginx {
-				continue
-			}
-			env := NginxEnv{Upstreams: []string{"backend-1:9000"}, TLSCert: "/c.pem", TLSKey: "/k.pem"}
-			if _, err := RenderNginx(tg, env); err != nil {
+			d, _ := driver.Lookup(tg.Kind)
+			env := driver.Env{Upstreams: []string{"backend-1:9000"}, TLSCert: "/c.pem", TLSKey: "/k.pem"}
+			if _, _, err := d.Service(tg.Driver(), env); err != nil {
 				t.Fatalf("target %s validated but does not render: %v", tg.Name, err)
 			}
 		}
