@@ -36,7 +36,21 @@ type Driver interface {
 
 // drivers is the one place a kind registers: Kinds lists them in this
 // order.
-var drivers = []Driver{direct{}, refproxy{}, nginx{}}
+var drivers = []Driver{direct{}, refproxy{}, nginx{}, haproxy{}}
+
+// programmer is a driver whose proxy the stack runs from the host's
+// binary (stack.Program); nginx predates it and the stack builds it itself.
+type programmer interface {
+	Program() stack.Program
+}
+
+func init() {
+	for _, d := range drivers {
+		if p, ok := d.(programmer); ok {
+			stack.RegisterProgram(p.Program())
+		}
+	}
+}
 
 // Lookup returns the driver of a kind.
 func Lookup(kind string) (Driver, bool) {
@@ -79,11 +93,24 @@ type Env struct {
 	Listen    string   // "0.0.0.0:8080" (or "127.200.1.5:8080" locally); "" = "0.0.0.0:8080"
 	Upstreams []string // backend addresses "backend-1:9000", … then blackholes (Scenario.Upstreams order)
 	// TLSCert and TLSKey are paths as the service sees them, when TLS is
-	// on; Files holds them (and anything else every service needs).
+	// on; Files holds them (and anything else every service needs), and
+	// CertPEM, KeyPEM their contents, for a proxy that wants them another
+	// way.
 	TLSCert, TLSKey string
 	Files           map[string][]byte
+	CertPEM, KeyPEM []byte
 	TempDir         string // where pid files and temporary files go; "" = "/tmp"
 	Admin           string // where a proxy that has one serves wsbench's admin endpoint (refproxy)
+	// Path maps a file of Service.Files to the path the service sees
+	// (stack.Stack.Path); nil = the path itself, as in a container.
+	Path func(p string) string
+}
+
+func (e Env) path(p string) string {
+	if e.Path == nil {
+		return p
+	}
+	return e.Path(p)
 }
 
 // Service is a target's stack service and what the results keep of it.

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 	"github.com/wsbench/wsbench/stack"
@@ -27,7 +28,9 @@ type rep struct {
 // start, or a workload this runtime cannot do, is settled at once.
 func (t *topology) newRow(w scenarios.Workload, tg scenarios.Target, startErr error) *Row {
 	row := &Row{Target: tg.Name, Kind: tg.Kind, Seed: tg.Seed, Description: firstLine(tg.Description), Workload: w.Name}
-	switch {
+	switch _, unsupported := errors.AsType[*driver.UnsupportedError](startErr); {
+	case unsupported:
+		row.Skipped = startErr.Error()
 	case startErr != nil:
 		row.Err = startErr.Error()
 	case w.Load.SourceIPs != "" && t.st.Spec().Runtime == stack.RuntimeDocker && t.st.Spec().Network != stack.NetworkHost:

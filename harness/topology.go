@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -128,16 +129,20 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 		Upstreams: t.upstreams(tg),
 		TempDir:   t.st.Path(tg.Name, "/tmp"),
 		Admin:     t.st.Bind(tg.Name, adminPort),
+		Path:      func(p string) string { return t.st.Path(tg.Name, p) },
 	}
 	if tg.TLS() {
 		tf, err := t.certFiles()
 		if err != nil {
 			return err
 		}
-		env.Files = tf
+		env.Files, env.CertPEM, env.KeyPEM = tf, tf[certPath], tf[keyPath]
 		env.TLSCert, env.TLSKey = t.st.Path(tg.Name, certPath), t.st.Path(tg.Name, keyPath)
 	}
 	svc, ok, err := d.Service(tg.Driver(), env)
+	if _, unsupported := errors.AsType[*driver.UnsupportedError](err); unsupported {
+		return err // the row says so, as is
+	}
 	if err != nil {
 		return fmt.Errorf("harness: %s: %s: %w", t.sc.Name, tg.Name, err)
 	}
