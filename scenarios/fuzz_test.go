@@ -1,10 +1,11 @@
 package scenarios
 
 import (
-	"github.com/wsbench/wsbench/driver"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/driver"
 )
 
 // FuzzParseExpectation: the expectation parser never panics; what it

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/wsbench/wsbench/internal/typo"
 	"io"
 	"os"
 	"reflect"
@@ -13,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wsbench/wsbench/internal/typo"
 )
 
 // MaxFileSize bounds a scenario file: they are a few kilobytes; anything

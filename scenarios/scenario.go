@@ -1,11 +1,11 @@
 package scenarios
 
 import (
-	"github.com/wsbench/wsbench/driver"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/loadgen"
 )
 

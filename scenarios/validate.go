@@ -3,13 +3,13 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"github.com/wsbench/wsbench/driver"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/loadgen"
 )
 
@@ -74,7 +74,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	v.backends(&s.Backends)
 	if len(s.Targets) == 0 {
-		v.fail("targets", "missing: want at least one target (direct, refproxy or nginx)")
+		v.fail("targets", "missing: want at least one target (%s)", strings.Join(driver.Kinds(), ", "))
 	}
 	first := map[string]int{}
 	for i := range s.Targets {
