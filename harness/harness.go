@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/scenarios"
 	"github.com/wsbench/wsbench/stack"
 )
@@ -191,30 +192,24 @@ func (t *topology) workload(ctx context.Context, w scenarios.Workload, targets [
 	return rows
 }
 
-func (h *harness) usesNginx() bool {
-	for _, sc := range h.o.Scenarios {
-		for _, tg := range sc.Targets {
-			if tg.Kind == scenarios.KindNginx {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func runsOn(w scenarios.Workload, target string) bool {
 	return len(w.Targets) == 0 || slices.Contains(w.Targets, target)
 }
 
-// noteImages records, once, the images a run used. It asks for the nginx
-// image only when a scenario has an nginx target: asking builds it.
+// noteImages records, once, the images a run used: wsbench's and those of
+// the targets' drivers. It asks only for images a target runs: asking
+// builds them.
 func (h *harness) noteImages(ctx context.Context, st *stack.Stack) {
 	if len(h.out.Images) > 0 {
 		return
 	}
 	kinds := []string{stack.ImageWsbench}
-	if h.usesNginx() {
-		kinds = append(kinds, stack.ImageNginx)
+	for _, sc := range h.o.Scenarios {
+		for _, tg := range sc.Targets {
+			if d, ok := driver.Lookup(tg.Kind); ok && d.Image() != "" && !slices.Contains(kinds, d.Image()) {
+				kinds = append(kinds, d.Image())
+			}
+		}
 	}
 	for _, kind := range kinds {
 		img, err := st.Image(ctx, kind)

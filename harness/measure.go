@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/scenarios"
 	"github.com/wsbench/wsbench/stack"
@@ -28,7 +29,9 @@ type rep struct {
 // start, or a workload this runtime cannot do, is settled at once.
 func (t *topology) newRow(w scenarios.Workload, tg scenarios.Target, startErr error) *Row {
 	row := &Row{Target: tg.Name, Kind: tg.Kind, Seed: tg.Seed, Description: firstLine(tg.Description), Workload: w.Name}
-	switch {
+	switch _, unsupported := errors.AsType[*driver.UnsupportedError](startErr); {
+	case unsupported:
+		row.Skipped = startErr.Error()
 	case startErr != nil:
 		row.Err = startErr.Error()
 	case w.Load.SourceIPs != "" && t.st.Spec().Runtime == stack.RuntimeDocker && t.st.Spec().Network != stack.NetworkHost:
@@ -138,8 +141,8 @@ func (p plan) total() time.Duration { return p.connect + p.warmup + p.dur }
 func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
 	p := plan{w: w, tg: tg, workers: max(w.Load.Workers, t.h.o.Workers, 1), dur: w.Load.LoadDuration(), warmup: time.Duration(w.Load.Warmup)}
 	scheme, host := "ws", t.st.Addr(t.sc.Upstreams(tg)[0], backendPort)
-	switch tg.Kind {
-	case scenarios.KindRefproxy, scenarios.KindNginx:
+	switch {
+	case tg.Proxies():
 		host, p.proxy = t.st.Addr(tg.Name, proxyPort), tg.Name
 		if tg.TLS() {
 			scheme = "wss"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -21,15 +20,6 @@ const adminPort = 9901
 
 // sampleEvery is the proxy series' interval, the time series' too.
 const sampleEvery = time.Second
-
-// adminArgs gives a reference proxy target its admin endpoint, unless the
-// scenario set one itself.
-func (t *topology) adminArgs(tg scenarios.Target) []string {
-	if slices.Contains(tg.Args, "--admin") {
-		return nil
-	}
-	return []string{"--admin", t.st.Bind(tg.Name, adminPort)}
-}
 
 // timedSample is one proxy reading and when it was taken.
 type timedSample struct {
@@ -51,7 +41,7 @@ func (t *topology) sampleProxy(ctx context.Context, p plan) func() []timedSample
 		return func() []timedSample { return nil }
 	}
 	read := t.memoryReader(p.proxy)
-	if p.tg.Kind == scenarios.KindRefproxy {
+	if t.admin[p.tg.Name] {
 		read = t.adminReader(p.tg, read)
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -97,7 +87,7 @@ func (t *topology) memoryReader(name string) resourceReader {
 // not answer (a scenario's own --admin elsewhere), it falls back.
 func (t *topology) adminReader(tg scenarios.Target, fallback resourceReader) resourceReader {
 	h, ok := t.st.Handle(tg.Name)
-	if !ok || t.adminArgs(tg) == nil {
+	if !ok {
 		return fallback
 	}
 	host, _, err := net.SplitHostPort(h.HostAddr())

@@ -2,11 +2,13 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/scenarios"
 	"github.com/wsbench/wsbench/stack"
 )
@@ -20,12 +22,13 @@ type topology struct {
 	dir      string            // the scenario's results directory
 	tlsFiles map[string][]byte // the run's certificate, when anything serves TLS
 	saved    map[string]bool   // services whose logs are saved
+	admin    map[string]bool   // targets whose proxy serves wsbench's admin endpoint
 }
 
 // echoUpstreams counts the echo backends target tg balances over (its
 // blackholes accept nothing, so they never count).
 func (t *topology) echoUpstreams(tg scenarios.Target) int {
-	if tg.Kind == scenarios.KindDirect {
+	if !tg.Proxies() {
 		return 1
 	}
 	n := 0
@@ -114,60 +117,55 @@ func (t *topology) start(ctx context.Context, svc stack.Service) error {
 	return nil
 }
 
-// startTarget starts a target's proxy; a direct target has none.
+// startTarget starts a target's proxy through its driver, and saves the
+// configuration it rendered with the results.
 func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
-	switch tg.Kind {
-	case scenarios.KindRefproxy:
-		args := []string{"proxy", "--listen", t.st.Bind(tg.Name, proxyPort)}
-		for _, u := range t.upstreams(tg) {
-			args = append(args, "--upstream", u)
-		}
-		args = append(args, tg.Args...)
-		args = append(args, t.adminArgs(tg)...)
-		return t.start(ctx, stack.Service{Name: tg.Name, Role: "refproxy", Port: proxyPort, Args: args,
-			WaitLog: "wsbench proxy: listening on"})
-	case scenarios.KindNginx:
-		files, err := t.nginxFiles(tg)
-		if err != nil {
-			return err
-		}
-		return t.start(ctx, stack.Service{Name: tg.Name, Role: "nginx", Image: stack.ImageNginx, Port: proxyPort, Files: files})
+	d, ok := driver.Lookup(tg.Kind)
+	if !ok {
+		return fmt.Errorf("harness: %s: %s: no driver for kind %q", t.sc.Name, tg.Name, tg.Kind)
 	}
-	return nil
-}
-
-// nginxFiles renders a target's nginx.conf, saves a copy with the results
-// and returns the files the service needs.
-func (t *topology) nginxFiles(tg scenarios.Target) (map[string][]byte, error) {
-	env := scenarios.NginxEnv{
+	env := driver.Env{
 		Listen:    t.st.Bind(tg.Name, proxyPort),
 		Upstreams: t.upstreams(tg),
 		TempDir:   t.st.Path(tg.Name, "/tmp"),
+		Admin:     t.st.Bind(tg.Name, adminPort),
+		Path:      func(p string) string { return t.st.Path(tg.Name, p) },
 	}
-	files := map[string][]byte{"/tmp/.keep": nil}
 	if tg.TLS() {
 		tf, err := t.certFiles()
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for k, v := range tf {
-			files[k] = v
-		}
+		env.Files, env.CertPEM, env.KeyPEM = tf, tf[certPath], tf[keyPath]
 		env.TLSCert, env.TLSKey = t.st.Path(tg.Name, certPath), t.st.Path(tg.Name, keyPath)
 	}
-	conf, err := scenarios.RenderNginx(tg, env)
+	svc, ok, err := d.Service(tg.Driver(), env)
+	if _, unsupported := errors.AsType[*driver.UnsupportedError](err); unsupported {
+		return err // the row says so, as is
+	}
 	if err != nil {
-		return nil, fmt.Errorf("harness: %s: %s: %w", t.sc.Name, tg.Name, err)
+		return fmt.Errorf("harness: %s: %s: %w", t.sc.Name, tg.Name, err)
 	}
-	files[stack.NginxConf] = conf
-	dir := filepath.Join(t.dir, tg.Name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("harness: %w", err)
+	if !ok {
+		return nil
 	}
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), conf, 0o644); err != nil {
-		return nil, fmt.Errorf("harness: %w", err)
+	if svc.Config != nil {
+		dir := filepath.Join(t.dir, tg.Name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, svc.ConfigName), svc.Config, 0o644); err != nil {
+			return fmt.Errorf("harness: %w", err)
+		}
 	}
-	return files, nil
+	if svc.Admin {
+		if t.admin == nil {
+			t.admin = map[string]bool{}
+		}
+		t.admin[tg.Name] = true
+	}
+	svc.Name, svc.Port = tg.Name, proxyPort
+	return t.start(ctx, svc.Service)
 }
 
 // saveFailedLogs keeps the output of every service that died on its own.

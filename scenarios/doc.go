@@ -1,7 +1,8 @@
 // Package scenarios defines what wsbench runs: scenario files (YAML,
-// strictly decoded), the built-in scenarios embedded in the binary, the
-// nginx configurations they render, and the expectations that turn results
-// into pass/fail. It knows nothing of how containers start: the stack and
+// strictly decoded), the built-in scenarios embedded in the binary, and
+// the expectations that turn results into pass/fail. A target's
+// kind-specific fields (config, params, args) are checked by its kind's
+// driver (package driver). It knows nothing of how containers start: the stack and
 // the harness read a Scenario and bring it to life.
 //
 // # A scenario file
@@ -11,9 +12,9 @@
 //	backends: {count: 1}            # echo backends backend-1 … backend-N
 //	targets:
 //	  - name: nginx
-//	    kind: nginx                 # direct | refproxy | nginx
+//	    kind: nginx                 # direct | refproxy | nginx | haproxy (driver.Kinds)
 //	    config: map                 # plain (S1) | upgrade (S2) | map (S3)
-//	    params: {read_timeout: 5s}  # see NginxParams
+//	    params: {read_timeout: 5s}  # see driver.NginxParams, driver.HaproxyParams
 //	  - name: refproxy
 //	    kind: refproxy
 //	    args: [--read-timeout, 5s]  # wsbench proxy flags; the stack adds --listen/--upstream
@@ -54,12 +55,4 @@
 // sum to it), leaving a minute for image builds within the 6 minutes `make
 // bench` may take. The estimate is pessimistic: the whole suite ran in about
 // 3 minutes on the local runtime. Scaled lengthens every load.
-//
-// # nginx
-//
-// RenderNginx fills scenarios/nginx/nginx.conf.tmpl for one target: the
-// seed articles' directives, verbatim, switched on by config and params,
-// with the stack's addresses and paths from NginxEnv. Every built-in's
-// rendered config is kept under testdata/nginx (go test -update rewrites
-// them) and passes the real `nginx -t`.
 package scenarios

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/driver"
 )
 
 // FuzzParseExpectation: the expectation parser never panics; what it
@@ -47,7 +49,7 @@ func FuzzParseExpectation(f *testing.F) {
 
 // FuzzParse: Parse never panics on any input; what it accepts estimates,
 // scales, checks its expectations, and renders every nginx target (load-time
-// validation must leave nothing for RenderNginx to refuse).
+// validation must leave nothing for a driver to refuse).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(validYAML))
 	for _, name := range allBuiltins() {
@@ -79,11 +81,9 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, tg := range s.Targets {
-			if tg.Kind != KindNginx {
-				continue
-			}
-			env := NginxEnv{Upstreams: []string{"backend-1:9000"}, TLSCert: "/c.pem", TLSKey: "/k.pem"}
-			if _, err := RenderNginx(tg, env); err != nil {
+			d, _ := driver.Lookup(tg.Kind)
+			env := driver.Env{Upstreams: []string{"backend-1:9000"}, TLSCert: "/c.pem", TLSKey: "/k.pem"}
+			if _, _, err := d.Service(tg.Driver(), env); err != nil {
 				t.Fatalf("target %s validated but does not render: %v", tg.Name, err)
 			}
 		}

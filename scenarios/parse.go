@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wsbench/wsbench/internal/typo"
 	"github.com/wsbench/wsbench/internal/yamlnode"
 )
 
@@ -364,54 +365,11 @@ func join2(path, key string) string {
 }
 
 // hint suggests the closest known word, or lists them all.
-func hint(got string, known []string) string {
-	if s := suggest(got, known); s != "" {
-		return fmt.Sprintf(" (did you mean %s?)", s)
-	}
-	return fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
-}
+func hint(got string, known []string) string { return typo.Hint(got, known) }
 
 // didYouMean suggests the closest known word, if any is close; for messages
 // that list the choices already.
-func didYouMean(got string, known []string) string {
-	if s := suggest(got, known); s != "" {
-		return fmt.Sprintf(" (did you mean %s?)", s)
-	}
-	return ""
-}
+func didYouMean(got string, known []string) string { return typo.DidYouMean(got, known) }
 
-// suggest returns the known word closest to got when it is close enough to
-// be a typo: an edit distance of at most 2, or a third of its length.
-func suggest(got string, known []string) string {
-	best, bestD := "", max(2, len(got)/3)+1
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(got), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30 // nothing that long is a typo of a key
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// suggest returns the known word closest to got when it is a likely typo.
+func suggest(got string, known []string) string { return typo.Closest(got, known) }

@@ -5,21 +5,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/loadgen"
 )
 
-// Target kinds.
+// Target kinds: each is a driver (package driver), which checks its
+// target's fields and starts it.
 const (
-	KindDirect   = "direct"   // the load generator dials backend-1 itself
-	KindRefproxy = "refproxy" // `wsbench proxy`, the reference proxy
-	KindNginx    = "nginx"    // nginx with a rendered configuration
+	KindDirect   = driver.KindDirect   // the load generator dials backend-1 itself
+	KindRefproxy = driver.KindRefproxy // `wsbench proxy`, the reference proxy
+	KindNginx    = driver.KindNginx    // nginx with a rendered configuration
 )
 
 // nginx configuration variants (Target.Config).
 const (
-	ConfigPlain   = "plain"   // S1: proxy_pass only
-	ConfigUpgrade = "upgrade" // S2: HTTP/1.1 + Upgrade + Connection "upgrade"
-	ConfigMap     = "map"     // S3: map $http_upgrade $connection_upgrade
+	ConfigPlain   = driver.ConfigPlain   // S1: proxy_pass only
+	ConfigUpgrade = driver.ConfigUpgrade // S2: HTTP/1.1 + Upgrade + Connection "upgrade"
+	ConfigMap     = driver.ConfigMap     // S3: map $http_upgrade $connection_upgrade
 )
 
 // Wildcard keys expectations that apply to every target of a workload.
@@ -124,8 +126,20 @@ func (w Workload) WatchesResources() bool {
 // the load generator must dial wss:// and the stack must make a
 // certificate.
 func (t Target) TLS() bool {
-	on, _ := parseSwitch(t.Params["tls"])
-	return t.Kind == KindNginx && on
+	d, ok := driver.Lookup(t.Kind)
+	return ok && d.TLS(t.Driver())
+}
+
+// Driver is the target as its driver reads it.
+func (t Target) Driver() driver.Target {
+	return driver.Target{Name: t.Name, Kind: t.Kind, Seed: t.Seed, Config: t.Config, Params: t.Params, Args: t.Args}
+}
+
+// Proxies reports whether the target starts a proxy (every kind but
+// direct).
+func (t Target) Proxies() bool {
+	d, ok := driver.Lookup(t.Kind)
+	return ok && d.Proxies()
 }
 
 // LoadConns returns the number of connections: Load.Conns, or the load

@@ -32,10 +32,11 @@ type Backends struct {
 
 // Target is one system under test. Kind "direct" reaches backend-1 (or
 // every backend through the load generator's URL list, see Load.Path) with
-// no proxy; "refproxy" runs `wsbench proxy`; "nginx" renders Config.
+// no proxy; "refproxy" runs `wsbench proxy`; "nginx" renders Config;
+// "haproxy" renders its own. Each kind is a driver (package driver).
 type Target struct {
 	Name        string   `yaml:"name"` // unique in the scenario; names the results directory
-	Kind        string   `yaml:"kind"` // direct | refproxy | nginx
+	Kind        string   `yaml:"kind"` // direct | refproxy | nginx | haproxy
 	Description string   `yaml:"description"`
 	Seed        string   `yaml:"seed"` // the seed configuration it reproduces, e.g. S1
 	Args        []string `yaml:"args"` // refproxy: extra `wsbench proxy` flags
@@ -44,7 +45,8 @@ type Target struct {
 	Config string `yaml:"config"`
 	// Params set template parameters (nginx) — read_timeout, send_timeout,
 	// reset_timedout, connect_timeout, balance, hash_key, limit_conn,
-	// buffer_size, buffers, headers, tls, workers — see NginxParams.
+	// buffer_size, buffers, headers, tls, workers — see driver.NginxParams
+	// (haproxy: driver.HaproxyParams).
 	Params map[string]string `yaml:"params"`
 	// Upstreams names the backends this target proxies to, in order
 	// (e.g. [blackhole-1] for a proxy_connect_timeout case); empty = every

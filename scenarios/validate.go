@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/loadgen"
 )
 
@@ -74,7 +75,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	v.backends(&s.Backends)
 	if len(s.Targets) == 0 {
-		v.fail("targets", "missing: want at least one target (direct, refproxy or nginx)")
+		v.fail("targets", "missing: want at least one target (%s)", strings.Join(driver.Kinds(), ", "))
 	}
 	first := map[string]int{}
 	for i := range s.Targets {
@@ -82,7 +83,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	if s.Backends.TLS {
 		for _, t := range s.Targets {
-			if t.Kind != KindDirect {
+			if t.Proxies() {
 				v.fail("backends.tls", "target %s is %s, which speaks plain HTTP to its backends; TLS backends are for direct targets (terminate TLS at nginx with params tls: on)", t.Name, t.Kind)
 				break
 			}
@@ -146,37 +147,10 @@ func (v *validator) target(s *Scenario, i int, first map[string]int) {
 	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
 		v.fail(p+".seed", "%q: want a seed configuration S1 … S11 (DESIGN.md)", t.Seed)
 	}
-	kinds := []string{KindDirect, KindRefproxy, KindNginx}
-	switch t.Kind {
-	case KindNginx:
-		_, errs := nginxTargetView(*t)
-		for _, err := range errs {
-			var pe *paramError
-			switch {
-			case errors.As(err, &pe) && pe.param != "":
-				v.fail(p+".params."+pe.param, "%v", pe.err)
-			case errors.As(err, &pe):
-				v.fail(p+".config", "%v", pe.err)
-			}
-		}
-	case KindDirect, KindRefproxy:
-		if t.Config != "" {
-			v.fail(p+".config", "only nginx targets take a config, this one is %s", t.Kind)
-		}
-		if len(t.Params) > 0 {
-			v.fail(p+".params", "only nginx targets take params, this one is %s (refproxy: use args)", t.Kind)
-		}
-	case "":
-		v.fail(p+".kind", "missing: want %s", strings.Join(kinds, ", "))
-	default:
-		v.fail(p+".kind", "%q: want %s%s", t.Kind, strings.Join(kinds, ", "), didYouMean(t.Kind, kinds))
-	}
-	if t.Kind != KindRefproxy && len(t.Args) > 0 {
-		v.fail(p+".args", "only refproxy targets take args, this one is %s", t.Kind)
-	}
-	for j, a := range t.Args {
-		if flag := reservedFlag(a, "--listen", "--upstream"); flag != "" {
-			v.fail(fmt.Sprintf("%s.args[%d]", p, j), "%s is set by the stack (from the scenario's backends and upstreams)", flag)
+	for _, err := range driver.Check(t.Driver()) {
+		var pe *driver.ParamError
+		if errors.As(err, &pe) {
+			v.fail(p+"."+pe.Field, "%v", pe.Err)
 		}
 	}
 	v.upstreams(s, t, p)
@@ -195,7 +169,7 @@ func (v *validator) upstreams(s *Scenario, t *Target, p string) {
 		}
 		seen[u] = true
 	}
-	if t.Kind == KindDirect && len(t.Upstreams) > 1 {
+	if !t.Proxies() && len(t.Upstreams) > 1 {
 		v.fail(p+".upstreams", "a direct target dials one backend, got %d", len(t.Upstreams))
 	}
 }

@@ -41,7 +41,10 @@
 // -trimpath), the nginx image FROM scratch with the host's nginx, the
 // libraries ldd lists, mime.types, passwd/group entries and writable
 // /tmp, /var/lib/nginx, /var/log/nginx — unless Spec.NginxImage names an
-// image that is present or can be pulled. Both are tagged
+// image that is present or can be pulled. Other proxies run from the
+// host's binary are a registered Program (package driver registers
+// haproxy's): an image FROM scratch with the binary, its libraries and the
+// files and directories it names, started with its Args. All are tagged
 // wsbench-local/<kind>:<hash of the build context>, so a second run with
 // the same binary finds them and builds nothing. Image records the ids and
 // `nginx -v`. nginx runs as `nginx -e stderr -g 'daemon off;' -c

@@ -146,7 +146,9 @@ func (b *dockerBackend) image(ctx context.Context, kind string) (Image, error) {
 	}
 	var img Image
 	var err error
-	if kind == ImageWsbench {
+	if p, ok := program(kind); ok {
+		img, err = b.programImage(ctx, p)
+	} else if kind == ImageWsbench {
 		img, err = b.wsbenchImage(ctx)
 	} else {
 		img, err = b.nginxImage(ctx)
@@ -237,6 +239,27 @@ func (b *dockerBackend) nginxImage(ctx context.Context) (Image, error) {
 		return Image{}, err
 	}
 	return b.ensureImage(ctx, ImageNginx, sum, tarball, version)
+}
+
+// programImage builds a scratch image from the host's binary of p.
+func (b *dockerBackend) programImage(ctx context.Context, p Program) (Image, error) {
+	bin, err := p.hostBinary()
+	if err != nil {
+		return Image{}, err
+	}
+	version, err := p.version(ctx, bin)
+	if err != nil {
+		return Image{}, err
+	}
+	fs, err := p.rootfs(ctx, bin)
+	if err != nil {
+		return Image{}, err
+	}
+	tarball, sum, err := fs.buildContext(libraryPathEnv(fs) + "ENTRYPOINT [\"" + p.Binary + "\"]\n")
+	if err != nil {
+		return Image{}, err
+	}
+	return b.ensureImage(ctx, p.Kind, sum, tarball, version)
 }
 
 // libraryPathEnv points the loader at every directory holding a copied
@@ -365,7 +388,9 @@ func filesOption(files map[string][]byte) testcontainers.ContainerCustomizer {
 
 func (b *dockerBackend) start(ctx context.Context, svc *Service, h *Handle) error {
 	opts := b.containerOptions(svc.Name, h.Role)
-	if svc.Image == ImageNginx {
+	if p, ok := program(svc.Image); ok {
+		opts = append(opts, testcontainers.WithCmd(append(p.Args(p.Conf), svc.Args...)...))
+	} else if svc.Image == ImageNginx {
 		opts = append(opts, testcontainers.WithEntrypoint("nginx"),
 			testcontainers.WithCmd(append([]string{"-e", "stderr", "-g", "daemon off;", "-c", NginxConf}, svc.Args...)...))
 	} else {

@@ -62,7 +62,11 @@ func (b *localBackend) image(ctx context.Context, kind string) (Image, error) {
 	}
 	var bin, version string
 	var err error
-	if kind == ImageWsbench {
+	if p, ok := program(kind); ok {
+		if bin, err = p.hostBinary(); err == nil {
+			version, err = p.version(ctx, bin)
+		}
+	} else if kind == ImageWsbench {
 		bin, err = wsbenchBinary(ctx, b.spec, filepath.Join(b.dir, "bin"))
 	} else {
 		if bin, err = nginxBinary(b.spec.NginxPath); err == nil {
@@ -102,7 +106,9 @@ func (b *localBackend) start(ctx context.Context, svc *Service, h *Handle) error
 		return fmt.Errorf("stack: %q: %w", svc.Name, err)
 	}
 	args := svc.Args
-	if svc.Image == ImageNginx {
+	if p, ok := program(svc.Image); ok {
+		args = append(p.Args(filepath.Join(root, filepath.FromSlash(p.Conf))), svc.Args...)
+	} else if svc.Image == ImageNginx {
 		// -p keeps relative paths of the config inside the service's dir.
 		args = append([]string{"-e", "stderr", "-g", "daemon off;", "-p", root + "/",
 			"-c", filepath.Join(root, filepath.FromSlash(NginxConf))}, svc.Args...)

@@ -98,28 +98,9 @@ var nginxUsers = []string{"www-data", "nginx", "nobody"}
 // in a scratch image: the shared libraries ldd lists (the loader
 // included), mime.types, passwd/group entries and writable directories.
 func hostNginxRootfs(ctx context.Context, bin string) (rootfs, error) {
-	out, err := exec.CommandContext(ctx, "ldd", bin).CombinedOutput()
+	r, err := binaryRootfs(ctx, bin, "/usr/sbin/nginx")
 	if err != nil {
-		return nil, fmt.Errorf("stack: ldd %s: %w: %s", bin, err, tail(out, 3))
-	}
-	libs, err := parseLdd(string(out))
-	if err != nil {
-		return nil, fmt.Errorf("stack: ldd %s: %w", bin, err)
-	}
-	r := rootfs{}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, fmt.Errorf("stack: host nginx: %w", err)
-	}
-	r.file("/usr/sbin/nginx", 0o755, data)
-	for _, lib := range libs {
-		// Copy what the (possibly symlinked) path resolves to, under the
-		// path the loader looks for.
-		data, err := os.ReadFile(lib)
-		if err != nil {
-			return nil, fmt.Errorf("stack: host nginx library: %w", err)
-		}
-		r.file(lib, 0o755, data)
+		return nil, err
 	}
 	if data, err := os.ReadFile("/etc/nginx/mime.types"); err == nil {
 		r.file("/etc/nginx/mime.types", 0o644, data)
@@ -132,6 +113,35 @@ func hostNginxRootfs(ctx context.Context, bin string) (rootfs, error) {
 	r.file("/etc/nsswitch.conf", 0o644, []byte("passwd: files\ngroup: files\nhosts: files dns\n"))
 	for _, d := range []string{"/tmp", "/var/lib/nginx", "/var/log/nginx", "/run"} {
 		r.dir(d, 0o1777)
+	}
+	return r, nil
+}
+
+// binaryRootfs is a host binary at dst and every shared library ldd lists
+// for it (the loader included), under the paths the loader looks for.
+func binaryRootfs(ctx context.Context, bin, dst string) (rootfs, error) {
+	out, err := exec.CommandContext(ctx, "ldd", bin).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("stack: ldd %s: %w: %s", bin, err, tail(out, 3))
+	}
+	libs, err := parseLdd(string(out))
+	if err != nil {
+		return nil, fmt.Errorf("stack: ldd %s: %w", bin, err)
+	}
+	r := rootfs{}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return nil, fmt.Errorf("stack: host binary: %w", err)
+	}
+	r.file(dst, 0o755, data)
+	for _, lib := range libs {
+		// Copy what the (possibly symlinked) path resolves to, under the
+		// path the loader looks for.
+		data, err := os.ReadFile(lib)
+		if err != nil {
+			return nil, fmt.Errorf("stack: host library: %w", err)
+		}
+		r.file(lib, 0o755, data)
 	}
 	return r, nil
 }

@@ -89,7 +89,7 @@ type Service struct {
 	// Role selects the CPUSet entry and labels the container ("echo",
 	// "refproxy", "nginx", …); "" = the Name.
 	Role string
-	// Image is ImageWsbench (default) or ImageNginx.
+	// Image is ImageWsbench (default), ImageNginx or a Program's kind.
 	Image string
 	// Args are the wsbench arguments (e.g. "echo", "--listen", addr). For
 	// ImageNginx the stack runs nginx itself: Args are extra nginx flags.
@@ -218,7 +218,13 @@ func (svc *Service) validate() error {
 			return fmt.Errorf("stack: service %q: nginx needs its configuration in Files[%q]", svc.Name, NginxConf)
 		}
 	default:
-		return fmt.Errorf("stack: service %q: image %q: want %q or %q", svc.Name, svc.Image, ImageWsbench, ImageNginx)
+		p, ok := program(svc.Image)
+		if !ok {
+			return fmt.Errorf("stack: service %q: image %q: want one of %s", svc.Name, svc.Image, imageKinds())
+		}
+		if _, ok := svc.Files[p.Conf]; !ok {
+			return fmt.Errorf("stack: service %q: %s needs its configuration in Files[%q]", svc.Name, p.Kind, p.Conf)
+		}
 	}
 	if svc.Port < 0 || svc.Port > 65535 {
 		return fmt.Errorf("stack: service %q: port %d: want 1-65535 (or 0 for none)", svc.Name, svc.Port)

@@ -140,10 +140,11 @@ func (s *Stack) RunID() string { return s.spec.RunID }
 func (s *Stack) Spec() Spec { return s.spec }
 
 // Image returns the image (or binary) of a kind, building it if needed:
-// ImageWsbench or ImageNginx. The result records ids and nginx's version.
+// ImageWsbench, ImageNginx or a Program's kind. The result records ids and
+// the proxy's version.
 func (s *Stack) Image(ctx context.Context, kind string) (Image, error) {
-	if kind != ImageWsbench && kind != ImageNginx {
-		return Image{}, fmt.Errorf("stack: image kind %q: want %q or %q", kind, ImageWsbench, ImageNginx)
+	if _, ok := program(kind); !ok && kind != ImageWsbench && kind != ImageNginx {
+		return Image{}, fmt.Errorf("stack: image kind %q: want one of %s", kind, imageKinds())
 	}
 	return s.be.image(ctx, kind)
 }

@@ -39,3 +39,20 @@ func TestNeed(t *testing.T) {
 		})
 	}
 }
+
+func TestProgram(t *testing.T) {
+	t.Setenv("WSBENCH_TEST_REQUIRE", "1")
+	r := &recorder{TB: t}
+	Program(r, "wsbench-no-such-program", "WSBENCH_TEST_REQUIRE")
+	if !r.failed {
+		t.Error("a missing program that is required did not fail the test")
+	}
+	r = &recorder{TB: t}
+	Program(r, "wsbench-no-such-program")
+	if !r.skipped {
+		t.Error("a missing program that is not required did not skip the test")
+	}
+	if p := Program(t, "sh"); p == "" {
+		t.Error("sh: no path")
+	}
+}

@@ -1,4 +1,4 @@
-package scenarios
+package driver_test
 
 import (
 	"bytes"
@@ -19,7 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/driver"
 	"github.com/wsbench/wsbench/internal/testenv"
+	"github.com/wsbench/wsbench/scenarios"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -30,24 +32,24 @@ const nginxBinary = "/usr/sbin/nginx"
 // builtinNginxTargets returns every nginx target of every built-in, with
 // the upstream names it proxies to.
 func builtinNginxTargets(t *testing.T) []struct {
-	sc     *Scenario
-	target Target
+	sc     *scenarios.Scenario
+	target scenarios.Target
 } {
 	t.Helper()
 	var out []struct {
-		sc     *Scenario
-		target Target
+		sc     *scenarios.Scenario
+		target scenarios.Target
 	}
-	for _, name := range BuiltinNames() {
-		s, err := Builtin(name)
+	for _, name := range scenarios.BuiltinNames() {
+		s, err := scenarios.Builtin(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, tg := range s.Targets {
-			if tg.Kind == KindNginx {
+			if tg.Kind == driver.KindNginx {
 				out = append(out, struct {
-					sc     *Scenario
-					target Target
+					sc     *scenarios.Scenario
+					target scenarios.Target
 				}{s, tg})
 			}
 		}
@@ -59,12 +61,12 @@ func builtinNginxTargets(t *testing.T) []struct {
 }
 
 // containerEnv is the environment the docker stack gives nginx.
-func containerEnv(s *Scenario, tg Target) NginxEnv {
+func containerEnv(s *scenarios.Scenario, tg scenarios.Target) driver.Env {
 	var ups []string
 	for _, n := range s.Upstreams(tg) {
 		ups = append(ups, n+":9000")
 	}
-	env := NginxEnv{Listen: "0.0.0.0:8080", Upstreams: ups, TempDir: "/tmp"}
+	env := driver.Env{Listen: "0.0.0.0:8080", Upstreams: ups, TempDir: "/tmp"}
 	if tg.TLS() {
 		env.TLSCert, env.TLSKey = "/etc/wsbench/tls/cert.pem", "/etc/wsbench/tls/key.pem"
 	}
@@ -78,7 +80,7 @@ func TestRenderNginxGolden(t *testing.T) {
 	for _, c := range builtinNginxTargets(t) {
 		name := c.sc.Name + "." + c.target.Name
 		t.Run(name, func(t *testing.T) {
-			got, err := RenderNginx(c.target, containerEnv(c.sc, c.target))
+			got, err := driver.RenderNginx(c.target.Driver(), containerEnv(c.sc, c.target))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,19 +118,19 @@ func TestRenderNginxSyntax(t *testing.T) {
 		t.Run(c.sc.Name+"."+c.target.Name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			env := NginxEnv{Listen: "127.0.0.1:18080", TempDir: dir, TLSCert: cert, TLSKey: key}
+			env := driver.Env{Listen: "127.0.0.1:18080", TempDir: dir, TLSCert: cert, TLSKey: key}
 			for range c.sc.Upstreams(c.target) {
 				env.Upstreams = append(env.Upstreams, "127.0.0.1:19000")
 			}
-			nginxCheck(t, c.target, env)
+			nginxCheck(t, c.target.Driver(), env)
 		})
 	}
 }
 
 // nginxCheck renders tg and runs nginx -t on it.
-func nginxCheck(t *testing.T, tg Target, env NginxEnv) {
+func nginxCheck(t *testing.T, tg driver.Target, env driver.Env) {
 	t.Helper()
-	conf, err := RenderNginx(tg, env)
+	conf, err := driver.RenderNginx(tg, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func nginxCheck(t *testing.T, tg Target, env NginxEnv) {
 // TestRenderNginxParams checks each parameter's effect on the config and
 // runs the result through nginx -t where nginx is installed.
 func TestRenderNginxParams(t *testing.T) {
-	base := Target{Name: "t", Kind: KindNginx, Config: ConfigMap}
+	base := driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap}
 	tests := []struct {
 		name   string
 		config string
@@ -155,33 +157,33 @@ func TestRenderNginxParams(t *testing.T) {
 		want   []string // lines that must appear
 		absent []string // text that must not
 	}{
-		{"plain has no upgrade", ConfigPlain, nil,
+		{"plain has no upgrade", driver.ConfigPlain, nil,
 			[]string{"proxy_pass http://backend;"}, []string{"proxy_http_version", "Upgrade", "map $http_upgrade"}},
-		{"upgrade sets the headers", ConfigUpgrade, nil,
+		{"upgrade sets the headers", driver.ConfigUpgrade, nil,
 			[]string{"proxy_http_version 1.1;", "proxy_set_header Upgrade $http_upgrade;", `proxy_set_header Connection "upgrade";`}, []string{"map $http_upgrade"}},
-		{"map uses the variable", ConfigMap, nil,
+		{"map uses the variable", driver.ConfigMap, nil,
 			[]string{"map $http_upgrade $connection_upgrade {", "proxy_set_header Connection $connection_upgrade;"}, []string{`"upgrade";`}},
-		{"timeouts in seconds", ConfigMap, map[string]string{"read_timeout": "5s", "send_timeout": "1m", "connect_timeout": "2s"},
+		{"timeouts in seconds", driver.ConfigMap, map[string]string{"read_timeout": "5s", "send_timeout": "1m", "connect_timeout": "2s"},
 			[]string{"proxy_read_timeout 5s;", "proxy_send_timeout 60s;", "send_timeout 60s;", "proxy_connect_timeout 2s;"}, nil},
-		{"sub-second timeout in ms", ConfigMap, map[string]string{"read_timeout": "1500ms"},
+		{"sub-second timeout in ms", driver.ConfigMap, map[string]string{"read_timeout": "1500ms"},
 			[]string{"proxy_read_timeout 1500ms;"}, nil},
-		{"least_conn", ConfigMap, map[string]string{"balance": "least_conn"}, []string{"least_conn;"}, nil},
-		{"ip_hash", ConfigMap, map[string]string{"balance": "ip_hash"}, []string{"ip_hash;"}, nil},
-		{"round robin is the default", ConfigMap, map[string]string{"balance": "round_robin"}, nil, []string{"least_conn", "ip_hash", "hash "}},
-		{"consistent hash", ConfigMap, map[string]string{"balance": "hash", "hash_key": "$arg_room"},
+		{"least_conn", driver.ConfigMap, map[string]string{"balance": "least_conn"}, []string{"least_conn;"}, nil},
+		{"ip_hash", driver.ConfigMap, map[string]string{"balance": "ip_hash"}, []string{"ip_hash;"}, nil},
+		{"round robin is the default", driver.ConfigMap, map[string]string{"balance": "round_robin"}, nil, []string{"least_conn", "ip_hash", "hash "}},
+		{"consistent hash", driver.ConfigMap, map[string]string{"balance": "hash", "hash_key": "$arg_room"},
 			[]string{"hash $arg_room consistent;"}, nil},
-		{"limit_conn", ConfigMap, map[string]string{"limit_conn": "10"},
+		{"limit_conn", driver.ConfigMap, map[string]string{"limit_conn": "10"},
 			[]string{"limit_conn_zone $binary_remote_addr zone=conn_limit_per_ip:10m;", "limit_conn conn_limit_per_ip 10;"}, nil},
-		{"headers", ConfigMap, map[string]string{"headers": "on"},
+		{"headers", driver.ConfigMap, map[string]string{"headers": "on"},
 			[]string{"proxy_set_header X-Real-IP $remote_addr;", "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;", "proxy_set_header Host $host;"}, nil},
-		{"headers off", ConfigMap, map[string]string{"headers": "off"}, nil, []string{"X-Real-IP"}},
-		{"buffers", ConfigMap, map[string]string{"buffer_size": "16KiB", "buffers": "4  16k"},
+		{"headers off", driver.ConfigMap, map[string]string{"headers": "off"}, nil, []string{"X-Real-IP"}},
+		{"buffers", driver.ConfigMap, map[string]string{"buffer_size": "16KiB", "buffers": "4  16k"},
 			[]string{"proxy_buffer_size 16k;", "proxy_buffers 4 16k;"}, nil},
-		{"odd buffer size in bytes", ConfigMap, map[string]string{"buffer_size": "5000"}, []string{"proxy_buffer_size 5000;"}, nil},
-		{"workers", ConfigMap, map[string]string{"workers": "2"}, []string{"worker_processes 2;"}, nil},
-		{"workers auto", ConfigMap, map[string]string{"workers": "auto"}, []string{"worker_processes auto;"}, nil},
-		{"tls", ConfigMap, map[string]string{"tls": "on"}, []string{"listen 127.0.0.1:18080 ssl;", "ssl_certificate "}, nil},
-		{"every fixed line", ConfigMap, nil, []string{
+		{"odd buffer size in bytes", driver.ConfigMap, map[string]string{"buffer_size": "5000"}, []string{"proxy_buffer_size 5000;"}, nil},
+		{"workers", driver.ConfigMap, map[string]string{"workers": "2"}, []string{"worker_processes 2;"}, nil},
+		{"workers auto", driver.ConfigMap, map[string]string{"workers": "auto"}, []string{"worker_processes auto;"}, nil},
+		{"tls", driver.ConfigMap, map[string]string{"tls": "on"}, []string{"listen 127.0.0.1:18080 ssl;", "ssl_certificate "}, nil},
+		{"every fixed line", driver.ConfigMap, nil, []string{
 			"worker_processes 1;", "worker_rlimit_nofile 20000;", "error_log stderr;", "worker_connections 20000;", "access_log off;",
 			"/nginx.pid;", "client_body_temp_path ", "proxy_temp_path ", "fastcgi_temp_path ", "uwsgi_temp_path ", "scgi_temp_path ",
 		}, []string{"daemon"}},
@@ -193,8 +195,8 @@ func TestRenderNginxParams(t *testing.T) {
 			tg := base
 			tg.Config, tg.Params = tt.config, tt.params
 			dir := t.TempDir()
-			env := NginxEnv{Listen: "127.0.0.1:18080", Upstreams: []string{"127.0.0.1:19000", "127.0.0.1:19001"}, TempDir: dir, TLSCert: cert, TLSKey: key}
-			conf, err := RenderNginx(tg, env)
+			env := driver.Env{Listen: "127.0.0.1:18080", Upstreams: []string{"127.0.0.1:19000", "127.0.0.1:19001"}, TempDir: dir, TLSCert: cert, TLSKey: key}
+			conf, err := driver.RenderNginx(tg, env)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -231,49 +233,49 @@ func stripComments(conf string) string {
 }
 
 func TestRenderNginxErrors(t *testing.T) {
-	ok := NginxEnv{Listen: "127.0.0.1:8080", Upstreams: []string{"backend-1:9000"}, TempDir: "/tmp"}
+	ok := driver.Env{Listen: "127.0.0.1:8080", Upstreams: []string{"backend-1:9000"}, TempDir: "/tmp"}
 	tests := []struct {
 		name   string
-		target Target
-		env    NginxEnv
+		target driver.Target
+		env    driver.Env
 		want   string
 	}{
-		{"not nginx", Target{Name: "t", Kind: KindRefproxy}, ok, `kind "refproxy": only nginx targets`},
-		{"name that would inject", Target{Name: "t\ninclude /etc/passwd;", Kind: KindNginx, Config: ConfigMap}, ok, "target name"},
-		{"seed that would inject", Target{Name: "t", Seed: "S1\nx", Kind: KindNginx, Config: ConfigMap}, ok, `seed "S1\nx"`},
-		{"unknown config", Target{Name: "t", Kind: KindNginx, Config: "mapp"}, ok, `config "mapp": want plain, upgrade, map (did you mean map?)`},
-		{"unknown param", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"read_timout": "5s"}}, ok,
+		{"not nginx", driver.Target{Name: "t", Kind: driver.KindRefproxy}, ok, `kind "refproxy": only nginx targets`},
+		{"name that would inject", driver.Target{Name: "t\ninclude /etc/passwd;", Kind: driver.KindNginx, Config: driver.ConfigMap}, ok, "target name"},
+		{"seed that would inject", driver.Target{Name: "t", Seed: "S1\nx", Kind: driver.KindNginx, Config: driver.ConfigMap}, ok, `seed "S1\nx"`},
+		{"unknown config", driver.Target{Name: "t", Kind: driver.KindNginx, Config: "mapp"}, ok, `config "mapp": want plain, upgrade, map (did you mean map?)`},
+		{"unknown param", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"read_timout": "5s"}}, ok,
 			"params.read_timout: unknown parameter (did you mean read_timeout?)"},
-		{"bad duration", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"read_timeout": "soon"}}, ok,
+		{"bad duration", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"read_timeout": "soon"}}, ok,
 			`params.read_timeout: "soon": duration "soon"`},
-		{"zero duration", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"read_timeout": "0"}}, ok,
+		{"zero duration", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"read_timeout": "0"}}, ok,
 			"want at least 1ms"},
-		{"bad balance", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"balance": "iphash"}}, ok,
+		{"bad balance", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"balance": "iphash"}}, ok,
 			"(did you mean ip_hash?)"},
-		{"hash without key", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"balance": "hash"}}, ok,
+		{"hash without key", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"balance": "hash"}}, ok,
 			"params.hash_key: missing"},
-		{"key without hash", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"hash_key": "$arg_room"}}, ok,
+		{"key without hash", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"hash_key": "$arg_room"}}, ok,
 			"only with balance: hash"},
-		{"key injection", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"balance": "hash", "hash_key": "$arg_room; include /etc/passwd"}}, ok,
+		{"key injection", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"balance": "hash", "hash_key": "$arg_room; include /etc/passwd"}}, ok,
 			"want nginx variables"},
-		{"bad switch", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"tls": "maybe"}}, ok, "want on or off"},
-		{"bad buffers", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"buffers": "16k"}}, ok, `want "count size"`},
-		{"bad limit", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"limit_conn": "-1"}}, ok, "want a whole number from 1"},
-		{"no upstream", Target{Name: "t", Kind: KindNginx, Config: ConfigMap}, NginxEnv{Listen: "0.0.0.0:8080"}, "no upstream address"},
-		{"upstream injection", Target{Name: "t", Kind: KindNginx, Config: ConfigMap},
-			NginxEnv{Upstreams: []string{"a:1; }"}}, `upstream address "a:1; }": want host:port`},
-		{"relative temp dir", Target{Name: "t", Kind: KindNginx, Config: ConfigMap},
-			NginxEnv{Upstreams: []string{"a:1"}, TempDir: "tmp"}, "want an absolute path"},
-		{"tls without cert", Target{Name: "t", Kind: KindNginx, Config: ConfigMap, Params: map[string]string{"tls": "on"}}, ok,
+		{"bad switch", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"tls": "maybe"}}, ok, "want on or off"},
+		{"bad buffers", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"buffers": "16k"}}, ok, `want "count size"`},
+		{"bad limit", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"limit_conn": "-1"}}, ok, "want a whole number from 1"},
+		{"no upstream", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap}, driver.Env{Listen: "0.0.0.0:8080"}, "no upstream address"},
+		{"upstream injection", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap},
+			driver.Env{Upstreams: []string{"a:1; }"}}, `upstream address "a:1; }": want host:port`},
+		{"relative temp dir", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap},
+			driver.Env{Upstreams: []string{"a:1"}, TempDir: "tmp"}, "want an absolute path"},
+		{"tls without cert", driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap, Params: map[string]string{"tls": "on"}}, ok,
 			"tls is on: TLS certificate path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := RenderNginx(tt.target, tt.env)
+			_, err := driver.RenderNginx(tt.target, tt.env)
 			if err == nil {
 				t.Fatalf("no error, want one containing %q", tt.want)
 			}
-			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "scenarios: target t") {
+			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "driver: target t") {
 				t.Errorf("error %q\nwant it to start with \"scenarios: target t\" and contain %q", err, tt.want)
 			}
 		})
@@ -281,7 +283,7 @@ func TestRenderNginxErrors(t *testing.T) {
 }
 
 func TestRenderNginxDefaults(t *testing.T) {
-	conf, err := RenderNginx(Target{Name: "t", Kind: KindNginx, Config: ConfigMap}, NginxEnv{Upstreams: []string{"backend-1:9000"}})
+	conf, err := driver.RenderNginx(driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap}, driver.Env{Upstreams: []string{"backend-1:9000"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +293,7 @@ func TestRenderNginxDefaults(t *testing.T) {
 		}
 	}
 	for dir, want := range map[string]string{"/": "pid /nginx.pid;", "/var/tmp/": "pid /var/tmp/nginx.pid;", "/a//b/.": "pid /a/b/nginx.pid;"} {
-		conf, err := RenderNginx(Target{Name: "t", Kind: KindNginx, Config: ConfigMap}, NginxEnv{Upstreams: []string{"b:1"}, TempDir: dir})
+		conf, err := driver.RenderNginx(driver.Target{Name: "t", Kind: driver.KindNginx, Config: driver.ConfigMap}, driver.Env{Upstreams: []string{"b:1"}, TempDir: dir})
 		if err != nil || !bytes.Contains(conf, []byte(want)) {
 			t.Errorf("temp dir %q: want %q in the config (err %v)", dir, want, err)
 		}

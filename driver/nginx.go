@@ -1,34 +1,72 @@
-package scenarios
+package driver
 
 import (
 	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/template"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/typo"
+	"github.com/wsbench/wsbench/stack"
 	"github.com/wsbench/wsbench/units"
 )
 
-// NginxEnv is what the stack knows and a scenario does not: addresses and
-// paths as nginx will see them.
-type NginxEnv struct {
-	Listen    string   // "0.0.0.0:8080" (or "127.200.1.5:8080" locally); "" = "0.0.0.0:8080"
-	Upstreams []string // backend addresses "backend-1:9000", … then blackholes (Scenario.Upstreams order)
-	// TLSCert and TLSKey are paths as nginx sees them, when tls is on.
-	TLSCert, TLSKey string
-	TempDir         string // where pid and *_temp_path go; "" = "/tmp"
-}
+// KindNginx is nginx with a configuration rendered from
+// nginx/nginx.conf.tmpl.
+const KindNginx = "nginx"
 
-// ParamInfo documents one nginx template parameter.
+// nginx configuration variants (Target.Config).
+const (
+	ConfigPlain   = "plain"   // S1: proxy_pass only
+	ConfigUpgrade = "upgrade" // S2: HTTP/1.1 + Upgrade + Connection "upgrade"
+	ConfigMap     = "map"     // S3: map $http_upgrade $connection_upgrade
+)
+
+// ParamInfo documents one template parameter.
 type ParamInfo struct {
 	Name, Value, Description string
+}
+
+type nginx struct{}
+
+func (nginx) Kind() string    { return KindNginx }
+func (nginx) Takes() []string { return []string{FieldConfig, FieldParams} }
+func (nginx) Proxies() bool   { return true }
+func (nginx) Image() string   { return stack.ImageNginx }
+
+func (nginx) Check(t Target) []error {
+	_, errs := nginxTargetView(t)
+	return errs
+}
+
+// TLS reports params tls: on.
+func (nginx) TLS(t Target) bool {
+	on, _ := parseSwitch(t.Params["tls"])
+	return on
+}
+
+// Service renders the target's nginx.conf and runs nginx on it.
+func (nginx) Service(t Target, env Env) (Service, bool, error) {
+	conf, err := RenderNginx(t, env)
+	if err != nil {
+		return Service{}, true, err
+	}
+	files := map[string][]byte{"/tmp/.keep": nil}
+	for k, v := range env.Files {
+		files[k] = v
+	}
+	files[stack.NginxConf] = conf
+	return Service{Service: stack.Service{Role: KindNginx, Image: stack.ImageNginx, Files: files},
+		Config: conf, ConfigName: "nginx.conf"}, true, nil
 }
 
 //go:embed nginx/nginx.conf.tmpl
@@ -102,48 +140,34 @@ func NginxParams() []ParamInfo {
 func NginxConfigs() []string { return []string{ConfigPlain, ConfigUpgrade, ConfigMap} }
 
 // RenderNginx renders target t's nginx.conf for env.
-func RenderNginx(t Target, env NginxEnv) ([]byte, error) {
+func RenderNginx(t Target, env Env) ([]byte, error) {
 	v, errs := nginxTargetView(t)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("scenarios: target %s: %w", t.Name, errors.Join(errs...))
+		return nil, checkErr(t, errs)
 	}
 	if err := v.setEnv(env); err != nil {
-		return nil, fmt.Errorf("scenarios: target %s: %w", t.Name, err)
+		return nil, fmt.Errorf("driver: target %s: %w", t.Name, err)
 	}
 	var b bytes.Buffer
 	if err := nginxTemplate.Execute(&b, v); err != nil {
-		return nil, fmt.Errorf("scenarios: target %s: render nginx.conf: %w", t.Name, err)
+		return nil, fmt.Errorf("driver: target %s: render nginx.conf: %w", t.Name, err)
 	}
 	return b.Bytes(), nil
-}
-
-// paramError is a problem with one parameter, so that Parse can point at
-// its line.
-type paramError struct {
-	param string // "" = the config itself
-	err   error
-}
-
-func (e *paramError) Error() string {
-	if e.param == "" {
-		return e.err.Error()
-	}
-	return fmt.Sprintf("params.%s: %v", e.param, e.err)
 }
 
 // nginxTargetView checks t's config and params and turns them into template
 // data (without the environment).
 func nginxTargetView(t Target) (*nginxView, []error) {
 	if t.Kind != KindNginx {
-		return nil, []error{&paramError{err: fmt.Errorf("kind %q: only nginx targets render an nginx.conf", t.Kind)}}
+		return nil, []error{configError(fmt.Errorf("kind %q: only nginx targets render an nginx.conf", t.Kind))}
 	}
 	// The name and seed land in a comment of the config: a newline in
 	// either would start a directive, so they are checked here too.
 	if !nameRE.MatchString(t.Name) {
-		return nil, []error{&paramError{err: fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name)}}
+		return nil, []error{configError(fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name))}
 	}
 	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
-		return nil, []error{&paramError{err: fmt.Errorf("seed %q: want S1 … S11", t.Seed)}}
+		return nil, []error{configError(fmt.Errorf("seed %q: want S1 … S11", t.Seed))}
 	}
 	v := &nginxView{Name: t.Name, Seed: t.Seed, Variant: t.Config, Workers: "1"}
 	switch t.Config {
@@ -153,17 +177,17 @@ func nginxTargetView(t Target) (*nginxView, []error) {
 	case ConfigMap:
 		v.Upgrade, v.Map, v.Connection = true, true, "$connection_upgrade"
 	default:
-		return nil, []error{&paramError{err: fmt.Errorf("config %q: want %s%s", t.Config,
-			strings.Join(NginxConfigs(), ", "), didYouMean(t.Config, NginxConfigs()))}}
+		return nil, []error{configError(fmt.Errorf("config %q: want %s%s", t.Config,
+			strings.Join(NginxConfigs(), ", "), typo.DidYouMean(t.Config, NginxConfigs())))}
 	}
 	var errs []error
 	known := map[string]bool{}
 	for _, p := range nginxParams {
 		known[p.Name] = true
 	}
-	for _, name := range sortedKeys(t.Params) {
+	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
 		if !known[name] {
-			errs = append(errs, &paramError{name, fmt.Errorf("unknown parameter%s", hint(name, paramNames()))})
+			errs = append(errs, paramErr(name, fmt.Errorf("unknown parameter%s", typo.Hint(name, paramNames()))))
 		}
 	}
 	for _, p := range nginxParams {
@@ -172,7 +196,7 @@ func nginxTargetView(t Target) (*nginxView, []error) {
 			continue
 		}
 		if err := p.set(v, strings.TrimSpace(value)); err != nil {
-			errs = append(errs, &paramError{p.Name, fmt.Errorf("%q: %w", value, err)})
+			errs = append(errs, paramErr(p.Name, fmt.Errorf("%q: %w", value, err)))
 		}
 	}
 	if err := hashBalance(v, t.Params); err != nil {
@@ -197,7 +221,7 @@ func paramNames() []string {
 
 // setEnv checks and places the environment. Every string lands in the
 // configuration as is, so anything that could end a directive is refused.
-func (v *nginxView) setEnv(env NginxEnv) error {
+func (v *nginxView) setEnv(env Env) error {
 	v.Listen, v.TempDir = env.Listen, env.TempDir
 	if v.Listen == "" {
 		v.Listen = "0.0.0.0:8080"
@@ -249,7 +273,7 @@ func setBalance(v *nginxView, s string) error {
 	case "least_conn", "ip_hash", "hash":
 		v.Balance = s
 	default:
-		return fmt.Errorf("want round_robin, least_conn, ip_hash or hash%s", didYouMean(s, []string{"round_robin", "least_conn", "ip_hash", "hash"}))
+		return fmt.Errorf("want round_robin, least_conn, ip_hash or hash%s", typo.DidYouMean(s, []string{"round_robin", "least_conn", "ip_hash", "hash"}))
 	}
 	return nil
 }
@@ -261,13 +285,13 @@ func hashBalance(v *nginxView, params map[string]string) error {
 	key = strings.TrimSpace(key)
 	switch {
 	case v.Balance == "hash" && !hasKey:
-		return &paramError{"hash_key", errors.New("missing: balance: hash needs a key, e.g. $arg_room or $remote_addr")}
+		return paramErr("hash_key", errors.New("missing: balance: hash needs a key, e.g. $arg_room or $remote_addr"))
 	case v.Balance == "hash" && !hashKeyRE.MatchString(key):
-		return &paramError{"hash_key", fmt.Errorf("%q: want nginx variables such as $arg_room or $remote_addr$remote_port", key)}
+		return paramErr("hash_key", fmt.Errorf("%q: want nginx variables such as $arg_room or $remote_addr$remote_port", key))
 	case v.Balance == "hash":
 		v.Balance = "hash " + key + " consistent"
 	case hasKey:
-		return &paramError{"hash_key", fmt.Errorf("%q: only with balance: hash, got balance %q", key, params["balance"])}
+		return paramErr("hash_key", fmt.Errorf("%q: only with balance: hash, got balance %q", key, params["balance"]))
 	}
 	return nil
 }
@@ -319,8 +343,8 @@ func checkBuffers(params map[string]string) error {
 	if _, ok := params["buffers"]; !ok {
 		param = "buffer_size"
 	}
-	return &paramError{param, fmt.Errorf("nginx would refuse this: its proxy_busy_buffers_size (2 × %s) must fit in all proxy_buffers but one ((%d-1) × %s); set buffers too, e.g. buffers: 4 %s",
-		formatNginxSize(biggest), count, formatNginxSize(size), formatNginxSize(biggest))}
+	return paramErr(param, fmt.Errorf("nginx would refuse this: its proxy_busy_buffers_size (2 × %s) must fit in all proxy_buffers but one ((%d-1) × %s); set buffers too, e.g. buffers: 4 %s",
+		formatNginxSize(biggest), count, formatNginxSize(size), formatNginxSize(biggest)))
 }
 
 func formatNginxSize(n int64) string {
@@ -398,3 +422,13 @@ func nginxSize(s string) (string, error) {
 	}
 	return strconv.FormatInt(int64(n), 10), nil
 }
+
+func configError(err error) error { return &ParamError{FieldConfig, err} }
+
+func paramErr(name string, err error) error { return &ParamError{FieldParams + "." + name, err} }
+
+// nameRE and seedRE: the name and seed land in a comment of the config.
+var (
+	nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	seedRE = regexp.MustCompile(`^S([1-9]|1[01])$`)
+)

@@ -1,0 +1,30 @@
+// Package driver gives every kind of target one home: a Driver per kind
+// (direct, refproxy, nginx, haproxy) says which target fields it reads
+// (config, params, args), checks them, renders the proxy's configuration
+// and describes the stack service that runs it. The harness asks the
+// driver of a target's kind and never names a kind; scenarios validates a
+// target by asking Check.
+//
+// A kind is registered once, in the drivers list of driver.go. A proxy run
+// from the host's binary also returns a stack.Program (how its image is
+// built FROM scratch, its version flags, its command line), which this
+// package registers with the stack at init. Adding a proxy is then one file
+// <kind>.go, its template under <kind>/ and its golden files under
+// testdata/<kind>/.
+//
+// # nginx
+//
+// RenderNginx fills nginx/nginx.conf.tmpl for one target: the seed
+// articles' directives, verbatim, switched on by config and params, with
+// the stack's addresses and paths from Env. Every built-in's rendered
+// config is kept under testdata/nginx (go test -update rewrites them) and
+// passes the real `nginx -t`.
+//
+// # haproxy
+//
+// RenderHaproxy fills haproxy/haproxy.cfg.tmpl: mode http (haproxy sees
+// the upgrade itself), the same knobs as nginx mapped onto haproxy's
+// directives, and an UnsupportedError naming haproxy 2.6 for a knob it has
+// no equivalent for. The rendered cases are kept under testdata/haproxy
+// and pass the real `haproxy -c`.
+package driver

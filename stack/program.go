@@ -1,0 +1,110 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Program is a proxy the stack runs from the host's binary, as it runs
+// nginx: in the docker runtime an image built FROM scratch from the binary,
+// the libraries ldd lists and Files; in the local runtime the binary
+// itself. A driver describes its proxy with one and registers it once
+// (RegisterProgram); a Service then names it by Image.
+type Program struct {
+	Kind    string   // image kind, Service.Image: "haproxy"
+	Binary  string   // looked up in PATH, then as this path: "/usr/sbin/haproxy"
+	Version []string // flags that make it print its version, e.g. ["-v"]
+	// Conf is where Service.Files must hold the configuration, as the
+	// service sees it in a container.
+	Conf string
+	// Files are host files the image needs, copied to the same path;
+	// Dirs are writable directories made in it.
+	Files, Dirs []string
+	// Args is the command line after the binary; conf is the
+	// configuration's path as the process sees it.
+	Args func(conf string) []string
+}
+
+var (
+	programsMu sync.Mutex
+	programs   = map[string]Program{}
+)
+
+// RegisterProgram makes p's Kind a Service.Image. It panics on a kind
+// registered twice or taken by a built-in image: registration happens once,
+// at init.
+func RegisterProgram(p Program) {
+	programsMu.Lock()
+	defer programsMu.Unlock()
+	if _, ok := programs[p.Kind]; ok || p.Kind == ImageWsbench || p.Kind == ImageNginx || p.Kind == "" {
+		panic(fmt.Sprintf("stack: program kind %q registered twice", p.Kind))
+	}
+	programs[p.Kind] = p
+}
+
+func program(kind string) (Program, bool) {
+	programsMu.Lock()
+	defer programsMu.Unlock()
+	p, ok := programs[kind]
+	return p, ok
+}
+
+// imageKinds lists what Service.Image may be.
+func imageKinds() string {
+	programsMu.Lock()
+	defer programsMu.Unlock()
+	kinds := []string{ImageWsbench, ImageNginx}
+	for _, k := range slices.Sorted(maps.Keys(programs)) {
+		kinds = append(kinds, k)
+	}
+	return strings.Join(kinds, ", ")
+}
+
+// hostBinary finds p's binary: in PATH, then at p.Binary.
+func (p Program) hostBinary() (string, error) {
+	if path, err := exec.LookPath(filepath.Base(p.Binary)); err == nil {
+		return path, nil
+	}
+	if _, err := os.Stat(p.Binary); err == nil {
+		return p.Binary, nil
+	}
+	return "", errors.New("stack: " + p.Kind + " not found in PATH nor at " + p.Binary + "; install it (apt-get install " + p.Kind + ")")
+}
+
+// version runs the binary with p.Version and returns the first line.
+func (p Program) version(ctx context.Context, bin string) (string, error) {
+	b, err := exec.CommandContext(ctx, bin, p.Version...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("stack: %s %s: %w: %s", bin, strings.Join(p.Version, " "), err, tail(b, 2))
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return line, nil
+}
+
+// rootfs is p's scratch image: the binary at p.Binary, its libraries, its
+// files and directories.
+func (p Program) rootfs(ctx context.Context, bin string) (rootfs, error) {
+	r, err := binaryRootfs(ctx, bin, p.Binary)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range p.Files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("stack: %s: %w", p.Kind, err)
+		}
+		r.file(f, 0o644, data)
+	}
+	for _, d := range append([]string{"/tmp"}, p.Dirs...) {
+		r.dir(d, 0o1777)
+	}
+	return r, nil
+}
