@@ -47,7 +47,7 @@ func (t *topology) measure(ctx context.Context, w scenarios.Workload, tg scenari
 	dir := filepath.Join(t.dir, tg.Name, w.Name)
 	label := fmt.Sprintf("%s on %s", w.Name, tg.Name)
 	if count > 1 {
-		dir = filepath.Join(dir, fmt.Sprintf("rep-%d", i))
+		dir = filepath.Join(dir, results.RepetitionDirName(i))
 		label += fmt.Sprintf(" (%d/%d)", i, count)
 	}
 	p := t.plan(w, tg)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/wsbench/wsbench/metrics"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/units"
 )
@@ -245,27 +246,30 @@ func repProxyRows(add repRowAdder) {
 		}
 		return reportCell{text: c}
 	})
-	add("proxy CPU / msg", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
-		n := s.Messages.Sent + s.Messages.Received
-		if tg.Usage == nil || n == 0 {
+	// Which of per message and per handshake applies is the metrics
+	// package's rule; a row it does not apply to stays empty.
+	add("proxy CPU / msg", proxyMetricCell("proxy.cpu_us_per_msg", units.Micros))
+	add("proxy CPU / handshake", proxyMetricCell("proxy.cpu_us_per_handshake", units.Micros))
+	add("proxy memory / conn", proxyMetricCell("proxy.mem_per_conn", units.Bytes))
+}
+
+// proxyMetricCell shows a proxy metric read through the one vocabulary,
+// or nothing where it has no value.
+func proxyMetricCell(name string, format func(float64) string) func(*results.OverviewTarget, *results.Summary) reportCell {
+	m, err := metrics.Lookup(name)
+	if err != nil {
+		panic(err) // a fixed name: a test fails at once
+	}
+	return func(tg *results.OverviewTarget, s *results.Summary) reportCell {
+		if tg.Usage == nil {
 			return reportCell{}
 		}
-		return reportCell{text: units.Micros(float64(tg.Usage.CPU) / 1e3 / float64(n))}
-	})
-	// Per handshake only where no data flowed: otherwise the CPU went
-	// mostly to relaying messages.
-	add("proxy CPU / handshake", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
-		if tg.Usage == nil || s.Connections.Attempted == 0 || s.Messages.Sent+s.Messages.Received > 0 {
+		v, reason := m.Value(metrics.Facts{Summary: s, Proxy: tg.Usage})
+		if reason != "" {
 			return reportCell{}
 		}
-		return reportCell{text: units.Micros(float64(tg.Usage.CPU) / 1e3 / float64(s.Connections.Attempted))}
-	})
-	add("proxy memory / conn", func(tg *results.OverviewTarget, s *results.Summary) reportCell {
-		if tg.Usage == nil || s.Connections.Opened == 0 {
-			return reportCell{}
-		}
-		return reportCell{text: units.Bytes(float64(tg.Usage.MemoryGrowth) / float64(s.Connections.Opened))}
-	})
+		return reportCell{text: format(v)}
+	}
 }
 
 func repStatusCell(tg *results.OverviewTarget) reportCell {
