@@ -383,8 +383,16 @@ func (c *core) advance(now int64) {
 		c.phase, c.deadline = phaseDrain, now+c.drain
 	}
 	if c.phase == phaseDrain && (now >= c.deadline || c.d.inflight <= 0 || c.d.p.kind == WorkloadHold) {
-		if c.d.p.kind != WorkloadHold && c.d.inflight > 0 {
-			c.rec.failures["unanswered"] += c.d.inflight
+		if c.d.p.kind != WorkloadHold {
+			// Unanswered: in flight at the drain's end, or due and never
+			// sent because the reply before them never came.
+			n := c.d.inflight
+			for _, s := range c.all {
+				n += c.d.backlog(s)
+			}
+			if n > 0 {
+				c.rec.failures["unanswered"] += n
+			}
 		}
 		c.d.draining = false // replies from now on are late: not counted
 		c.sendCloses(now)

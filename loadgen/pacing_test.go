@@ -67,8 +67,9 @@ func (*simServer) again(error) bool            { return false }
 
 // simulate runs an rtt load of rate messages/s over conns connections for
 // dur against reply, in simulated time, exactly as an engine drives the
-// core (timers, reads, phases), and returns the recorded histograms.
-func simulate(t *testing.T, rate float64, conns int, dur time.Duration, reply func(int64) int64) map[metric]*hdrhistogram.Histogram {
+// core (timers, reads, phases), and returns the recorded histograms and
+// failures.
+func simulate(t *testing.T, rate float64, conns int, dur time.Duration, reply func(int64) int64) (map[metric]*hdrhistogram.Histogram, map[string]int64) {
 	t.Helper()
 	out := make(chan *interval, 1024)
 	rec := newRecorder(0, out, make(chan *interval, 1))
@@ -121,7 +122,7 @@ func simulate(t *testing.T, rate float64, conns int, dur time.Duration, reply fu
 			hs[metric(m)].Merge(h)
 		}
 	}
-	return hs
+	return hs, rec.failures
 }
 
 // values lists a histogram's samples in µs, smallest first.
@@ -192,10 +193,22 @@ func TestCoordinatedOmissionAccounting(t *testing.T) {
 		rtt:     us(50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 500, 1000),
 		service: us(50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 500, 1000),
 		lag:     repeat(0, 20),
+	}, {
+		// Replies take 1.5 ms at one message per ms: a backlog grows, and
+		// the messages due before the end but still queued then are sent
+		// in the drain and measured, the slowest of the run among them.
+		name: "server slower than the rate", rate: 1000, conns: 1,
+		reply:   func(a int64) int64 { return a + 1_500_000 },
+		rtt:     us(1500, 2000, 2500, 3000, 3500, 4000, 4500, 5000, 5500, 6000),
+		service: repeat(1500, 10),
+		lag:     us(0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500),
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			hs := simulate(t, tt.rate, tt.conns, 10*time.Millisecond, tt.reply)
+			hs, failures := simulate(t, tt.rate, tt.conns, 10*time.Millisecond, tt.reply)
+			if len(failures) > 0 {
+				t.Errorf("failures %v, want none", failures)
+			}
 			for _, c := range []struct {
 				m    metric
 				want []int64
@@ -205,6 +218,24 @@ func TestCoordinatedOmissionAccounting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A server that stops answering at 3 ms: the message in flight and every
+// one due after it until the end are unanswered, none silently dropped.
+func TestUnansweredCountsTheBacklog(t *testing.T) {
+	ms := int64(time.Millisecond)
+	hs, failures := simulate(t, 1000, 1, 10*time.Millisecond, func(a int64) int64 {
+		if a >= 3*ms {
+			return int64(time.Hour)
+		}
+		return a + 100_000
+	})
+	if got := values(hs[mRTT]); !reflect.DeepEqual(got, repeat(100, 3)) {
+		t.Errorf("rtt %v µs, want the three answers", got)
+	}
+	if failures["unanswered"] != 7 {
+		t.Errorf("unanswered %d (failures %v), want 7: one in flight, six due behind it", failures["unanswered"], failures)
 	}
 }
 

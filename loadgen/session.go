@@ -114,13 +114,16 @@ func (d *driver) begin(s *session, now int64) {
 // timer runs when s.due.At has passed.
 func (d *driver) timer(s *session, now int64) {
 	s.due.At = 0
-	if d.draining || s.closing {
+	if s.closing {
 		return
 	}
 	switch d.p.kind {
 	case WorkloadRTT, WorkloadRamp:
-		d.sendDue(s, now)
+		d.sendDue(s, now) // in the drain too: see sendDue
 	case WorkloadHold:
+		if d.draining {
+			return
+		}
 		if d.p.holdData {
 			d.sendMessage(s, now, now)
 		} else {
@@ -132,7 +135,10 @@ func (d *driver) timer(s *session, now int64) {
 
 // sendDue sends s's next scheduled rtt message if nothing is in flight;
 // otherwise the reply will send it. A late message keeps its intended time,
-// so a stall shows up as response time (no coordinated omission).
+// so a stall shows up as response time (no coordinated omission). Messages
+// due before the end of the load phase are still sent during the drain:
+// a server slower than the rate leaves a backlog at the end, and dropping
+// it would leave out the slowest response times of the run.
 func (d *driver) sendDue(s *session, now int64) {
 	if s.inflight > 0 {
 		return
@@ -168,7 +174,7 @@ func (d *driver) sendMessage(s *session, intended, actual int64) {
 	s.seq++
 	s.inflight++
 	d.inflight++
-	if d.loading && intended >= d.from {
+	if (d.loading || d.draining) && intended >= d.from && intended < d.end {
 		d.rec.cur.sent++
 		d.rec.cur.bsent += int64(size)
 	}
@@ -274,8 +280,26 @@ func (d *driver) rttReply(s *session, p []byte, now int64, measured bool) {
 		d.rec.record(mService, now-actual)
 		d.rec.record(mLag, actual-intended)
 	}
-	if !d.draining {
+	if !s.closing {
 		d.sendDue(s, now)
+	}
+}
+
+// backlog counts the measured messages of s due before the end of the
+// load phase and never sent.
+func (d *driver) backlog(s *session) int64 {
+	if d.p.kind != WorkloadRTT && d.p.kind != WorkloadRamp || s.closed || d.rate <= 0 {
+		return 0
+	}
+	var n int64
+	for k := s.k; ; k++ {
+		at := d.at(s.slot, k)
+		if at >= d.end {
+			return n
+		}
+		if at >= d.from {
+			n++
+		}
 	}
 }
 
