@@ -12,7 +12,10 @@
 // was due during the stall instead of as fewer, happier samples — the
 // coordinated omission a closed loop (send, wait, send) hides. Service
 // time (from the actual send) and schedule lag (actual − intended) are
-// recorded beside it. Connections are opened on an open-model schedule
+// recorded beside it. A target slower than the rate leaves a backlog at
+// the end of the load phase: those messages, due before the end, are still
+// sent and measured during the drain (Options.Drain), and whatever has no
+// answer when it ends counts as an "unanswered" failure. Connections are opened on an open-model schedule
 // too (Options.ConnectRate): attempt k starts at k/rate, however the
 // earlier ones fared.
 //
