@@ -53,7 +53,7 @@ func TestCPUColumnFollowsTheWorkload(t *testing.T) {
 		want string
 	}{
 		{results.Summary{Workload: "hold", Connections: results.Connections{Attempted: 100}}, "1000/hs"},
-		{results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 100}, Messages: results.Traffic{Sent: 500, Received: 500}}, "100.0"},
+		{results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 100}, Messages: results.Traffic{Sent: 500, Received: 500}}, "100"},
 		{results.Summary{Workload: "rtt", Connections: results.Connections{Attempted: 100}}, "-"}, // no message: no figure, not per handshake
 	} {
 		if got := cpuPerMsg(&Row{Summary: &tc.s, Usage: u}); got != tc.want {
