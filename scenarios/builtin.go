@@ -23,8 +23,9 @@ var builtinOrder = []string{"seed-configs", "handshake", "throughput", "hold-tim
 // builtinOnRequest are built-ins that `wsbench run` runs only when named:
 // calibrate checks wsbench itself, not a proxy; soak is long by nature (its
 // 10-minute figure is --scale 10); and the default suite's budget has no
-// room left for either.
-var builtinOnRequest = []string{"calibrate", "soak"}
+// room left for either; proxies runs every proxy kind side by side, which
+// needs them all installed.
+var builtinOnRequest = []string{"calibrate", "soak", "proxies"}
 
 // builtinAll is every built-in, for lookups and messages.
 var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest...)
@@ -34,7 +35,7 @@ var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest
 func BuiltinNames() []string { return append([]string(nil), builtinOrder...) }
 
 // BuiltinOnRequest returns the built-ins `wsbench run` runs only when they
-// are named (calibrate, soak).
+// are named (calibrate, soak, proxies).
 func BuiltinOnRequest() []string { return append([]string(nil), builtinOnRequest...) }
 
 // Builtin returns the built-in scenario called name, parsed from the
