@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,14 @@ func (apache) Program() stack.Program {
 	mods := make([]string, len(apacheModuleFiles))
 	for i, m := range apacheModuleFiles {
 		mods[i] = apacheModules + "/mod_" + m + ".so"
+	}
+	// glibc dlopens libgcc_s when a thread exits (mpm_event retires
+	// threads); ldd does not list it, and without it a child aborts.
+	for _, pattern := range []string{"/lib/*/libgcc_s.so.1", "/usr/lib/*/libgcc_s.so.1", "/lib64/libgcc_s.so.1", "/usr/lib64/libgcc_s.so.1"} {
+		if found, _ := filepath.Glob(pattern); len(found) > 0 {
+			mods = append(mods, found[0])
+			break
+		}
 	}
 	return stack.Program{Kind: KindApache, Binary: "/usr/sbin/apache2", Version: []string{"-v"},
 		Conf: ApacheConf, Modules: mods,

@@ -27,7 +27,7 @@ var apacheCases = []struct {
 	{"timeouts", map[string]string{"read_timeout": "2s", "connect_timeout": "500ms"},
 		[]string{"Timeout 2", "ProxyTimeout 2", "connectiontimeout=500ms timeout=2 upgrade=websocket"}},
 	{"least-conn", map[string]string{"balance": "least_conn"}, []string{"ProxySet lbmethod=bybusyness", "mod_lbmethod_bybusyness.so"}},
-	{"headers", map[string]string{"headers": "on"}, []string{"ProxyAddHeaders On", "ProxyPreserveHost On", `RequestHeader set X-Real-IP "%{REMOTE_ADDR}s"`}},
+	{"headers", map[string]string{"headers": "on"}, []string{"ProxyAddHeaders On", "ProxyPreserveHost On", `RequestHeader set X-Real-IP "expr=%{REMOTE_ADDR}"`}},
 	{"tls", map[string]string{"tls": "on"}, []string{"SSLEngine on", "SSLCertificateFile /etc/wsbench/tls/cert.pem"}},
 	{"workers", map[string]string{"workers": "2"}, []string{"ServerLimit 2", "StartServers 2", "MaxRequestWorkers 512"}},
 }
