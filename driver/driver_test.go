@@ -12,7 +12,7 @@ import (
 // Every kind is registered once, and Check refuses what a kind does not
 // take, naming the kinds that do.
 func TestCheck(t *testing.T) {
-	if got := driver.Kinds(); !slices.Equal(got, []string{"direct", "refproxy", "nginx", "haproxy"}) {
+	if got := driver.Kinds(); !slices.Equal(got, []string{"direct", "refproxy", "nginx", "haproxy", "apache"}) {
 		t.Errorf("Kinds() = %v", got)
 	}
 	tests := []struct {
