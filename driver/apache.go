@@ -112,19 +112,20 @@ func (a apache) Service(t Target, env Env) (Service, bool, error) {
 // apacheView is the template's data, every value checked and in httpd
 // syntax.
 type apacheView struct {
-	Name, Seed        string
-	RunDir, Modules   string
-	Processes         int
-	Threads           int
-	MaxWorkers        int
-	Timeout           string
-	ConnectTimeout    string
-	Listen            string
-	TLS               bool
-	Cert, Key         string
-	Headers           bool
-	LBMethod, balance string
-	Upstreams         []string
+	Name, Seed      string
+	RunDir, Modules string
+	Processes       int
+	Threads         int
+	MaxWorkers      int
+	Timeout         string
+	ConnectTimeout  string
+	Listen          string
+	TLS             bool
+	Cert, Key       string
+	Headers         bool
+	LBMethod        string
+	noBalance       string // ip_hash or hash: validated, not supported
+	Upstreams       []string
 }
 
 // apacheParams map the scenario knobs (nginx's names) onto httpd's
@@ -183,8 +184,8 @@ func RenderApache(t Target, env Env) ([]byte, error) {
 			return nil, &UnsupportedError{apacheVersion, p.Name, p.unsupported}
 		}
 	}
-	if v.balance != "" {
-		return nil, &UnsupportedError{apacheVersion, "balance", v.balance + ": mod_proxy_balancer has no hash method (stickysession pins by cookie or parameter)"}
+	if v.noBalance != "" {
+		return nil, &UnsupportedError{apacheVersion, "balance", v.noBalance + ": mod_proxy_balancer has no hash method (stickysession pins by cookie or parameter)"}
 	}
 	if err := v.setEnv(env); err != nil {
 		return nil, fmt.Errorf("driver: target %s: %w", t.Name, err)
@@ -273,7 +274,7 @@ func setApacheBalance(v *apacheView, s string) error {
 	case "least_conn":
 		v.LBMethod = "bybusyness"
 	case "ip_hash", "hash":
-		v.balance = s
+		v.noBalance = s
 	default:
 		known := []string{"round_robin", "least_conn", "ip_hash", "hash"}
 		return fmt.Errorf("want round_robin, least_conn, ip_hash or hash%s", typo.DidYouMean(s, known))
