@@ -28,6 +28,10 @@ type Program struct {
 	// Files are host files the image needs, copied to the same path;
 	// Dirs are writable directories made in it.
 	Files, Dirs []string
+	// Modules are shared objects the binary loads at run time (apache's
+	// modules), copied to the same path with the libraries ldd lists for
+	// them, as for the binary.
+	Modules []string
 	// Args is the command line after the binary; conf is the
 	// configuration's path as the process sees it.
 	Args func(conf string) []string
@@ -102,6 +106,13 @@ func (p Program) rootfs(ctx context.Context, bin string) (rootfs, error) {
 			return nil, fmt.Errorf("stack: %s: %w", p.Kind, err)
 		}
 		r.file(f, 0o644, data)
+	}
+	for _, m := range p.Modules {
+		mr, err := binaryRootfs(ctx, m, m)
+		if err != nil {
+			return nil, fmt.Errorf("stack: %s module: %w", p.Kind, err)
+		}
+		maps.Copy(r, mr)
 	}
 	for _, d := range append([]string{"/tmp"}, p.Dirs...) {
 		r.dir(d, 0o1777)

@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/wsbench/wsbench/internal/testenv"
 )
 
 // A registered Program is a Service.Image: its configuration must be in
@@ -29,4 +32,31 @@ func TestProgramRegistration(t *testing.T) {
 		}
 	}()
 	RegisterProgram(p)
+}
+
+// A Program's Modules come into its image with the libraries they, and
+// not the binary, link: apache2 has no libssl, mod_ssl does.
+func TestProgramRootfsModules(t *testing.T) {
+	bin := testenv.Program(t, "apache2", "WSBENCH_REQUIRE_APACHE")
+	const mod = "/usr/lib/apache2/modules/mod_ssl.so"
+	p := Program{Kind: "apache-modules-test", Binary: "/usr/sbin/apache2", Modules: []string{mod}}
+	fs, err := p.rootfs(context.Background(), bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fs[mod]; !ok {
+		t.Errorf("rootfs lacks the module %s", mod)
+	}
+	var ssl []string
+	for path := range fs {
+		if strings.Contains(path, "/libssl.so") {
+			ssl = append(ssl, path)
+		}
+	}
+	if len(ssl) == 0 {
+		t.Errorf("rootfs lacks mod_ssl's libssl")
+	}
+	if _, ok := fs["/usr/sbin/apache2"]; !ok {
+		t.Errorf("rootfs lacks the binary")
+	}
 }
