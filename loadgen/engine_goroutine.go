@@ -45,17 +45,19 @@ func newGoroutineEngine(d *driver, clk clock, drain, slack int64) *goroutineEngi
 	return e
 }
 
-func (e *goroutineEngine) adopt(d dialed) { e.send(loopMsg{kind: msgAdd, dial: d}) }
+func (e *goroutineEngine) adopt(d dialed) bool { return e.send(loopMsg{kind: msgAdd, dial: d}) }
 
 // send queues m; once the engine has finished (a late reconnection), the
-// connection in m is closed instead.
-func (e *goroutineEngine) send(m loopMsg) {
+// connection in m is closed instead and send reports false.
+func (e *goroutineEngine) send(m loopMsg) bool {
 	select {
 	case e.inbox <- m:
+		return true
 	case <-e.done:
 		if m.dial.conn != nil {
 			m.dial.conn.Close()
 		}
+		return false
 	}
 }
 

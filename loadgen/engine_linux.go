@@ -65,17 +65,19 @@ func newEpollLoop(d *driver, clk clock, drain, slack int64, noRead bool) (*epoll
 }
 
 // send queues m for the loop and wakes it. Once the loop has finished (a
-// late reconnection), the connection in m is closed instead.
-func (l *epollLoop) send(m loopMsg) {
+// late reconnection), the connection in m is closed instead and send
+// reports false.
+func (l *epollLoop) send(m loopMsg) bool {
 	select {
 	case l.inbox <- m:
 	case <-l.done:
 		if m.kind == msgAdd && m.dial.cause == "" {
 			unix.Close(m.fd)
 		}
-		return
+		return false
 	}
 	l.waker.Wake()
+	return true
 }
 
 func (l *epollLoop) finished() <-chan struct{} { return l.done }
@@ -230,7 +232,7 @@ func newEngine(epoll bool, d *driver, clk clock, drain, slack int64, noRead bool
 
 // adopt runs on the dialing goroutine, so taking the descriptor out of
 // Go's poller costs the loop nothing.
-func (l *epollLoop) adopt(d dialed) {
+func (l *epollLoop) adopt(d dialed) bool {
 	m := loopMsg{kind: msgAdd, dial: d}
 	if d.conn != nil {
 		// The loop owns the duplicate; closing the net.Conn makes Go's
@@ -242,5 +244,5 @@ func (l *epollLoop) adopt(d dialed) {
 		}
 		m.fd = fd
 	}
-	l.send(m)
+	return l.send(m)
 }

@@ -265,7 +265,7 @@ type fakeEngine struct {
 	got []loopMsg
 }
 
-func (e *fakeEngine) send(m loopMsg) { e.got = append(e.got, m) }
+func (e *fakeEngine) send(m loopMsg) bool { e.got = append(e.got, m); return true }
 
 // The ramp in a clock the test moves: each second's response times and
 // errors are given, the steps are judged from them, the rates the engines

@@ -15,6 +15,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -460,5 +461,45 @@ func TestRampFindsTheSLOStep(t *testing.T) {
 	})
 	if r := slow.Summary.Ramp; r == nil || len(r.Steps) != 1 || r.Steps[0].OK || r.MaxOK != 0 || r.Broken != "p99 over SLO" {
 		t.Fatalf("ramp over a 3 ms backend with a 2 ms SLO: %+v", r)
+	}
+}
+
+// A reconnection the target never answers (a proxy holding it on a dead
+// backend) is still dialing when the run ends: it counts as a failure,
+// not as nothing.
+func TestReconnectUnfinished(t *testing.T) {
+	addr := startEcho(t, echo.Config{})
+	var accepted atomic.Int64
+	front := tcptest.Serve(t, func(c net.Conn) {
+		if accepted.Add(1) > 2 {
+			io.Copy(io.Discard, c) // the reconnections: never answered
+			return
+		}
+		// The first two connections reach the echo backend, which
+		// closes them 300 ms in.
+		b, err := net.Dial("tcp", addr)
+		if err != nil {
+			return
+		}
+		defer b.Close()
+		go io.Copy(b, c)
+		io.Copy(c, b)
+	})
+	for _, eng := range engines() {
+		t.Run(eng, func(t *testing.T) {
+			accepted.Store(0)
+			run := mustRun(t, Options{
+				URL:      "ws://" + front + "/echo?close_after=300ms",
+				Workload: WorkloadHold, Conns: 2, Duration: 1500 * time.Millisecond,
+				Reconnect: true, HandshakeTimeout: 30 * time.Second, Engine: eng,
+			})
+			s := run.Summary
+			if s.Connections.Dropped != 2 || s.Connections.Reconnects != 0 {
+				t.Fatalf("dropped %d, reconnects %d: want 2 dropped and none reopened", s.Connections.Dropped, s.Connections.Reconnects)
+			}
+			if s.Failures["reconnect_unfinished"] != 2 {
+				t.Fatalf("failures %v, want reconnect_unfinished 2", s.Failures)
+			}
+		})
 	}
 }

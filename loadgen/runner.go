@@ -23,9 +23,9 @@ import (
 // engine runs connections: the epoll engine on Linux for ws://, the
 // goroutine engine elsewhere and for wss://.
 type engine interface {
-	adopt(d dialed) // take over a dialed connection (called from dialing goroutines)
-	send(m loopMsg) // phase changes from the runner
-	run()           // the engine's goroutine
+	adopt(d dialed) bool // take over a dialed connection (called from dialing goroutines); false once the engine has finished
+	send(m loopMsg) bool // phase changes from the runner; false once the engine has finished
+	run()                // the engine's goroutine
 	finished() <-chan struct{}
 	recorder() *recorder
 	setRedial(func(slot int32, k int64, churn bool))
@@ -72,12 +72,15 @@ type runner struct {
 	prog    *progress
 	opened  []atomic.Int64 // per engine
 	tried   int
-	t0, end int64
-	from    int64 // the measurement window starts: t0 + Options.Warmup
-	origin  int64 // what the series and Start count from: from with a warm-up, else 0 (the base)
-	intr    bool
-	self    [2]selfUsage // at the start and the end of the measurement window
-	ramp    *results.Ramp
+	// redialing counts reconnection attempts begun and not yet handed to an
+	// engine in time: what is left at the end never finished.
+	redialing atomic.Int64
+	t0, end   int64
+	from      int64 // the measurement window starts: t0 + Options.Warmup
+	origin    int64 // what the series and Start count from: from with a warm-up, else 0 (the base)
+	intr      bool
+	self      [2]selfUsage // at the start and the end of the measurement window
+	ramp      *results.Ramp
 }
 
 func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
@@ -259,9 +262,12 @@ func (r *runner) redialer(ctx context.Context, e engine) func(int32, int64, bool
 		go func() {
 			backoff := 100 * time.Millisecond
 			for ctx.Err() == nil && r.clk.now() < r.end {
+				r.redialing.Add(1)
 				d := r.dialer.dial(ctx, int(slot))
 				d.reconnect, d.slot, d.k, d.churn = true, slot, k, churn
-				e.adopt(d)
+				if e.adopt(d) {
+					r.redialing.Add(-1) // the engine counts it, opened or failed
+				}
 				if d.cause == "" || r.clk.sleep(ctx, backoff) != nil {
 					return
 				}
@@ -363,6 +369,11 @@ func (r *runner) result() *results.Run {
 		}
 	}
 	s.Connections.OpenAtEnd = outcomes["open"]
+	// A reconnection still dialing when the engines finished (a proxy
+	// holding it on a dead backend) is a failure, not nothing.
+	if n := r.redialing.Load(); n > 0 {
+		s.Failures["reconnect_unfinished"] += n
+	}
 	if len(backends) > 0 {
 		s.Backends = backends
 	}
