@@ -124,8 +124,10 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 	if !ok {
 		return fmt.Errorf("harness: %s: %s: no driver for kind %q", t.sc.Name, tg.Name, tg.Kind)
 	}
+	port := driver.ListenPort(tg.Driver())
 	env := driver.Env{
-		Listen:    t.st.Bind(tg.Name, proxyPort),
+		Runtime:   t.st.Spec().Runtime,
+		Listen:    t.st.Bind(tg.Name, port),
 		Upstreams: t.upstreams(tg),
 		TempDir:   t.st.Path(tg.Name, "/tmp"),
 		Admin:     t.st.Bind(tg.Name, adminPort),
@@ -164,7 +166,7 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 		}
 		t.admin[tg.Name] = true
 	}
-	svc.Name, svc.Port = tg.Name, proxyPort
+	svc.Name, svc.Port = tg.Name, port
 	return t.start(ctx, svc.Service)
 }
 
