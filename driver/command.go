@@ -96,4 +96,3 @@ func ListenPort(t Target) int {
 	}
 	return DefaultPort
 }
-

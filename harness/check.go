@@ -69,7 +69,7 @@ func (h *harness) checkConfigs(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("harness: %s: %s: %w", j.sc.Name, j.tg.Name, err)
 		}
-		svc.Name = j.tg.Name
+		svc.Name, svc.Port = j.tg.Name, driver.ListenPort(j.tg.Driver())
 		err = st.Check(ctx, svc.Service)
 		if ce, ok := errors.AsType[*stack.CheckError](err); ok {
 			out := string(ce.Output)

@@ -169,9 +169,12 @@ func (v *validator) files(t *Target, p string) {
 			v.fail(key, "%q: a built-in scenario names no files", name)
 			return nil
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		b, err := os.ReadFile(name)
 		if err != nil {
-			v.fail(key, "%q: %v (the path is relative to the scenario file)", name, errors.Unwrap(err))
+			v.fail(key, "%v (a path relative to the scenario file)", err)
 			return nil
 		}
 		return b
