@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/wsbench/wsbench/driver"
@@ -167,7 +168,24 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 		t.admin[tg.Name] = true
 	}
 	svc.Name, svc.Port = tg.Name, port
-	return t.start(ctx, svc.Service)
+	if err := t.start(ctx, svc.Service); err != nil {
+		return err
+	}
+	t.noteOwnImage(tg.Name)
+	return nil
+}
+
+// noteOwnImage records the image (or binary) of a user's own proxy (kind
+// image or command), which no driver names in advance.
+func (t *topology) noteOwnImage(name string) {
+	h, ok := t.st.Handle(name)
+	if !ok || (h.Image.Kind != stack.KindOwnImage && h.Image.Kind != stack.KindOwnBinary) {
+		return
+	}
+	info := ImageInfo{Kind: h.Image.Kind, Ref: h.Image.Ref, ID: h.Image.ID, Version: h.Image.Version}
+	if !slices.Contains(t.h.out.Images, info) {
+		t.h.out.Images = append(t.h.out.Images, info)
+	}
 }
 
 // saveFailedLogs keeps the output of every service that died on its own.

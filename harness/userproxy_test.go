@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,6 +182,9 @@ func TestImageTarget(t *testing.T) {
 		if !strings.Contains(r.Err, "image wsbench-local/no-such-image:1 is not present locally (wsbench does not pull): build it") {
 			t.Errorf("missing/%s: err %q, want how to get the image", r.Workload, r.Err)
 		}
+	}
+	if !slices.ContainsFunc(out.Images, func(i ImageInfo) bool { return i.Kind == stack.KindOwnImage && i.Ref == img.Ref && i.ID == img.ID }) {
+		t.Errorf("run images %+v: want the user's image %s recorded", out.Images, img.Ref)
 	}
 	if len(missing) != 2 {
 		t.Errorf("%d rows of the missing image, want 2", len(missing))
