@@ -177,7 +177,11 @@ func Check(t Target) []error {
 		errs = append(errs, &ParamError{FieldConfig, fmt.Errorf("only %s targets take a config, this one is %s", taking(FieldConfig), t.Kind)})
 	}
 	if len(t.Params) > 0 && !takes(FieldParams) {
-		errs = append(errs, &ParamError{FieldParams, fmt.Errorf("only %s targets take params, this one is %s (%s: use args)", taking(FieldParams), t.Kind, taking(FieldArgs))})
+		hint := ""
+		if takes(FieldArgs) {
+			hint = " (" + t.Kind + ": use args)"
+		}
+		errs = append(errs, &ParamError{FieldParams, fmt.Errorf("only %s targets take params, this one is %s%s", taking(FieldParams), t.Kind, hint)})
 	}
 	errs = append(errs, d.Check(t)...)
 	if len(t.Args) > 0 && !takes(FieldArgs) {

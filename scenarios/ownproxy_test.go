@@ -61,3 +61,16 @@ func TestParseOwnProxy(t *testing.T) {
 		t.Errorf("builtin with a config_file: %v", err)
 	}
 }
+
+// The README's examples of a user's own proxy are valid scenarios.
+func TestOwnProxyExamplesParse(t *testing.T) {
+	for _, p := range []string{"../docs/examples/envoy/scenario.yaml", "../docs/examples/own-repo/ws.yaml"} {
+		s, err := LoadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Targets[0].Kind != "image" {
+			t.Errorf("%s: first target is %s, want kind image", p, s.Targets[0].Kind)
+		}
+	}
+}
