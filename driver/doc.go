@@ -27,4 +27,18 @@
 // directives, and an UnsupportedError naming haproxy 2.6 for a knob it has
 // no equivalent for. The rendered cases are kept under testdata/haproxy
 // and pass the real `haproxy -c`.
+//
+// # The user's own proxy
+//
+// A kind that implements UserConfigurer runs the user's own file
+// (config_file): UserConfig points the file's upstream wsbench_backends
+// at the echo backends and its one listener at the harness's address,
+// and returns a Source mapping the result back to the user's lines; the
+// harness runs the proxy's own check (stack.Stack.Check: nginx -t, or
+// stack.Program.Check) before any load. nginx and haproxy implement it
+// (nginx_userconfig.go, haproxy_userconfig.go); another kind opts in with
+// FieldConfigFile in Takes, UserConfig, CheckCommand, a Program.Check,
+// and a branch in Service on Target.ConfigFile. Kinds command and image
+// run the user's own binary or image with placeholders filled in its args
+// ({{listen}}, {{upstream}} …).
 package driver

@@ -36,7 +36,7 @@ type Driver interface {
 
 // drivers is the one place a kind registers: Kinds lists them in this
 // order.
-var drivers = []Driver{direct{}, refproxy{}, nginx{}, haproxy{}, apache{}}
+var drivers = []Driver{direct{}, refproxy{}, nginx{}, haproxy{}, apache{}, command{}, image{}}
 
 // programmer is a driver whose proxy the stack runs from the host's
 // binary (stack.Program); nginx predates it and the stack builds it itself.
@@ -73,9 +73,14 @@ func Kinds() []string {
 
 // Target fields a driver may read (Driver.Takes).
 const (
-	FieldConfig = "config"
-	FieldParams = "params"
-	FieldArgs   = "args"
+	FieldConfig     = "config"
+	FieldParams     = "params"
+	FieldArgs       = "args"
+	FieldConfigFile = "config_file" // the user's own configuration file (UserConfigurer)
+	FieldCommand    = "command"     // kind command: a local binary
+	FieldImage      = "image"       // kind image: a local image
+	FieldPort       = "port"        // the port a user's own proxy listens on
+	FieldMounts     = "mounts"      // kind image: files put into the container
 )
 
 // Target is what a scenario says about one system under test, as far as
@@ -84,7 +89,16 @@ type Target struct {
 	Name, Kind, Seed string
 	Config           string            // a configuration variant (nginx: plain, upgrade, map)
 	Params           map[string]string // template parameters
-	Args             []string          // extra command-line flags (refproxy)
+	Args             []string          // extra command-line flags (refproxy; command and image: the whole command line)
+	// ConfigFile is the user's configuration file as the scenario names
+	// it (config_file, relative to the scenario file), ConfigText its
+	// contents, read when the scenario was parsed.
+	ConfigFile string
+	ConfigText []byte
+	Command    string            // kind command: the binary, a path or a name in PATH
+	Image      string            // kind image: a local image reference
+	Port       int               // the port a command or image listens on; 0 = 8080
+	Mounts     map[string][]byte // kind image: path in the container → contents
 }
 
 // Env is what the stack knows and a scenario does not: addresses and paths
@@ -104,6 +118,9 @@ type Env struct {
 	// Path maps a file of Service.Files to the path the service sees
 	// (stack.Stack.Path); nil = the path itself, as in a container.
 	Path func(p string) string
+	// Runtime is the stack's runtime (stack.RuntimeDocker or
+	// stack.RuntimeLocal), for kinds that run in only one of them.
+	Runtime string
 }
 
 func (e Env) path(p string) string {
@@ -123,6 +140,9 @@ type Service struct {
 	// Admin reports that the service answers wsbench's admin endpoint
 	// (process usage) at Env.Admin.
 	Admin bool
+	// Source maps Config back to the user's file when Config was
+	// rewritten from one (config_file); nil for a rendered template.
+	Source *Source
 }
 
 // ParamError is a problem with one field of a target, so that the scenario
@@ -157,11 +177,24 @@ func Check(t Target) []error {
 		errs = append(errs, &ParamError{FieldConfig, fmt.Errorf("only %s targets take a config, this one is %s", taking(FieldConfig), t.Kind)})
 	}
 	if len(t.Params) > 0 && !takes(FieldParams) {
-		errs = append(errs, &ParamError{FieldParams, fmt.Errorf("only %s targets take params, this one is %s (%s: use args)", taking(FieldParams), t.Kind, taking(FieldArgs))})
+		hint := ""
+		if takes(FieldArgs) {
+			hint = " (" + t.Kind + ": use args)"
+		}
+		errs = append(errs, &ParamError{FieldParams, fmt.Errorf("only %s targets take params, this one is %s%s", taking(FieldParams), t.Kind, hint)})
 	}
 	errs = append(errs, d.Check(t)...)
 	if len(t.Args) > 0 && !takes(FieldArgs) {
 		errs = append(errs, &ParamError{FieldArgs, fmt.Errorf("only %s targets take args, this one is %s", taking(FieldArgs), t.Kind)})
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{FieldConfigFile, t.ConfigFile != ""}, {FieldCommand, t.Command != ""}, {FieldImage, t.Image != ""},
+		{FieldPort, t.Port != 0}, {FieldMounts, len(t.Mounts) > 0}} {
+		if f.set && !takes(f.name) {
+			errs = append(errs, &ParamError{f.name, fmt.Errorf("only %s targets take %s, this one is %s", taking(f.name), f.name, t.Kind)})
+		}
 	}
 	return errs
 }

@@ -51,7 +51,7 @@ const haproxyVersion = "haproxy 2.6"
 type haproxy struct{}
 
 func (haproxy) Kind() string    { return KindHaproxy }
-func (haproxy) Takes() []string { return []string{FieldParams} }
+func (haproxy) Takes() []string { return []string{FieldParams, FieldConfigFile} }
 func (haproxy) Proxies() bool   { return true }
 func (haproxy) Image() string   { return KindHaproxy }
 
@@ -60,7 +60,10 @@ func (haproxy) TLS(t Target) bool {
 	return on
 }
 
-func (haproxy) Check(t Target) []error {
+func (h haproxy) Check(t Target) []error {
+	if t.ConfigFile != "" {
+		return userConfigCheck(h, t)
+	}
 	_, errs := haproxyTargetView(t)
 	return errs
 }
@@ -70,12 +73,21 @@ func (haproxy) Check(t Target) []error {
 func (haproxy) Program() stack.Program {
 	return stack.Program{Kind: KindHaproxy, Binary: "/usr/sbin/haproxy", Version: []string{"-v"},
 		Conf: HaproxyConf, Dirs: []string{"/run", "/var/lib/haproxy"},
-		Args: func(conf string) []string { return []string{"-db", "-f", conf} }}
+		Args:  func(conf string) []string { return []string{"-db", "-f", conf} },
+		Check: func(conf string) []string { return []string{"-c", "-f", conf} }}
 }
 
-// Service renders the target's haproxy.cfg and runs haproxy on it.
+// Service renders the target's haproxy.cfg (or rewrites its config_file)
+// and runs haproxy on it.
 func (h haproxy) Service(t Target, env Env) (Service, bool, error) {
-	conf, err := RenderHaproxy(t, env)
+	var conf []byte
+	var src *Source
+	var err error
+	if t.ConfigFile == "" {
+		conf, err = RenderHaproxy(t, env)
+	} else if err = checkErr(t, h.Check(t)); err == nil {
+		conf, src, err = h.UserConfig(t.ConfigFile, t.ConfigText, env)
+	}
 	if err != nil {
 		return Service{}, true, err
 	}
@@ -84,7 +96,7 @@ func (h haproxy) Service(t Target, env Env) (Service, bool, error) {
 		files[haproxyPEM] = append(append([]byte(nil), env.CertPEM...), env.KeyPEM...)
 	}
 	return Service{Service: stack.Service{Role: KindHaproxy, Image: KindHaproxy, Files: files},
-		Config: conf, ConfigName: "haproxy.cfg"}, true, nil
+		Config: conf, ConfigName: "haproxy.cfg", Source: src}, true, nil
 }
 
 // haproxyView is the template's data, every value checked and in haproxy

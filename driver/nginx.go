@@ -39,11 +39,14 @@ type ParamInfo struct {
 type nginx struct{}
 
 func (nginx) Kind() string    { return KindNginx }
-func (nginx) Takes() []string { return []string{FieldConfig, FieldParams} }
+func (nginx) Takes() []string { return []string{FieldConfig, FieldParams, FieldConfigFile} }
 func (nginx) Proxies() bool   { return true }
 func (nginx) Image() string   { return stack.ImageNginx }
 
-func (nginx) Check(t Target) []error {
+func (n nginx) Check(t Target) []error {
+	if t.ConfigFile != "" {
+		return userConfigCheck(n, t)
+	}
 	_, errs := nginxTargetView(t)
 	return errs
 }
@@ -54,9 +57,10 @@ func (nginx) TLS(t Target) bool {
 	return on
 }
 
-// Service renders the target's nginx.conf and runs nginx on it.
-func (nginx) Service(t Target, env Env) (Service, bool, error) {
-	conf, err := RenderNginx(t, env)
+// Service renders the target's nginx.conf (or rewrites its config_file)
+// and runs nginx on it.
+func (n nginx) Service(t Target, env Env) (Service, bool, error) {
+	conf, src, err := n.conf(t, env)
 	if err != nil {
 		return Service{}, true, err
 	}
@@ -66,7 +70,18 @@ func (nginx) Service(t Target, env Env) (Service, bool, error) {
 	}
 	files[stack.NginxConf] = conf
 	return Service{Service: stack.Service{Role: KindNginx, Image: stack.ImageNginx, Files: files},
-		Config: conf, ConfigName: "nginx.conf"}, true, nil
+		Config: conf, ConfigName: "nginx.conf", Source: src}, true, nil
+}
+
+func (n nginx) conf(t Target, env Env) ([]byte, *Source, error) {
+	if t.ConfigFile == "" {
+		conf, err := RenderNginx(t, env)
+		return conf, nil, err
+	}
+	if err := checkErr(t, n.Check(t)); err != nil {
+		return nil, nil, err
+	}
+	return n.UserConfig(t.ConfigFile, t.ConfigText, env)
 }
 
 //go:embed nginx/nginx.conf.tmpl

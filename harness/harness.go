@@ -75,6 +75,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, fmt.Errorf("harness: %w", err)
 		}
 	}
+	if err := h.checkConfigs(ctx); err != nil {
+		return nil, err
+	}
 	for i, sc := range o.Scenarios {
 		if ctx.Err() != nil {
 			break

@@ -143,7 +143,7 @@ func (t *topology) plan(w scenarios.Workload, tg scenarios.Target) plan {
 	scheme, host := "ws", t.st.Addr(t.sc.Upstreams(tg)[0], backendPort)
 	switch {
 	case tg.Proxies():
-		host, p.proxy = t.st.Addr(tg.Name, proxyPort), tg.Name
+		host, p.proxy = t.st.Addr(tg.Name, driver.ListenPort(tg.Driver())), tg.Name
 		if tg.TLS() {
 			scheme = "wss"
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/wsbench/wsbench/driver"
@@ -124,8 +125,10 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 	if !ok {
 		return fmt.Errorf("harness: %s: %s: no driver for kind %q", t.sc.Name, tg.Name, tg.Kind)
 	}
+	port := driver.ListenPort(tg.Driver())
 	env := driver.Env{
-		Listen:    t.st.Bind(tg.Name, proxyPort),
+		Runtime:   t.st.Spec().Runtime,
+		Listen:    t.st.Bind(tg.Name, port),
 		Upstreams: t.upstreams(tg),
 		TempDir:   t.st.Path(tg.Name, "/tmp"),
 		Admin:     t.st.Bind(tg.Name, adminPort),
@@ -164,8 +167,25 @@ func (t *topology) startTarget(ctx context.Context, tg scenarios.Target) error {
 		}
 		t.admin[tg.Name] = true
 	}
-	svc.Name, svc.Port = tg.Name, proxyPort
-	return t.start(ctx, svc.Service)
+	svc.Name, svc.Port = tg.Name, port
+	if err := t.start(ctx, svc.Service); err != nil {
+		return err
+	}
+	t.noteOwnImage(tg.Name)
+	return nil
+}
+
+// noteOwnImage records the image (or binary) of a user's own proxy (kind
+// image or command), which no driver names in advance.
+func (t *topology) noteOwnImage(name string) {
+	h, ok := t.st.Handle(name)
+	if !ok || (h.Image.Kind != stack.KindOwnImage && h.Image.Kind != stack.KindOwnBinary) {
+		return
+	}
+	info := ImageInfo{Kind: h.Image.Kind, Ref: h.Image.Ref, ID: h.Image.ID, Version: h.Image.Version}
+	if !slices.Contains(t.h.out.Images, info) {
+		t.h.out.Images = append(t.h.out.Images, info)
+	}
 }
 
 // saveFailedLogs keeps the output of every service that died on its own.

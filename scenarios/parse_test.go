@@ -123,7 +123,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate target", "  - name: refproxy\n", "  - name: nginx\n",
 			`scenarios: t.yaml:13: targets[2].name: duplicate target name "nginx" (first at line 9)`},
 		{"unknown kind", "    kind: refproxy", "    kind: refproxxy",
-			`scenarios: t.yaml:14: targets[2].kind: "refproxxy": want direct, refproxy, nginx, haproxy, apache (did you mean refproxy?)`},
+			`scenarios: t.yaml:14: targets[2].kind: "refproxxy": want direct, refproxy, nginx, haproxy, apache, command, image (did you mean refproxy?)`},
 		{"unknown nginx config", "    config: map", "    config: mapp",
 			`scenarios: t.yaml:11: targets[1].config: config "mapp": want plain, upgrade, map (did you mean map?)`},
 		{"unknown nginx param", "{read_timeout: 5s}", "{read_timout: 5s}",

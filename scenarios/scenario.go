@@ -132,7 +132,8 @@ func (t Target) TLS() bool {
 
 // Driver is the target as its driver reads it.
 func (t Target) Driver() driver.Target {
-	return driver.Target{Name: t.Name, Kind: t.Kind, Seed: t.Seed, Config: t.Config, Params: t.Params, Args: t.Args}
+	return driver.Target{Name: t.Name, Kind: t.Kind, Seed: t.Seed, Config: t.Config, Params: t.Params, Args: t.Args,
+		ConfigFile: t.ConfigFile, ConfigText: t.ConfigText, Command: t.Command, Image: t.Image, Port: t.Port, Mounts: t.MountData}
 }
 
 // Proxies reports whether the target starts a proxy (every kind but

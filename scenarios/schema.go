@@ -36,10 +36,10 @@ type Backends struct {
 // "haproxy" renders its own. Each kind is a driver (package driver).
 type Target struct {
 	Name        string   `yaml:"name"` // unique in the scenario; names the results directory
-	Kind        string   `yaml:"kind"` // direct | refproxy | nginx | haproxy
+	Kind        string   `yaml:"kind"` // direct | refproxy | nginx | haproxy | command | image
 	Description string   `yaml:"description"`
 	Seed        string   `yaml:"seed"` // the seed configuration it reproduces, e.g. S1
-	Args        []string `yaml:"args"` // refproxy: extra `wsbench proxy` flags
+	Args        []string `yaml:"args"` // refproxy: extra `wsbench proxy` flags; command, image: the command line, with {{listen}}, {{upstream}} …
 	// Config is the nginx configuration variant: plain (S1), upgrade (S2),
 	// map (S3), and the map config with features switched on by Params.
 	Config string `yaml:"config"`
@@ -52,6 +52,24 @@ type Target struct {
 	// (e.g. [blackhole-1] for a proxy_connect_timeout case); empty = every
 	// echo backend, then every blackhole. See Scenario.Upstreams.
 	Upstreams []string `yaml:"upstreams"`
+	// ConfigFile is the user's own nginx.conf or haproxy.cfg, relative to
+	// the scenario file: run as it is, but for its upstream
+	// wsbench_backends and its listener (see driver.UserConfigurer).
+	ConfigFile string `yaml:"config_file"`
+	// Command is the user's own proxy as a local binary (kind command):
+	// a path relative to the scenario file, or a name in PATH.
+	Command string `yaml:"command"`
+	// Image is the user's own proxy as a local image (kind image).
+	Image string `yaml:"image"`
+	// Port is where a command or image listens (default 8080).
+	Port int `yaml:"port"`
+	// Mounts puts files into an image's container: path in the
+	// container → file relative to the scenario file.
+	Mounts map[string]string `yaml:"mounts"`
+
+	// ConfigText and MountData are those files' contents, read by Parse.
+	ConfigText []byte            `yaml:"-"`
+	MountData  map[string][]byte `yaml:"-"`
 }
 
 // Workload is one load-generator run against each target.

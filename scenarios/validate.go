@@ -3,7 +3,10 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -147,6 +150,7 @@ func (v *validator) target(s *Scenario, i int, first map[string]int) {
 	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
 		v.fail(p+".seed", "%q: want a seed configuration S1 … S11 (DESIGN.md)", t.Seed)
 	}
+	v.files(t, p)
 	for _, err := range driver.Check(t.Driver()) {
 		var pe *driver.ParamError
 		if errors.As(err, &pe) {
@@ -154,6 +158,50 @@ func (v *validator) target(s *Scenario, i int, first map[string]int) {
 		}
 	}
 	v.upstreams(s, t, p)
+}
+
+// files reads the files a target names, relative to the scenario file:
+// config_file, mounts, and a command given as a relative path.
+func (v *validator) files(t *Target, p string) {
+	dir, ok := v.dir()
+	read := func(key, name string) []byte {
+		if !ok {
+			v.fail(key, "%q: a built-in scenario names no files", name)
+			return nil
+		}
+		if !filepath.IsAbs(name) {
+			name = filepath.Join(dir, name)
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			v.fail(key, "%v (a path relative to the scenario file)", err)
+			return nil
+		}
+		return b
+	}
+	if t.ConfigFile != "" {
+		t.ConfigText = read(p+".config_file", t.ConfigFile)
+	}
+	for _, c := range slices.Sorted(maps.Keys(t.Mounts)) {
+		if t.MountData == nil {
+			t.MountData = map[string][]byte{}
+		}
+		t.MountData[c] = read(p+".mounts."+c, t.Mounts[c])
+	}
+	if ok && strings.Contains(t.Command, "/") && !filepath.IsAbs(t.Command) {
+		if abs, err := filepath.Abs(filepath.Join(dir, t.Command)); err == nil {
+			t.Command = abs // with a slash, so that PATH is not searched
+		}
+	}
+}
+
+// dir is the directory of the scenario file, which the files it names are
+// relative to; ok is false for a built-in scenario.
+func (v *validator) dir() (string, bool) {
+	if strings.HasPrefix(v.file, "builtin:") {
+		return "", false
+	}
+	return filepath.Dir(v.file), true
 }
 
 func (v *validator) upstreams(s *Scenario, t *Target, p string) {

@@ -35,6 +35,9 @@ type Program struct {
 	// Args is the command line after the binary; conf is the
 	// configuration's path as the process sees it.
 	Args func(conf string) []string
+	// Check is the command line of the proxy's own configuration check
+	// (haproxy -c -f conf), run by Stack.Check; nil = none.
+	Check func(conf string) []string
 }
 
 var (

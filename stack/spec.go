@@ -91,6 +91,11 @@ type Service struct {
 	Role string
 	// Image is ImageWsbench (default), ImageNginx or a Program's kind.
 	Image string
+	// ImageRef runs a user's own image instead (docker runtime only): an
+	// image present locally, with its own entrypoint and Args as its
+	// command. Binary runs a user's own binary (local runtime only): a
+	// path, or a name in PATH, with Args. Either leaves Image empty.
+	ImageRef, Binary string
 	// Args are the wsbench arguments (e.g. "echo", "--listen", addr). For
 	// ImageNginx the stack runs nginx itself: Args are extra nginx flags.
 	Args []string
@@ -208,6 +213,13 @@ func (svc *Service) validate() error {
 	if !nameRE.MatchString(svc.Name) {
 		return fmt.Errorf("stack: service name %q: want lowercase letters, digits and '-' (at most 63)", svc.Name)
 	}
+	own := svc.ImageRef != "" || svc.Binary != ""
+	switch {
+	case own && (svc.Image != "" || svc.ImageRef != "" && svc.Binary != ""):
+		return fmt.Errorf("stack: service %q: one of Image, ImageRef and Binary", svc.Name)
+	case own:
+		return svc.validatePort()
+	}
 	switch svc.Image {
 	case "", ImageWsbench:
 		if len(svc.Args) == 0 {
@@ -226,6 +238,10 @@ func (svc *Service) validate() error {
 			return fmt.Errorf("stack: service %q: %s needs its configuration in Files[%q]", svc.Name, p.Kind, p.Conf)
 		}
 	}
+	return svc.validatePort()
+}
+
+func (svc *Service) validatePort() error {
 	if svc.Port < 0 || svc.Port > 65535 {
 		return fmt.Errorf("stack: service %q: port %d: want 1-65535 (or 0 for none)", svc.Name, svc.Port)
 	}

@@ -81,6 +81,12 @@ type Image struct {
 type backend interface {
 	image(ctx context.Context, kind string) (Image, error)
 	start(ctx context.Context, svc *Service, h *Handle) error
+	// ownImage finds a user's own image (ImageRef) or binary (Binary).
+	ownImage(ctx context.Context, svc *Service) (Image, error)
+	// check runs the proxy's own check of its configuration on svc's
+	// files: its output, exit code, and the configuration's path as the
+	// check saw it.
+	check(ctx context.Context, svc *Service, img Image) (out []byte, code int, conf string, err error)
 	kill(ctx context.Context, h *Handle) error
 	exited(ctx context.Context, h *Handle) (bool, error)
 	usage(ctx context.Context, h *Handle) (Usage, error)
@@ -211,7 +217,7 @@ func (s *Stack) Start(ctx context.Context, svc Service) (*Handle, error) {
 	if err := svc.validate(); err != nil {
 		return nil, err
 	}
-	if svc.Image == "" {
+	if svc.Image == "" && svc.ImageRef == "" && svc.Binary == "" {
 		svc.Image = ImageWsbench
 	}
 	s.mu.Lock()
@@ -227,7 +233,7 @@ func (s *Stack) Start(ctx context.Context, svc Service) (*Handle, error) {
 	s.handles[svc.Name] = h
 	s.mu.Unlock()
 
-	img, err := s.be.image(ctx, svc.Image)
+	img, err := s.serviceImage(ctx, &svc)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +248,51 @@ func (s *Stack) Start(ctx context.Context, svc Service) (*Handle, error) {
 		return h, err
 	}
 	return h, nil
+}
+
+// serviceImage is the image (or binary) svc runs.
+func (s *Stack) serviceImage(ctx context.Context, svc *Service) (Image, error) {
+	if svc.ImageRef != "" || svc.Binary != "" {
+		return s.be.ownImage(ctx, svc)
+	}
+	return s.be.image(ctx, svc.Image)
+}
+
+// CheckError is a proxy's own check refusing its configuration: Output is
+// what the proxy said, Conf the configuration's path as it saw it.
+type CheckError struct {
+	Service, Conf string
+	Code          int
+	Output        []byte
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("stack: %s: the configuration check failed (exit %d): %s", e.Service, e.Code, tail(e.Output, 5))
+}
+
+// Check runs the proxy's own check of svc's configuration (nginx -t,
+// Program.Check) where svc would run — a throwaway container of its
+// image, or its binary in a work directory — without starting it. A
+// configuration the proxy refuses is a *CheckError.
+func (s *Stack) Check(ctx context.Context, svc Service) error {
+	if err := svc.validate(); err != nil {
+		return err
+	}
+	if p, ok := program(svc.Image); svc.Image != ImageNginx && (!ok || p.Check == nil) {
+		return fmt.Errorf("stack: service %q: image %q has no configuration check", svc.Name, svc.Image)
+	}
+	img, err := s.be.image(ctx, svc.Image)
+	if err != nil {
+		return err
+	}
+	out, code, conf, err := s.be.check(ctx, &svc, img)
+	if err != nil {
+		return fmt.Errorf("stack: check %q: %w", svc.Name, err)
+	}
+	if code != 0 {
+		return &CheckError{Service: svc.Name, Conf: conf, Code: code, Output: out}
+	}
+	return nil
 }
 
 // Handle returns a started service by name.

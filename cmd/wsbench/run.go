@@ -230,6 +230,9 @@ func runScenarios(ctx context.Context, o harness.Options, e *env) error {
 	if errors.Is(err, stack.ErrNoDocker) {
 		return exitError{code: exitUsage, err: fmt.Errorf("%w\nStart Docker, or run the same topology as local processes: wsbench run --runtime local", err)}
 	}
+	if _, ok := errors.AsType[*harness.ConfigError](err); ok {
+		return exitError{code: exitUsage, err: err}
+	}
 	if err != nil {
 		return err
 	}
