@@ -1,5 +1,5 @@
 // Package driver gives every kind of target one home: a Driver per kind
-// (direct, refproxy, nginx, haproxy) says which target fields it reads
+// (direct, refproxy, nginx, haproxy, caddy) says which target fields it reads
 // (config, params, args), checks them, renders the proxy's configuration
 // and describes the stack service that runs it. The harness asks the
 // driver of a target's kind and never names a kind; scenarios validates a
@@ -41,4 +41,13 @@
 // and a branch in Service on Target.ConfigFile. Kinds command and image
 // run the user's own binary or image with placeholders filled in its args
 // ({{listen}}, {{upstream}} …).
+//
+// # caddy
+//
+// RenderCaddy fills caddy/Caddyfile.tmpl: reverse_proxy with the knobs
+// mapped onto its subdirectives, caddy's own stream knobs, nothing that
+// reaches the network (no admin endpoint, no ACME), and an
+// UnsupportedError naming caddy v2.11 for a knob it has no equivalent
+// for. The rendered cases are kept under testdata/caddy and pass the real
+// `caddy validate`.
 package driver

@@ -36,7 +36,7 @@ type Driver interface {
 
 // drivers is the one place a kind registers: Kinds lists them in this
 // order.
-var drivers = []Driver{direct{}, refproxy{}, nginx{}, haproxy{}, apache{}, command{}, image{}}
+var drivers = []Driver{direct{}, refproxy{}, nginx{}, haproxy{}, apache{}, caddy{}, command{}, image{}}
 
 // programmer is a driver whose proxy the stack runs from the host's
 // binary (stack.Program); nginx predates it and the stack builds it itself.

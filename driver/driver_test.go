@@ -12,7 +12,7 @@ import (
 // Every kind is registered once, and Check refuses what a kind does not
 // take, naming the kinds that do.
 func TestCheck(t *testing.T) {
-	if got := driver.Kinds(); !slices.Equal(got, []string{"direct", "refproxy", "nginx", "haproxy", "apache", "command", "image"}) {
+	if got := driver.Kinds(); !slices.Equal(got, []string{"direct", "refproxy", "nginx", "haproxy", "apache", "caddy", "command", "image"}) {
 		t.Errorf("Kinds() = %v", got)
 	}
 	tests := []struct {
@@ -21,9 +21,9 @@ func TestCheck(t *testing.T) {
 		want   string
 	}{
 		{driver.Target{Name: "t"}, "kind", "missing: want direct, refproxy, nginx, haproxy"},
-		{driver.Target{Name: "t", Kind: "ngnix"}, "kind", `"ngnix": want direct, refproxy, nginx, haproxy, apache, command, image (did you mean nginx?)`},
+		{driver.Target{Name: "t", Kind: "ngnix"}, "kind", `"ngnix": want direct, refproxy, nginx, haproxy, apache, caddy, command, image (did you mean nginx?)`},
 		{driver.Target{Name: "t", Kind: "direct", Config: "map"}, "config", "only nginx targets take a config, this one is direct"},
-		{driver.Target{Name: "t", Kind: "refproxy", Params: map[string]string{"a": "b"}}, "params", "only nginx or haproxy or apache targets take params"},
+		{driver.Target{Name: "t", Kind: "refproxy", Params: map[string]string{"a": "b"}}, "params", "only nginx or haproxy or apache or caddy targets take params"},
 		{driver.Target{Name: "t", Kind: "nginx", Config: "map", Args: []string{"-x"}}, "args", "only refproxy or command or image targets take args, this one is nginx"},
 		{driver.Target{Name: "t", Kind: "refproxy", Args: []string{"--upstream=x:1"}}, "args[0]", "--upstream is set by the stack"},
 	}

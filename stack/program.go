@@ -22,6 +22,11 @@ type Program struct {
 	Kind    string   // image kind, Service.Image: "haproxy"
 	Binary  string   // looked up in PATH, then as this path: "/usr/sbin/haproxy"
 	Version []string // flags that make it print its version, e.g. ["-v"]
+	// VersionOf picks the version from that output; nil = its first line.
+	VersionOf func(out string) string
+	// Install says how to get the binary, for the error when it is
+	// missing; "" = "apt-get install <Kind>".
+	Install string
 	// Conf is where Service.Files must hold the configuration, as the
 	// service sees it in a container.
 	Conf string
@@ -83,7 +88,11 @@ func (p Program) hostBinary() (string, error) {
 	if _, err := os.Stat(p.Binary); err == nil {
 		return p.Binary, nil
 	}
-	return "", errors.New("stack: " + p.Kind + " not found in PATH nor at " + p.Binary + "; install it (apt-get install " + p.Kind + ")")
+	install := p.Install
+	if install == "" {
+		install = "apt-get install " + p.Kind
+	}
+	return "", errors.New("stack: " + p.Kind + " not found in PATH nor at " + p.Binary + "; install it (" + install + ")")
 }
 
 // version runs the binary with p.Version and returns the first line.
@@ -91,6 +100,9 @@ func (p Program) version(ctx context.Context, bin string) (string, error) {
 	b, err := exec.CommandContext(ctx, bin, p.Version...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("stack: %s %s: %w: %s", bin, strings.Join(p.Version, " "), err, tail(b, 2))
+	}
+	if p.VersionOf != nil {
+		return p.VersionOf(string(b)), nil
 	}
 	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
 	return line, nil

@@ -121,7 +121,9 @@ func hostNginxRootfs(ctx context.Context, bin string) (rootfs, error) {
 // for it (the loader included), under the paths the loader looks for.
 func binaryRootfs(ctx context.Context, bin, dst string) (rootfs, error) {
 	out, err := exec.CommandContext(ctx, "ldd", bin).CombinedOutput()
-	if err != nil {
+	// ldd exits 1 on a static binary (a Go proxy such as caddy): no
+	// libraries to copy.
+	if err != nil && !strings.Contains(string(out), "not a dynamic executable") {
 		return nil, fmt.Errorf("stack: ldd %s: %w: %s", bin, err, tail(out, 3))
 	}
 	libs, err := parseLdd(string(out))

@@ -1,7 +1,7 @@
 // Package testenv decides what a test does when something it needs from
 // the machine (Docker, nginx, haproxy, Chromium) is missing: skip on a
 // developer's machine, fail where the environment says the check must run.
-// CI sets WSBENCH_REQUIRE_DOCKER=1, WSBENCH_REQUIRE_NGINX=1,
+// CI sets WSBENCH_REQUIRE_DOCKER=1, WSBENCH_REQUIRE_NGINX=1, WSBENCH_REQUIRE_CADDY=1,
 // WSBENCH_REQUIRE_HAPROXY=1 and WSBENCH_REQUIRE_CHROMIUM=1 (.ci/run), so
 // it cannot go green by not running a check.
 package testenv
