@@ -1,14 +1,12 @@
 package driver
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
 	"maps"
 	"path"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -131,11 +129,7 @@ type apacheView struct {
 // apacheParams map the scenario knobs (nginx's names) onto httpd's
 // directives. unsupported says why a knob has no httpd equivalent; such a
 // target validates, and its rows say "not supported by apache 2.4: …".
-var apacheParams = []struct {
-	ParamInfo
-	set         func(v *apacheView, value string) error
-	unsupported string
-}{
+var apacheParams = []param[apacheView]{
 	{ParamInfo{"read_timeout", "duration (whole seconds)", "Timeout, ProxyTimeout and each member's timeout=: an upgraded connection with no bytes either way for this long is closed (the tunnel waits the longer of Timeout and timeout=)"},
 		func(v *apacheView, s string) (err error) { v.Timeout, err = apacheSeconds(s); return }, ""},
 	{ParamInfo{"send_timeout", "duration", "(nginx's proxy_send_timeout)"},
@@ -164,13 +158,7 @@ var apacheParams = []struct {
 }
 
 // ApacheParams documents the parameters apache targets take.
-func ApacheParams() []ParamInfo {
-	out := make([]ParamInfo, len(apacheParams))
-	for i, p := range apacheParams {
-		out[i] = p.ParamInfo
-	}
-	return out
-}
+func ApacheParams() []ParamInfo { return paramInfos(apacheParams) }
 
 // RenderApache renders target t's httpd.conf for env. A knob httpd has no
 // equivalent for is an *UnsupportedError.
@@ -179,10 +167,8 @@ func RenderApache(t Target, env Env) ([]byte, error) {
 	if err := checkErr(t, errs); err != nil {
 		return nil, err
 	}
-	for _, p := range apacheParams {
-		if _, ok := t.Params[p.Name]; ok && p.unsupported != "" {
-			return nil, &UnsupportedError{apacheVersion, p.Name, p.unsupported}
-		}
+	if err := unsupportedParam(apacheParams, t, apacheVersion); err != nil {
+		return nil, err
 	}
 	if v.noBalance != "" {
 		return nil, &UnsupportedError{apacheVersion, "balance", v.noBalance + ": mod_proxy_balancer has no hash method (stickysession pins by cookie or parameter)"}
@@ -190,46 +176,18 @@ func RenderApache(t Target, env Env) ([]byte, error) {
 	if err := v.setEnv(env); err != nil {
 		return nil, fmt.Errorf("driver: target %s: %w", t.Name, err)
 	}
-	var b bytes.Buffer
-	if err := apacheTemplate.Execute(&b, v); err != nil {
-		return nil, fmt.Errorf("driver: target %s: render httpd.conf: %w", t.Name, err)
-	}
-	return b.Bytes(), nil
+	return execute(apacheTemplate, t, "httpd.conf", v)
 }
 
 func apacheTargetView(t Target) (*apacheView, []error) {
-	if t.Kind != KindApache {
-		return nil, []error{configError(fmt.Errorf("kind %q: only apache targets render an httpd.conf", t.Kind))}
-	}
-	if !nameRE.MatchString(t.Name) {
-		return nil, []error{configError(fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name))}
-	}
-	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
-		return nil, []error{configError(fmt.Errorf("seed %q: want S1 … S11", t.Seed))}
+	if err := checkIdentity(t, KindApache, "an httpd.conf"); err != nil {
+		return nil, []error{err}
 	}
 	// nginx's defaults (60 s, one worker), so that a knob left out means
 	// the same on both; 60 s is also httpd's own Timeout.
 	v := &apacheView{Name: t.Name, Seed: t.Seed, Modules: apacheModules, Processes: 1, Threads: apacheThreads,
 		Timeout: "60", ConnectTimeout: "60s", LBMethod: "byrequests"}
-	names := make([]string, len(apacheParams))
-	for i, p := range apacheParams {
-		names[i] = p.Name
-	}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		if !slices.Contains(names, name) {
-			errs = append(errs, paramErr(name, fmt.Errorf("unknown parameter%s", typo.Hint(name, slices.Sorted(slices.Values(names))))))
-		}
-	}
-	for _, p := range apacheParams {
-		value, ok := t.Params[p.Name]
-		if !ok {
-			continue
-		}
-		if err := p.set(v, strings.TrimSpace(value)); err != nil {
-			errs = append(errs, paramErr(p.Name, fmt.Errorf("%q: %w", value, err)))
-		}
-	}
+	errs := setParams(v, apacheParams, t.Params)
 	if key, ok := t.Params["hash_key"]; ok && strings.TrimSpace(t.Params["balance"]) != "hash" {
 		errs = append(errs, paramErr("hash_key", fmt.Errorf("%q: only with balance: hash, got balance %q", key, t.Params["balance"])))
 	}

@@ -1,15 +1,12 @@
 package driver
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
 	"path"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -123,11 +120,7 @@ type caddyView struct {
 // on every proxy) onto reverse_proxy's subdirectives, plus caddy's own
 // stream knobs. unsupported says why a knob has no caddy equivalent; such
 // a target validates, and its rows say "not supported by caddy v2.11: …".
-var caddyParams = []struct {
-	ParamInfo
-	set         func(v *caddyView, value string) error
-	unsupported string
-}{
+var caddyParams = []param[caddyView]{
 	{ParamInfo{"read_timeout", "duration", "transport http read_timeout (default 60s, nginx's): a read from the backend, the tunnel's included, that waits this long closes the connection"},
 		func(v *caddyView, s string) (err error) { v.ReadTimeout, err = nginxTime(s); return }, ""},
 	{ParamInfo{"send_timeout", "duration", "(nginx's proxy_send_timeout)"}, caddyDuration,
@@ -163,13 +156,7 @@ var caddyParams = []struct {
 }
 
 // CaddyParams documents the parameters caddy targets take.
-func CaddyParams() []ParamInfo {
-	out := make([]ParamInfo, len(caddyParams))
-	for i, p := range caddyParams {
-		out[i] = p.ParamInfo
-	}
-	return out
-}
+func CaddyParams() []ParamInfo { return paramInfos(caddyParams) }
 
 // RenderCaddy renders target t's Caddyfile for env. A knob caddy has no
 // equivalent for is an *UnsupportedError.
@@ -183,53 +170,24 @@ func renderCaddy(t Target, env Env) ([]byte, *caddyView, error) {
 	if err := checkErr(t, errs); err != nil {
 		return nil, nil, err
 	}
-	for _, p := range caddyParams {
-		if _, ok := t.Params[p.Name]; ok && p.unsupported != "" {
-			return nil, nil, &UnsupportedError{caddyVersion, p.Name, p.unsupported}
-		}
+	if err := unsupportedParam(caddyParams, t, caddyVersion); err != nil {
+		return nil, nil, err
 	}
 	if err := v.setEnv(env); err != nil {
 		return nil, nil, fmt.Errorf("driver: target %s: %w", t.Name, err)
 	}
-	var b bytes.Buffer
-	if err := caddyTemplate.Execute(&b, v); err != nil {
-		return nil, nil, fmt.Errorf("driver: target %s: render Caddyfile: %w", t.Name, err)
-	}
-	return b.Bytes(), v, nil
+	conf, err := execute(caddyTemplate, t, "Caddyfile", v)
+	return conf, v, err
 }
 
 func caddyTargetView(t Target) (*caddyView, []error) {
-	if t.Kind != KindCaddy {
-		return nil, []error{configError(fmt.Errorf("kind %q: only caddy targets render a Caddyfile", t.Kind))}
-	}
-	if !nameRE.MatchString(t.Name) {
-		return nil, []error{configError(fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name))}
-	}
-	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
-		return nil, []error{configError(fmt.Errorf("seed %q: want S1 … S11", t.Seed))}
+	if err := checkIdentity(t, KindCaddy, "a Caddyfile"); err != nil {
+		return nil, []error{err}
 	}
 	// nginx's defaults, so that a knob left out means the same on both.
 	v := &caddyView{Name: t.Name, Seed: t.Seed, Procs: "1", Balance: "round_robin",
 		DialTimeout: "60s", ReadTimeout: "60s", FailDuration: "10s"}
-	names := make([]string, len(caddyParams))
-	for i, p := range caddyParams {
-		names[i] = p.Name
-	}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		if !slices.Contains(names, name) {
-			errs = append(errs, paramErr(name, fmt.Errorf("unknown parameter%s", typo.Hint(name, slices.Sorted(slices.Values(names))))))
-		}
-	}
-	for _, p := range caddyParams {
-		value, ok := t.Params[p.Name]
-		if !ok {
-			continue
-		}
-		if err := p.set(v, strings.TrimSpace(value)); err != nil {
-			errs = append(errs, paramErr(p.Name, fmt.Errorf("%q: %w", value, err)))
-		}
-	}
+	errs := setParams(v, caddyParams, t.Params)
 	if err := caddyHash(v, t.Params); err != nil {
 		errs = append(errs, err)
 	}

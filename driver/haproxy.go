@@ -1,14 +1,11 @@
 package driver
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"text/template"
@@ -123,11 +120,7 @@ type haproxyView struct {
 // runs on both) onto haproxy's directives. unsupported says why a knob
 // has no haproxy equivalent; such a target validates, and its rows say
 // "not supported by haproxy 2.6: …".
-var haproxyParams = []struct {
-	ParamInfo
-	set         func(v *haproxyView, value string) error
-	unsupported string
-}{
+var haproxyParams = []param[haproxyView]{
 	{ParamInfo{"read_timeout", "duration", "timeout tunnel: an upgraded connection with no bytes either way for this long is closed"},
 		func(v *haproxyView, s string) (err error) { v.TunnelTimeout, err = haproxyTime(s); return }, ""},
 	{ParamInfo{"fin_timeout", "duration", "timeout client-fin and server-fin: how long a half-closed tunnel may stay idle"},
@@ -159,13 +152,7 @@ var haproxyParams = []struct {
 }
 
 // HaproxyParams documents the parameters haproxy targets take.
-func HaproxyParams() []ParamInfo {
-	out := make([]ParamInfo, len(haproxyParams))
-	for i, p := range haproxyParams {
-		out[i] = p.ParamInfo
-	}
-	return out
-}
+func HaproxyParams() []ParamInfo { return paramInfos(haproxyParams) }
 
 // RenderHaproxy renders target t's haproxy.cfg for env. A knob haproxy
 // has no equivalent for is an *UnsupportedError.
@@ -174,52 +161,22 @@ func RenderHaproxy(t Target, env Env) ([]byte, error) {
 	if err := checkErr(t, errs); err != nil {
 		return nil, err
 	}
-	for _, p := range haproxyParams {
-		if _, ok := t.Params[p.Name]; ok && p.unsupported != "" {
-			return nil, &UnsupportedError{haproxyVersion, p.Name, p.unsupported}
-		}
+	if err := unsupportedParam(haproxyParams, t, haproxyVersion); err != nil {
+		return nil, err
 	}
 	if err := v.setEnv(env); err != nil {
 		return nil, fmt.Errorf("driver: target %s: %w", t.Name, err)
 	}
-	var b bytes.Buffer
-	if err := haproxyTemplate.Execute(&b, v); err != nil {
-		return nil, fmt.Errorf("driver: target %s: render haproxy.cfg: %w", t.Name, err)
-	}
-	return b.Bytes(), nil
+	return execute(haproxyTemplate, t, "haproxy.cfg", v)
 }
 
 func haproxyTargetView(t Target) (*haproxyView, []error) {
-	if t.Kind != KindHaproxy {
-		return nil, []error{configError(fmt.Errorf("kind %q: only haproxy targets render a haproxy.cfg", t.Kind))}
-	}
-	if !nameRE.MatchString(t.Name) {
-		return nil, []error{configError(fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name))}
-	}
-	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
-		return nil, []error{configError(fmt.Errorf("seed %q: want S1 … S11", t.Seed))}
+	if err := checkIdentity(t, KindHaproxy, "a haproxy.cfg"); err != nil {
+		return nil, []error{err}
 	}
 	// nginx's defaults, so that a knob left out means the same on both.
 	v := &haproxyView{Name: t.Name, Seed: t.Seed, Threads: "1", ConnectTimeout: "60s", TunnelTimeout: "60s", Balance: "roundrobin"}
-	names := make([]string, len(haproxyParams))
-	for i, p := range haproxyParams {
-		names[i] = p.Name
-	}
-	var errs []error
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		if !slices.Contains(names, name) {
-			errs = append(errs, paramErr(name, fmt.Errorf("unknown parameter%s", typo.Hint(name, slices.Sorted(slices.Values(names))))))
-		}
-	}
-	for _, p := range haproxyParams {
-		value, ok := t.Params[p.Name]
-		if !ok {
-			continue
-		}
-		if err := p.set(v, strings.TrimSpace(value)); err != nil {
-			errs = append(errs, paramErr(p.Name, fmt.Errorf("%q: %w", value, err)))
-		}
-	}
+	errs := setParams(v, haproxyParams, t.Params)
 	if err := haproxyHash(v, t.Params); err != nil {
 		errs = append(errs, err)
 	}

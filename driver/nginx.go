@@ -1,15 +1,11 @@
 package driver
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
 	"regexp"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/template"
@@ -112,44 +108,35 @@ type nginxView struct {
 
 // nginxParams are the parameters a target's params may set, in the order
 // NginxParams lists them.
-var nginxParams = []struct {
-	ParamInfo
-	set func(v *nginxView, value string) error
-}{
+var nginxParams = []param[nginxView]{
 	{ParamInfo{"read_timeout", "duration", "proxy_read_timeout (S4): an upgraded connection with no bytes either way for this long is closed"},
-		func(v *nginxView, s string) (err error) { v.ReadTimeout, err = nginxTime(s); return }},
+		func(v *nginxView, s string) (err error) { v.ReadTimeout, err = nginxTime(s); return }, ""},
 	{ParamInfo{"send_timeout", "duration", "proxy_send_timeout and send_timeout (S4): a write to the backend or the client blocked this long closes the connection"},
-		func(v *nginxView, s string) (err error) { v.SendTimeout, err = nginxTime(s); return }},
+		func(v *nginxView, s string) (err error) { v.SendTimeout, err = nginxTime(s); return }, ""},
 	{ParamInfo{"reset_timedout", "on | off", "reset_timedout_connection: close a timed-out client with RST, so a client that stopped reading learns of it (a FIN would wait behind the unsent bytes)"},
-		func(v *nginxView, s string) (err error) { v.ResetTimedout, err = parseSwitch(s); return }},
+		func(v *nginxView, s string) (err error) { v.ResetTimedout, err = parseSwitch(s); return }, ""},
 	{ParamInfo{"connect_timeout", "duration", "proxy_connect_timeout (S5): TCP connect to a backend; then the next one, or 504 (nginx caps it at about 75s)"},
-		func(v *nginxView, s string) (err error) { v.ConnectTimeout, err = nginxTime(s); return }},
+		func(v *nginxView, s string) (err error) { v.ConnectTimeout, err = nginxTime(s); return }, ""},
 	{ParamInfo{"balance", "round_robin | least_conn | ip_hash | hash", "upstream balancing (S6); ip_hash uses the first three octets of an IPv4 client"},
-		setBalance},
+		setBalance, ""},
 	{ParamInfo{"hash_key", "nginx variables", "what balance: hash hashes, consistently (ketama), e.g. $arg_room or $remote_addr"},
-		func(*nginxView, string) error { return nil }}, // applied by setBalance
+		func(*nginxView, string) error { return nil }, ""}, // applied by setBalance
 	{ParamInfo{"limit_conn", "count", "limit_conn per client address with a limit_conn_zone (S7); more connections get 503"},
-		func(v *nginxView, s string) (err error) { v.LimitConn, err = positiveInt(s, 1_000_000); return }},
+		func(v *nginxView, s string) (err error) { v.LimitConn, err = positiveInt(s, 1_000_000); return }, ""},
 	{ParamInfo{"tls", "on | off", "listen … ssl with the certificate the stack makes (S8); clients dial wss://"},
-		func(v *nginxView, s string) (err error) { v.TLS, err = parseSwitch(s); return }},
+		func(v *nginxView, s string) (err error) { v.TLS, err = parseSwitch(s); return }, ""},
 	{ParamInfo{"headers", "on | off", "send X-Real-IP, X-Forwarded-For ($proxy_add_x_forwarded_for) and Host $host (S9)"},
-		func(v *nginxView, s string) (err error) { v.Headers, err = parseSwitch(s); return }},
+		func(v *nginxView, s string) (err error) { v.Headers, err = parseSwitch(s); return }, ""},
 	{ParamInfo{"buffer_size", "size", "proxy_buffer_size (S10): an upgraded connection relays through a buffer this size each way"},
-		func(v *nginxView, s string) (err error) { v.BufferSize, err = nginxSize(s); return }},
+		func(v *nginxView, s string) (err error) { v.BufferSize, err = nginxSize(s); return }, ""},
 	{ParamInfo{"buffers", "count size", `proxy_buffers (S10), e.g. "4 16k"; used for buffered HTTP responses, not for upgraded connections`},
-		setBuffers},
+		setBuffers, ""},
 	{ParamInfo{"workers", "count | auto", "worker_processes (default 1)"},
-		setWorkers},
+		setWorkers, ""},
 }
 
 // NginxParams documents the parameters nginx targets take.
-func NginxParams() []ParamInfo {
-	out := make([]ParamInfo, len(nginxParams))
-	for i, p := range nginxParams {
-		out[i] = p.ParamInfo
-	}
-	return out
-}
+func NginxParams() []ParamInfo { return paramInfos(nginxParams) }
 
 // NginxConfigs lists the nginx configuration variants.
 func NginxConfigs() []string { return []string{ConfigPlain, ConfigUpgrade, ConfigMap} }
@@ -163,26 +150,14 @@ func RenderNginx(t Target, env Env) ([]byte, error) {
 	if err := v.setEnv(env); err != nil {
 		return nil, fmt.Errorf("driver: target %s: %w", t.Name, err)
 	}
-	var b bytes.Buffer
-	if err := nginxTemplate.Execute(&b, v); err != nil {
-		return nil, fmt.Errorf("driver: target %s: render nginx.conf: %w", t.Name, err)
-	}
-	return b.Bytes(), nil
+	return execute(nginxTemplate, t, "nginx.conf", v)
 }
 
 // nginxTargetView checks t's config and params and turns them into template
 // data (without the environment).
 func nginxTargetView(t Target) (*nginxView, []error) {
-	if t.Kind != KindNginx {
-		return nil, []error{configError(fmt.Errorf("kind %q: only nginx targets render an nginx.conf", t.Kind))}
-	}
-	// The name and seed land in a comment of the config: a newline in
-	// either would start a directive, so they are checked here too.
-	if !nameRE.MatchString(t.Name) {
-		return nil, []error{configError(fmt.Errorf("target name %q: want lowercase letters, digits and '-'", t.Name))}
-	}
-	if t.Seed != "" && !seedRE.MatchString(t.Seed) {
-		return nil, []error{configError(fmt.Errorf("seed %q: want S1 … S11", t.Seed))}
+	if err := checkIdentity(t, KindNginx, "an nginx.conf"); err != nil {
+		return nil, []error{err}
 	}
 	v := &nginxView{Name: t.Name, Seed: t.Seed, Variant: t.Config, Workers: "1"}
 	switch t.Config {
@@ -195,25 +170,7 @@ func nginxTargetView(t Target) (*nginxView, []error) {
 		return nil, []error{configError(fmt.Errorf("config %q: want %s%s", t.Config,
 			strings.Join(NginxConfigs(), ", "), typo.DidYouMean(t.Config, NginxConfigs())))}
 	}
-	var errs []error
-	known := map[string]bool{}
-	for _, p := range nginxParams {
-		known[p.Name] = true
-	}
-	for _, name := range slices.Sorted(maps.Keys(t.Params)) {
-		if !known[name] {
-			errs = append(errs, paramErr(name, fmt.Errorf("unknown parameter%s", typo.Hint(name, paramNames()))))
-		}
-	}
-	for _, p := range nginxParams {
-		value, ok := t.Params[p.Name]
-		if !ok {
-			continue
-		}
-		if err := p.set(v, strings.TrimSpace(value)); err != nil {
-			errs = append(errs, paramErr(p.Name, fmt.Errorf("%q: %w", value, err)))
-		}
-	}
+	errs := setParams(v, nginxParams, t.Params)
 	if err := hashBalance(v, t.Params); err != nil {
 		errs = append(errs, err)
 	}
@@ -223,15 +180,6 @@ func nginxTargetView(t Target) (*nginxView, []error) {
 		}
 	}
 	return v, errs
-}
-
-func paramNames() []string {
-	out := make([]string, len(nginxParams))
-	for i, p := range nginxParams {
-		out[i] = p.Name
-	}
-	sort.Strings(out)
-	return out
 }
 
 // setEnv checks and places the environment. Every string lands in the
