@@ -3,18 +3,14 @@ package compare
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wsbench/wsbench/internal/golden"
 	"github.com/wsbench/wsbench/results"
 	"github.com/wsbench/wsbench/units"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // goldenReport compares two synthetic run directories: a proxy 20 % slower
 // and costlier, a direct target unchanged, a host that differs, a result
@@ -49,19 +45,7 @@ func TestGolden(t *testing.T) {
 			if err := rep.Write(&buf, format); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "report."+map[string]string{FormatMarkdown: "md", FormatText: "txt", FormatJSON: "json"}[format])
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Fatalf("%s differs from %s (go test -update rewrites it):\n%s", format, golden, buf.String())
-			}
+			golden.Check(t, "report."+map[string]string{FormatMarkdown: "md", FormatText: "txt", FormatJSON: "json"}[format], buf.Bytes())
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/driver"
+	"github.com/wsbench/wsbench/internal/golden"
 	"github.com/wsbench/wsbench/internal/testenv"
 )
 
@@ -52,22 +53,7 @@ func TestRenderApacheGolden(t *testing.T) {
 					t.Errorf("config lacks %q:\n%s", line, got)
 				}
 			}
-			golden := filepath.Join("testdata", "apache", c.name+".conf")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestRenderApacheGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("rendered config differs from %s (run with -update if intended):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("apache", c.name+".conf"), got)
 		})
 	}
 }

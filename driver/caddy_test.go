@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/driver"
+	"github.com/wsbench/wsbench/internal/golden"
 	"github.com/wsbench/wsbench/internal/testenv"
 )
 
@@ -57,22 +58,7 @@ func TestRenderCaddyGolden(t *testing.T) {
 					t.Errorf("Caddyfile lacks %q:\n%s", line, got)
 				}
 			}
-			golden := filepath.Join("testdata", "caddy", c.name+".Caddyfile")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestRenderCaddyGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("rendered Caddyfile differs from %s (run with -update if intended):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("caddy", c.name+".Caddyfile"), got)
 		})
 	}
 }

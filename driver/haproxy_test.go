@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/driver"
+	"github.com/wsbench/wsbench/internal/golden"
 	"github.com/wsbench/wsbench/internal/testenv"
 )
 
@@ -55,22 +56,7 @@ func TestRenderHaproxyGolden(t *testing.T) {
 					t.Errorf("config lacks %q:\n%s", line, got)
 				}
 			}
-			golden := filepath.Join("testdata", "haproxy", c.name+".cfg")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestRenderHaproxyGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("rendered config differs from %s (run with -update if intended):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("haproxy", c.name+".cfg"), got)
 		})
 	}
 }

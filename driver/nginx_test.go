@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"flag"
 	"fmt"
 	"math/big"
 	"os"
@@ -20,11 +19,10 @@ import (
 	"time"
 
 	"github.com/wsbench/wsbench/driver"
+	"github.com/wsbench/wsbench/internal/golden"
 	"github.com/wsbench/wsbench/internal/testenv"
 	"github.com/wsbench/wsbench/scenarios"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // nginxBinary is the nginx the -t checks run; CI installs Debian's.
 const nginxBinary = "/usr/sbin/nginx"
@@ -84,22 +82,7 @@ func TestRenderNginxGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "nginx", name+".conf")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -run TestRenderNginxGolden -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("rendered config differs from %s (run with -update if intended):\n%s", golden, got)
-			}
+			golden.Check(t, filepath.Join("nginx", name+".conf"), got)
 		})
 	}
 }
