@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/wsbench/wsbench/internal/wrap"
 	"html"
 	"os"
 	"os/exec"
@@ -98,7 +99,7 @@ func probe(t *testing.T, bin, report string) []chromiumChart {
 	dom := dumpDOM(t, bin, path)
 	m := probeResult.FindStringSubmatch(dom)
 	if m == nil {
-		t.Fatalf("the probe left no result; the DOM was:\n%s", clipTo(dom, 2000))
+		t.Fatalf("the probe left no result; the DOM was:\n%s", wrap.Clip(dom, 2000))
 	}
 	var charts []chromiumChart
 	if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &charts); err != nil {

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"fmt"
+	"github.com/wsbench/wsbench/internal/wrap"
 	"io"
 	"maps"
 	"math"
@@ -36,7 +37,7 @@ func Report(w io.Writer, s *results.Summary) error {
 	reportSelf(bw, s.Self)
 	reportBound(bw, s)
 	for i, h := range s.Hellos {
-		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), clipTo(string(h), 100))
+		fmt.Fprintf(bw, "%-12s %s\n", label(i, "hello"), wrap.Clip(string(h), 100))
 	}
 	for i, n := range s.Notes {
 		fmt.Fprintf(bw, "%-12s %s\n", label(i, "note"), n)
@@ -71,7 +72,7 @@ func reportHeader(w io.Writer, s *results.Summary) {
 	for _, k := range slices.Sorted(maps.Keys(s.Params)) {
 		params = append(params, k+"="+s.Params[k])
 	}
-	for i, line := range wrap(params, 88) {
+	for i, line := range wrap.Words(params, 88) {
 		fmt.Fprintf(w, "%-12s %s\n", label(i, "params"), line)
 	}
 }
@@ -249,31 +250,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func clipTo(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// wrap joins words into lines of at most width characters.
-func wrap(words []string, width int) []string {
-	var lines []string
-	cur := ""
-	for _, w := range words {
-		if cur != "" && len(cur)+1+len(w) > width {
-			lines = append(lines, cur)
-			cur = ""
-		}
-		if cur != "" {
-			cur += " "
-		}
-		cur += w
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/wsbench/wsbench/internal/wrap"
 	"io"
 	"path/filepath"
 	"slices"
@@ -209,19 +210,8 @@ func firstSentence(s string) string {
 // writeWrapped writes s's words in lines of at most 80 columns, each
 // starting with indent.
 func writeWrapped(w io.Writer, indent, s string) {
-	line := indent
-	for _, word := range strings.Fields(s) {
-		if len(line) > len(indent) && len(line)+1+len(word) > 80 {
-			fmt.Fprintln(w, line)
-			line = indent
-		}
-		if len(line) > len(indent) {
-			line += " "
-		}
-		line += word
-	}
-	if len(line) > len(indent) {
-		fmt.Fprintln(w, line)
+	for _, line := range wrap.Words(strings.Fields(s), 80-len(indent)) {
+		fmt.Fprintln(w, indent+line)
 	}
 }
 

@@ -7,6 +7,7 @@
 package chart
 
 import (
+	"github.com/wsbench/wsbench/internal/wrap"
 	"math"
 	"strconv"
 	"strings"
@@ -217,13 +218,13 @@ func svgWrap(s string, width, maxLines int) []string {
 	if s == "" {
 		return nil
 	}
-	lines := wrap(strings.Fields(s), width)
+	lines := wrap.Words(strings.Fields(s), width)
 	if len(lines) > maxLines {
 		lines = lines[:maxLines]
-		lines[maxLines-1] = clipTo(lines[maxLines-1], width-2) + " …"
+		lines[maxLines-1] = wrap.Clip(lines[maxLines-1], width-2) + " …"
 	}
 	for i, l := range lines {
-		lines[i] = clipTo(l, width)
+		lines[i] = wrap.Clip(l, width)
 	}
 	return lines
 }
@@ -550,7 +551,7 @@ func (c *Chart) drawBars(b *svgBuf, f svgFrame) {
 	maxChars := int(groupW / svgCharPx)
 	for k, name := range bars.Categories {
 		gx := f.x0 + float64(k)*groupW
-		b.text(gx+groupW/2, f.y1+16, "tick", "middle", clipTo(name, max(maxChars-1, 3)))
+		b.text(gx+groupW/2, f.y1+16, "tick", "middle", wrap.Clip(name, max(maxChars-1, 3)))
 		for i, vs := range bars.Values {
 			if k >= len(vs) || !Finite(vs[k]) {
 				continue
@@ -634,7 +635,7 @@ func (c *Chart) legendLayout() []svgLegendEntry {
 	var out []svgLegendEntry
 	x, row := float64(svgLeft), 0
 	for _, s := range c.Series {
-		name := clipTo(s.Name, 60)
+		name := wrap.Clip(s.Name, 60)
 		w := 30 + svgCharPx*float64(len([]rune(name))) + 18
 		if x+w > svgWidth-svgRight && x > svgLeft {
 			x, row = svgLeft, row+1
@@ -673,31 +674,4 @@ func (c *Chart) drawLegend(b *svgBuf, f svgFrame, entries []svgLegendEntry) {
 		b.text(e.x+30, y+4, "legend-label", "start", e.name)
 	}
 	b.WriteString("</g>")
-}
-
-func clipTo(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n]) + "…"
-	}
-	return s
-}
-
-// wrap joins words into lines of at most width characters.
-func wrap(words []string, width int) []string {
-	var lines []string
-	cur := ""
-	for _, w := range words {
-		if cur != "" && len(cur)+1+len(w) > width {
-			lines = append(lines, cur)
-			cur = ""
-		}
-		if cur != "" {
-			cur += " "
-		}
-		cur += w
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
 }
