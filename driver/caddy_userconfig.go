@@ -283,6 +283,9 @@ func caddyBlocks(toks []caddyToken) ([]*caddyBlock, error) {
 		// Keys: one line, continued past a trailing comma.
 		for i < len(toks) && !toks[i].brace("{") {
 			k := toks[i]
+			if strings.HasSuffix(k.text, "{") && !k.quoted {
+				return nil, &FileError{Line: k.line, Err: fmt.Errorf("site address %q ends with a curly brace: put a space between the address and the brace", k.text)}
+			}
 			if k.text = strings.TrimSuffix(k.text, ","); k.text != "" {
 				b.keys = append(b.keys, k)
 			}

@@ -248,6 +248,7 @@ func TestUserConfigRuleErrors(t *testing.T) {
 		{"tls", "caddy", ":80 {\n\ttls internal\n\treverse_proxy wsbench_backends\n}\n", "my.conf:2: tls: TLS is not supported"},
 		{"caddy unclosed", "caddy", ":80 {\n\treverse_proxy wsbench_backends {\n\t\tlb_policy first\n}\n", "my.conf:1: block not closed"},
 		{"caddy unclosed quote", "caddy", ":80 {\n\trespond \"hi\n}\n", "my.conf:2: quoted string not closed"},
+		{"caddy glued brace", "caddy", "{\n\tgrace_period 1s\n}\nexample.com{\n\treverse_proxy wsbench_backends\n}\n", `my.conf:4: site address "example.com{" ends with a curly brace`},
 		{"caddy stray brace", "caddy", ":80\nreverse_proxy wsbench_backends\n}\n", `my.conf:3: unexpected "}"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,4 +273,41 @@ func TestSourceMap(t *testing.T) {
 			t.Errorf("got %q, want %q", got, tc.want)
 		}
 	}
+}
+
+// Whatever the user's file holds, UserConfig returns an error or a
+// rewrite whose line map covers every line and points into the file.
+func FuzzUserConfig(f *testing.F) {
+	for _, name := range []string{"my-nginx.conf", "my-haproxy.cfg", "my-httpd.conf", "my.Caddyfile", "typo.Caddyfile"} {
+		data, err := os.ReadFile(filepath.Join("../harness/testdata/userproxy", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, kind := range []string{"nginx", "haproxy", "apache", "caddy"} {
+			f.Add(kind, data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, kind string, data []byte) {
+		d, ok := driver.Lookup(kind)
+		if !ok {
+			return
+		}
+		uc, ok := d.(driver.UserConfigurer)
+		if !ok {
+			return
+		}
+		out, src, err := uc.UserConfig("my.conf", data, userEnv)
+		if err != nil {
+			return
+		}
+		last := strings.Count(string(data), "\n") + 1
+		if n := strings.Count(string(out), "\n") + 1; len(src.Lines) != n {
+			t.Fatalf("line map of %d lines for %d", len(src.Lines), n)
+		}
+		for i, l := range src.Lines {
+			if l < 1 || l > last || (i > 0 && l < src.Lines[i-1]) {
+				t.Fatalf("line %d maps to %d: want 1 … %d, in order", i+1, l, last)
+			}
+		}
+	})
 }
