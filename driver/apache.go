@@ -35,14 +35,21 @@ const apacheThreads = 256
 
 // apacheModuleFiles are the modules the template may load; the image
 // carries them and their libraries.
+// The template loads the first eleven; the others are there for a user's
+// own httpd.conf (config_file) that loads them: the other MPMs, the
+// classic mod_rewrite + mod_proxy_wstunnel WebSocket recipe, and a few
+// that such files commonly load. All of them link only libc.
 var apacheModuleFiles = []string{"mpm_event", "authz_core", "proxy", "proxy_http", "proxy_balancer",
-	"slotmem_shm", "lbmethod_byrequests", "lbmethod_bybusyness", "headers", "socache_shmcb", "ssl"}
+	"slotmem_shm", "lbmethod_byrequests", "lbmethod_bybusyness", "headers", "socache_shmcb", "ssl",
+	"mpm_worker", "mpm_prefork", "proxy_wstunnel", "rewrite", "lbmethod_bytraffic", "remoteip",
+	"setenvif", "authz_host", "status"}
 
 // apachePasswd names the uid and gid the children switch to: httpd looks
 // the numeric User up (getpwuid), and a scratch image has no passwd.
+// www-data is Debian's User, for a user's own httpd.conf.
 var apachePasswd = map[string][]byte{
-	"/etc/passwd": []byte("root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"),
-	"/etc/group":  []byte("root:x:0:\nnogroup:x:65534:\n"),
+	"/etc/passwd": []byte("root:x:0:0:root:/root:/sbin/nologin\nwww-data:x:33:33:www-data:/var/www:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n"),
+	"/etc/group":  []byte("root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n"),
 }
 
 //go:embed apache/httpd.conf.tmpl
@@ -56,7 +63,7 @@ const apacheVersion = "apache 2.4"
 type apache struct{}
 
 func (apache) Kind() string    { return KindApache }
-func (apache) Takes() []string { return []string{FieldParams} }
+func (apache) Takes() []string { return []string{FieldParams, FieldConfigFile} }
 func (apache) Proxies() bool   { return true }
 func (apache) Image() string   { return KindApache }
 
@@ -65,7 +72,10 @@ func (apache) TLS(t Target) bool {
 	return on
 }
 
-func (apache) Check(t Target) []error {
+func (a apache) Check(t Target) []error {
+	if t.ConfigFile != "" {
+		return userConfigCheck(a, t)
+	}
 	_, errs := apacheTargetView(t)
 	return errs
 }
@@ -88,12 +98,21 @@ func (apache) Program() stack.Program {
 	}
 	return stack.Program{Kind: KindApache, Binary: "/usr/sbin/apache2", Version: []string{"-v"},
 		Conf: ApacheConf, Modules: mods,
-		Args: func(conf string) []string { return []string{"-DFOREGROUND", "-f", conf} }}
+		Args:  func(conf string) []string { return []string{"-DFOREGROUND", "-f", conf} },
+		Check: func(conf string) []string { return []string{"-t", "-f", conf} }}
 }
 
-// Service renders the target's httpd.conf and runs httpd on it.
+// Service renders the target's httpd.conf (or rewrites its config_file)
+// and runs httpd on it.
 func (a apache) Service(t Target, env Env) (Service, bool, error) {
-	conf, err := RenderApache(t, env)
+	var conf []byte
+	var src *Source
+	var err error
+	if t.ConfigFile == "" {
+		conf, err = RenderApache(t, env)
+	} else if err = checkErr(t, a.Check(t)); err == nil {
+		conf, src, err = a.UserConfig(t.ConfigFile, t.ConfigText, env)
+	}
 	if err != nil {
 		return Service{}, true, err
 	}
@@ -104,7 +123,7 @@ func (a apache) Service(t Target, env Env) (Service, bool, error) {
 	maps.Copy(files, apachePasswd)
 	files[ApacheConf] = conf
 	return Service{Service: stack.Service{Role: KindApache, Image: KindApache, Files: files},
-		Config: conf, ConfigName: "httpd.conf"}, true, nil
+		Config: conf, ConfigName: "httpd.conf", Source: src}, true, nil
 }
 
 // apacheView is the template's data, every value checked and in httpd

@@ -38,7 +38,7 @@ var caddyTemplate = template.Must(template.New("Caddyfile").Option("missingkey=e
 type caddy struct{}
 
 func (caddy) Kind() string    { return KindCaddy }
-func (caddy) Takes() []string { return []string{FieldParams} }
+func (caddy) Takes() []string { return []string{FieldParams, FieldConfigFile} }
 func (caddy) Proxies() bool   { return true }
 func (caddy) Image() string   { return KindCaddy }
 
@@ -47,7 +47,10 @@ func (caddy) TLS(t Target) bool {
 	return on
 }
 
-func (caddy) Check(t Target) []error {
+func (c caddy) Check(t Target) []error {
+	if t.ConfigFile != "" {
+		return userConfigCheck(c, t)
+	}
 	_, errs := caddyTargetView(t)
 	return errs
 }
@@ -58,7 +61,8 @@ func (caddy) Check(t Target) []error {
 func (caddy) Program() stack.Program {
 	return stack.Program{Kind: KindCaddy, Binary: "/usr/local/bin/caddy", Version: []string{"build-info"},
 		VersionOf: caddyBuildVersion, Install: CaddyInstall, Conf: CaddyConf,
-		Args: func(conf string) []string { return []string{"run", "--config", conf, "--adapter", "caddyfile"} }}
+		Args:  func(conf string) []string { return []string{"run", "--config", conf, "--adapter", "caddyfile"} },
+		Check: func(conf string) []string { return []string{"validate", "--config", conf, "--adapter", "caddyfile"} }}
 }
 
 // caddyBuildVersion turns `caddy build-info` into "caddy v2.11.9 (go1.26.8)":
@@ -77,10 +81,24 @@ func caddyBuildVersion(out string) string {
 	return "caddy " + version + goVersion
 }
 
-// Service renders the target's Caddyfile and runs caddy on it, with its
-// data and config directories (instance id, storage) in the temp dir.
+// Service renders the target's Caddyfile (or rewrites its config_file)
+// and runs caddy on it, with its data and config directories (instance
+// id, storage) in the temp dir. A user's own file runs with Go's default
+// GOMAXPROCS (every CPU): it has no knob for it, and that is how caddy
+// runs it elsewhere.
 func (c caddy) Service(t Target, env Env) (Service, bool, error) {
-	conf, v, err := renderCaddy(t, env)
+	var conf []byte
+	var src *Source
+	procs := ""
+	var err error
+	if t.ConfigFile == "" {
+		var v *caddyView
+		if conf, v, err = renderCaddy(t, env); err == nil {
+			procs = v.Procs
+		}
+	} else if err = checkErr(t, c.Check(t)); err == nil {
+		conf, src, err = c.UserConfig(t.ConfigFile, t.ConfigText, env)
+	}
 	if err != nil {
 		return Service{}, true, err
 	}
@@ -88,13 +106,17 @@ func (c caddy) Service(t Target, env Env) (Service, bool, error) {
 	for k, data := range env.Files {
 		files[k] = data
 	}
-	vars := map[string]string{"HOME": v.TempDir, "XDG_DATA_HOME": v.TempDir + "/caddy", "XDG_CONFIG_HOME": v.TempDir + "/caddy"}
-	if v.Procs != "" {
-		vars["GOMAXPROCS"] = v.Procs
+	tmp := caddyTempDir(env)
+	vars := map[string]string{"HOME": tmp, "XDG_DATA_HOME": tmp + "/caddy", "XDG_CONFIG_HOME": tmp + "/caddy"}
+	if procs != "" {
+		vars["GOMAXPROCS"] = procs
 	}
 	return Service{Service: stack.Service{Role: KindCaddy, Image: KindCaddy, Files: files, Env: vars},
-		Config: conf, ConfigName: "Caddyfile"}, true, nil
+		Config: conf, ConfigName: "Caddyfile", Source: src}, true, nil
 }
+
+// caddyTempDir is where caddy keeps its data (storage, instance id).
+func caddyTempDir(env Env) string { return path.Clean(or(env.TempDir, "/tmp")) }
 
 // caddyView is the template's data, every value checked and in Caddyfile
 // syntax.
@@ -206,7 +228,7 @@ func (v *caddyView) setEnv(env Env) error {
 		return fmt.Errorf("listen address %q: %w", listen, err)
 	}
 	v.Host, v.Port = host, port
-	v.TempDir = path.Clean(or(env.TempDir, "/tmp"))
+	v.TempDir = caddyTempDir(env)
 	if !path.IsAbs(v.TempDir) || !pathRE.MatchString(v.TempDir) {
 		return fmt.Errorf("temp dir %q: want an absolute path without spaces or ;{}", env.TempDir)
 	}

@@ -1,9 +1,9 @@
 // Package driver gives every kind of target one home: a Driver per kind
-// (direct, refproxy, nginx, haproxy, caddy) says which target fields it reads
-// (config, params, args), checks them, renders the proxy's configuration
-// and describes the stack service that runs it. The harness asks the
-// driver of a target's kind and never names a kind; scenarios validates a
-// target by asking Check.
+// (direct, refproxy, nginx, haproxy, apache, caddy, command, image) says
+// which target fields it reads (config, params, args, config_file …),
+// checks them, renders the proxy's configuration and describes the stack
+// service that runs it. The harness asks the driver of a target's kind and
+// never names a kind; scenarios validates a target by asking Check.
 //
 // A kind is registered once, in the drivers list of driver.go. A proxy run
 // from the host's binary also returns a stack.Program (how its image is
@@ -35,8 +35,10 @@
 // at the echo backends and its one listener at the harness's address,
 // and returns a Source mapping the result back to the user's lines; the
 // harness runs the proxy's own check (stack.Stack.Check: nginx -t, or
-// stack.Program.Check) before any load. nginx and haproxy implement it
-// (nginx_userconfig.go, haproxy_userconfig.go); another kind opts in with
+// stack.Program.Check) before any load. nginx, haproxy, apache and caddy
+// implement it (<kind>_userconfig.go: upstream wsbench_backends,
+// backend wsbench_backends, <Proxy "balancer://wsbench_backends">,
+// reverse_proxy wsbench_backends); another kind opts in with
 // FieldConfigFile in Takes, UserConfig, CheckCommand, a Program.Check,
 // and a branch in Service on Target.ConfigFile. Kinds command and image
 // run the user's own binary or image with placeholders filled in its args

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -73,10 +72,6 @@ func (nginx) UserConfig(file string, data []byte, env Env) ([]byte, *Source, err
 			return fail(listens[0].line, "listen … %s: TLS is not supported with config_file (wsbench dials ws://); use the built-in template's tls: on", a.text)
 		}
 	}
-	type edit struct {
-		start, end int
-		text       string
-	}
 	var edits []edit
 	addr := listens[0].args[1]
 	edits = append(edits, edit{addr.start, addr.end, env.Listen})
@@ -100,15 +95,8 @@ func (nginx) UserConfig(file string, data []byte, env Env) ([]byte, *Source, err
 		}
 		edits = append(edits, edit{s.start, s.end, text})
 	}
-	slices.SortFunc(edits, func(a, b edit) int { return a.start - b.start })
-	var out []byte
-	at := 0
-	for _, e := range edits {
-		out = append(append(out, data[at:e.start]...), e.text...)
-		at = e.end
-	}
-	out = append(out, data[at:]...)
-	return out, &Source{File: file, Lines: lineMap(bytes.Count(out, []byte("\n")) + 1)}, nil
+	out, lines := applyEdits(data, edits)
+	return out, &Source{File: file, Lines: lines}, nil
 }
 
 // nginxToken is a word of an nginx configuration, or ";", "{", "}".

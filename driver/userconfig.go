@@ -1,16 +1,19 @@
 package driver
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// UpstreamName is the upstream (nginx) or backend (haproxy) of a user's
-// configuration file whose server lines the harness points at its echo
-// backends.
+// UpstreamName is the upstream (nginx), backend (haproxy), balancer
+// (apache) or reverse_proxy upstream (caddy) of a user's configuration
+// file that the harness points at its echo backends.
 const UpstreamName = "wsbench_backends"
 
 // UserConfigurer is a driver that runs the user's own configuration file
@@ -36,11 +39,14 @@ type Source struct {
 }
 
 // Map rewrites every "<conf>:<line>" in a proxy's message (conf: the
-// configuration's path as the proxy saw it) into the user's file and line.
+// configuration's path as the proxy saw it), and httpd's "line <line> of
+// <conf>", into the user's file and line.
 func (s *Source) Map(msg, conf string) string {
-	re := regexp.MustCompile(regexp.QuoteMeta(conf) + `:(\d+)`)
+	q := regexp.QuoteMeta(conf)
+	re := regexp.MustCompile(`line (\d+) of ` + q + `|` + q + `:(\d+)`)
 	msg = re.ReplaceAllStringFunc(msg, func(m string) string {
-		n, _ := strconv.Atoi(m[strings.LastIndexByte(m, ':')+1:])
+		sub := re.FindStringSubmatch(m)
+		n, _ := strconv.Atoi(sub[1] + sub[2])
 		if n >= 1 && n <= len(s.Lines) {
 			n = s.Lines[n-1]
 		}
@@ -86,12 +92,50 @@ func userConfigCheck(d UserConfigurer, t Target) []error {
 	return errs
 }
 
-// lineMap is the identity map of a file's n lines, for a rewrite that
-// keeps every line where it was.
-func lineMap(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i + 1
+// edit replaces the bytes start:end of a user's file with text.
+type edit struct {
+	start, end int
+	text       string
+}
+
+// applyEdits applies non-overlapping edits to data and maps each line of
+// the result to the user's line it came from: the j-th line an edit's text
+// starts is the j-th line of what it replaced (the last one once the
+// replaced lines run out), so text that keeps the replaced lines' newlines
+// keeps every line where it was, and lines an edit adds all point at the
+// user's line they stand for.
+func applyEdits(data []byte, edits []edit) ([]byte, []int) {
+	edits = slices.Clone(edits)
+	// An insertion (start == end) goes before a replacement at its place.
+	slices.SortFunc(edits, func(a, b edit) int { return cmp.Or(a.start-b.start, a.end-b.end) })
+	var out []byte
+	lines := []int{1}
+	line, at := 1, 0 // the user's line of data[at]
+	for _, e := range edits {
+		for _, c := range data[at:e.start] {
+			out = append(out, c)
+			if c == '\n' {
+				line++
+				lines = append(lines, line)
+			}
+		}
+		end := line + bytes.Count(data[e.start:e.end], []byte("\n"))
+		j := 0
+		for _, c := range []byte(e.text) {
+			out = append(out, c)
+			if c == '\n' {
+				j++
+				lines = append(lines, min(line+j, end))
+			}
+		}
+		line, at = end, e.end
 	}
-	return out
+	for _, c := range data[at:] {
+		out = append(out, c)
+		if c == '\n' {
+			line++
+			lines = append(lines, line)
+		}
+	}
+	return out, lines
 }

@@ -12,13 +12,22 @@ import (
 	"github.com/wsbench/wsbench/stack"
 )
 
-// The user's own nginx.conf and haproxy.cfg (config_file) carry
-// WebSockets to both backends in containers, idle tunnels close at the
-// file's own timeout, and the file as run is saved with the results.
-func TestConfigFileDocker(t *testing.T) {
-	needDocker(t)
+// needUserProxies needs every proxy that takes a config_file.
+func needUserProxies(t *testing.T) {
+	t.Helper()
 	needNginx(t)
 	testenv.Program(t, "haproxy", "WSBENCH_REQUIRE_HAPROXY")
+	testenv.Program(t, "apache2", "WSBENCH_REQUIRE_APACHE")
+	testenv.Program(t, "caddy", "WSBENCH_REQUIRE_CADDY")
+}
+
+// The user's own nginx.conf, haproxy.cfg, httpd.conf and Caddyfile
+// (config_file) carry WebSockets to both backends in containers, idle
+// tunnels close at the file's own timeout, and the file as run is saved
+// with the results.
+func TestConfigFileDocker(t *testing.T) {
+	needDocker(t)
+	needUserProxies(t)
 	spec := stack.Spec{RunID: stack.NewRunID()}
 	out := runScenarios(t, context.Background(), spec, "testdata/userproxy/config-file.yaml")
 	checkConfigFile(t, out, "backend-1:9000")
@@ -28,8 +37,7 @@ func TestConfigFileDocker(t *testing.T) {
 }
 
 func TestConfigFileLocal(t *testing.T) {
-	needNginx(t)
-	testenv.Program(t, "haproxy", "WSBENCH_REQUIRE_HAPROXY")
+	needUserProxies(t)
 	out := runScenarios(t, context.Background(), stack.Spec{Runtime: stack.RuntimeLocal}, "testdata/userproxy/config-file.yaml")
 	checkConfigFile(t, out, ":9000")
 }
@@ -37,9 +45,24 @@ func TestConfigFileLocal(t *testing.T) {
 func checkConfigFile(t *testing.T, out *Outcome, upstream string) {
 	t.Helper()
 	requirePassed(t, out)
-	for target, file := range map[string]string{"my-nginx": "nginx.conf", "my-haproxy": "haproxy.cfg"} {
+	checked := map[string]int{} // rows that ran and met their expectations
+	for _, r := range out.Scenarios[0].Rows {
+		if r.Skipped == "" && len(r.Verdicts) > 0 {
+			checked[r.Target]++
+		}
+	}
+	for target, saved := range map[string]struct{ file, gone string }{
+		"my-nginx":   {"nginx.conf", "app-1.internal"},
+		"my-haproxy": {"haproxy.cfg", "app-1.internal"},
+		"my-apache":  {"httpd.conf", "app-1.internal"},
+		"my-caddy":   {"Caddyfile", "reverse_proxy wsbench_backends"},
+	} {
+		if checked[target] != 2 {
+			t.Errorf("%s: %d rows ran with their expectations, want rtt and silent", target, checked[target])
+		}
+		file := saved.file
 		conf, err := os.ReadFile(filepath.Join(out.Dir, "config-file", target, file))
-		if err != nil || !strings.Contains(string(conf), upstream) || strings.Contains(string(conf), "app-1.internal") {
+		if err != nil || !strings.Contains(string(conf), upstream) || strings.Contains(string(conf), saved.gone) {
 			t.Errorf("saved %s of %s: %v; want its servers pointed at %s:\n%s", file, target, err, upstream, conf)
 		}
 	}
@@ -55,12 +78,13 @@ func TestConfigFileTypoDocker(t *testing.T) {
 }
 
 func configTypo(t *testing.T, rt string) {
-	needNginx(t)
-	testenv.Program(t, "haproxy", "WSBENCH_REQUIRE_HAPROXY")
+	needUserProxies(t)
 	{
 		for _, tc := range []struct{ kind, file, want string }{
 			{"nginx", "typo-nginx.conf", `unknown directive "proxy_pas" in %s:33`},
-			{"haproxy", "typo-haproxy.cfg", "parsing [%s:23] : 'timeout' supports"}, // line 24 as run: 3 servers for 2
+			{"haproxy", "typo-haproxy.cfg", "parsing [%s:23] : 'timeout' supports"},             // line 24 as run: 3 servers for 2
+			{"apache", "typo-httpd.conf", "Syntax error on %s:30:\nInvalid command 'ProxyPas'"}, // line 32 as run: 3 members for 2
+			{"caddy", "typo.Caddyfile", "unrecognized subdirective lb_polcy, at %s:10"},         // line 15 as run: the global options added
 		} {
 			t.Run(tc.kind, func(t *testing.T) {
 				file, _ := filepath.Abs(filepath.Join("testdata/userproxy", tc.file))

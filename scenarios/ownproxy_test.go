@@ -44,7 +44,7 @@ func TestParseOwnProxy(t *testing.T) {
 		{"  - {name: a, kind: nginx,\n     config_file: two-listens.conf}\n", "s.yaml:4: targets[0].config_file: two-listens.conf:4: a second listen (the first is at line 3)"},
 		{"  - {name: a, kind: nginx, config: map, config_file: my.conf}\n", `targets[0].config: "map": a target with config_file runs that file, not a variant`},
 		{"  - {name: a, kind: nginx, config_file: my.conf, params: {read_timeout: 1s}}\n", "targets[0].params: a target with config_file is configured by that file"},
-		{"  - {name: a, kind: refproxy, config_file: my.conf}\n", "targets[0].config_file: only nginx or haproxy targets take config_file, this one is refproxy"},
+		{"  - {name: a, kind: refproxy, config_file: my.conf}\n", "targets[0].config_file: only nginx or haproxy or apache or caddy targets take config_file, this one is refproxy"},
 		{"  - {name: a, kind: command}\n", "s.yaml:3: targets[0].command: missing: kind command runs a local binary"},
 		{"  - {name: a, kind: command, command: x, args: [\"{{lisen}}\"]}\n", `targets[0].args[0]: "{{lisen}}": unknown placeholder {{lisen}}; want {{listen}}, {{port}}, {{upstreams}}, {{upstream}}`},
 		{"  - {name: a, kind: command, command: x, port: 70000}\n", "targets[0].port: 70000: want 1-65535"},

@@ -52,9 +52,10 @@ type Target struct {
 	// (e.g. [blackhole-1] for a proxy_connect_timeout case); empty = every
 	// echo backend, then every blackhole. See Scenario.Upstreams.
 	Upstreams []string `yaml:"upstreams"`
-	// ConfigFile is the user's own nginx.conf or haproxy.cfg, relative to
-	// the scenario file: run as it is, but for its upstream
-	// wsbench_backends and its listener (see driver.UserConfigurer).
+	// ConfigFile is the user's own nginx.conf, haproxy.cfg, httpd.conf or
+	// Caddyfile, relative to the scenario file: run as it is, but for its
+	// upstream wsbench_backends and its listener (see
+	// driver.UserConfigurer).
 	ConfigFile string `yaml:"config_file"`
 	// Command is the user's own proxy as a local binary (kind command):
 	// a path relative to the scenario file, or a name in PATH.
