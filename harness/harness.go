@@ -219,7 +219,7 @@ func (h *harness) noteImages(ctx context.Context, st *stack.Stack) {
 		if err != nil {
 			continue
 		}
-		h.out.Images = append(h.out.Images, ImageInfo{Kind: img.Kind, Ref: img.Ref, ID: img.ID, Version: img.Version})
+		h.out.Images = append(h.out.Images, ImageInfo{Kind: img.Kind, Ref: img.Ref, ID: img.ID, Version: img.Version, Source: img.Source})
 	}
 }
 
