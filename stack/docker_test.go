@@ -579,7 +579,9 @@ func TestDockerDynamicBinary(t *testing.T) {
 		t.Errorf("backend header = %q, want echo", got)
 	}
 	res, err := s.RunLoadgen(ctx, Loadgen{OutDir: t.TempDir(),
-		Args: func(int) []string { return []string{"loadgen", "--url", "ws://" + s.Addr("echo", 9000) + "/", "--messages", "5"} }})
+		Args: func(int) []string {
+			return []string{"loadgen", "--url", "ws://" + s.Addr("echo", 9000) + "/", "--messages", "5"}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
