@@ -123,11 +123,12 @@ func findWsbench(spec *Spec, wd, exe string) (wsbenchSource, error) {
 		ErrNoWsbench, wd, modulePath, exe, buildFix)
 }
 
-// isWsbench reports whether the Go binary at p is a build of ./cmd/wsbench
-// (whatever its file name), not, say, a test binary of this module.
+// isWsbench reports whether the Go binary at p is a build of ./cmd/wsbench,
+// whatever its file name, and not its test binary: that one has the same
+// build information, and go test names it wsbench.test.
 func isWsbench(p string) bool {
 	info, err := buildinfo.ReadFile(p)
-	return err == nil && info.Path == modulePath+"/cmd/wsbench"
+	return err == nil && info.Path == modulePath+"/cmd/wsbench" && !strings.HasSuffix(p, ".test")
 }
 
 // wsbenchBinary returns the binary to run: spec.Binary, one built from

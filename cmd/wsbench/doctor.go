@@ -156,7 +156,7 @@ func findingCheck(f stack.Finding, need bool) check {
 	if f.Err != nil {
 		parts = append(parts, f.Err.Error())
 	} else {
-		parts = append(parts, f.Source+": "+f.Version)
+		parts = append(parts, strings.Join(nonEmpty(f.Source, f.Version), ": "))
 	}
 	parts = append(parts, f.Notes...)
 	if !need {
@@ -258,4 +258,8 @@ func sourceAddrCheck(runtime string) check {
 	}
 	c.detail = strings.Join(addrs, ", ") + " bind; " + ports
 	return c
+}
+
+func nonEmpty(ss ...string) []string {
+	return slices.DeleteFunc(ss, func(s string) bool { return s == "" })
 }
