@@ -207,3 +207,35 @@ func TestFindHostReal(t *testing.T) {
 		t.Errorf("without it: %v", err)
 	}
 }
+
+// Where the wsbench binary comes from: the one given; the source tree
+// that holds the working directory; outside any, this executable only
+// when it is wsbench. Neither a test binary nor another program is: that
+// is ErrNoWsbench, with how to build one. (A real wsbench outside the
+// tree: cmd/wsbench's TestDynamicBinaryOutsideTree.)
+func TestFindWsbench(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := findModuleRoot(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := fakeBinary(t)
+	self, _ := os.Executable()
+	if src, err := findWsbench(&Spec{Binary: fake}, t.TempDir(), self); err != nil || src.binary != fake {
+		t.Errorf("given binary: %+v, %v", src, err)
+	}
+	if src, err := findWsbench(&Spec{}, wd, self); err != nil || src.module != root {
+		t.Errorf("in the tree: %+v, %v; want module %s", src, err, root)
+	}
+	outside := t.TempDir()
+	for _, exe := range []string{self, fake} {
+		_, err := findWsbench(&Spec{}, outside, exe)
+		if !errors.Is(err, ErrNoWsbench) || !strings.Contains(err.Error(), outside+" is not in a wsbench source tree") ||
+			!strings.Contains(err.Error(), "("+exe+") is not wsbench") || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+			t.Errorf("outside the tree with %s: %v; want ErrNoWsbench naming both and the build command", exe, err)
+		}
+	}
+}
