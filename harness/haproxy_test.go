@@ -52,13 +52,17 @@ func checkHaproxy(t *testing.T, out *Outcome) {
 	if err != nil || !strings.Contains(string(conf), "timeout tunnel 1s") {
 		t.Errorf("saved haproxy.cfg: %v\n%s", err, conf)
 	}
-	version := ""
+	version, source := "", ""
 	for _, img := range out.Images {
 		if img.Kind == "haproxy" {
-			version = img.Version
+			version, source = img.Version, img.Source
 		}
 	}
 	if !strings.HasPrefix(version, "HAProxy version 2.") {
 		t.Errorf("run images %+v: want haproxy's version recorded", out.Images)
+	}
+	// Where it came from: the official image, or the host's binary.
+	if !strings.HasPrefix(source, stack.SourceImage+" haproxy:2.6") && !strings.HasPrefix(source, stack.SourceHost+" /") {
+		t.Errorf("haproxy source %q: want the image or the host's binary recorded", source)
 	}
 }
