@@ -55,6 +55,18 @@ func ProxyKinds() []string {
 	return append([]string{ImageNginx}, slices.Sorted(maps.Keys(programs))...)
 }
 
+// DefaultImages are the pinned official images, by proxy kind, a stack
+// tries first when Spec.Images does not name one.
+func DefaultImages() map[string]string {
+	images := map[string]string{}
+	for _, kind := range ProxyKinds() {
+		if p, _ := proxyProgram(kind); p.Image != "" {
+			images[kind] = p.Image
+		}
+	}
+	return images
+}
+
 // imageRef is the image tried first for p: Spec.Images' entry, else
 // p.Image; "" = none.
 func (s *Spec) imageRef(p Program) string {

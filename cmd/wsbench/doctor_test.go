@@ -187,3 +187,27 @@ func TestDynamicBinaryOutsideTree(t *testing.T) {
 		})
 	}
 }
+
+// --image KIND=IMAGE names a proxy's first image; KIND= and none mean
+// the host's binary; --nginx-image is --image nginx=.
+func TestParseImages(t *testing.T) {
+	got, err := parseImages([]string{"none", "haproxy=haproxy:3.0"}, "nginx:stable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range stack.ProxyKinds() {
+		want := ""
+		switch kind {
+		case "haproxy":
+			want = "haproxy:3.0"
+		case stack.ImageNginx:
+			want = "nginx:stable"
+		}
+		if v, ok := got[kind]; !ok || v != want {
+			t.Errorf("%s = %q (set %v); want %q", kind, v, ok, want)
+		}
+	}
+	if got, err := parseImages([]string{"caddy="}, ""); err != nil || len(got) != 1 || got["caddy"] != "" {
+		t.Errorf("caddy= → %v, %v; want caddy mapped to no image", got, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -65,7 +66,7 @@ func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	fs.Float64Var(&v.scale, "scale", 1, "multiply every workload's duration (e.g. 4 for steadier numbers; above 0, at most 1000)")
 	fs.StringVar(&v.runtime, "runtime", stack.RuntimeDocker, "docker (containers, the default) | local (processes on 127.0.0.x)")
 	fs.StringVar(&v.network, "network", "bridge", "docker: bridge (one network per scenario) | host (everything on loopback)")
-	fs.StringArrayVar(&v.images, "image", nil, "docker: try `KIND=IMAGE` first for a proxy, if present or pullable (default nginx=nginx:1.22, haproxy=haproxy:2.6, caddy=caddy:2.11.9); KIND= or none: the host's binary (repeatable)")
+	fs.StringArrayVar(&v.images, "image", nil, "docker: try `KIND=IMAGE` first for a proxy, if present or pullable (default "+defaultImages()+"); KIND= or none: the host's binary (repeatable)")
 	fs.StringVar(&v.nginxImage, "nginx-image", "", "the same as --image nginx=`IMAGE`")
 	fs.StringVar(&v.install, "install", stack.InstallAuto, "auto (a proxy missing from the host is installed when root, each command printed first) | never")
 	fs.StringArrayVar(&v.cpusets, "cpuset", nil, "pin a role's processes: ROLE=CPUS, roles echo, refproxy, nginx, loadgen (repeatable)")
@@ -147,6 +148,16 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 		Scenarios: scs, Dir: out, Scale: v.scale, Workers: v.workers, Count: v.count,
 		Spec: stack.Spec{RunID: id, Runtime: v.runtime, Network: network, CPUSet: cpus, Images: images, Install: v.install},
 	}, nil
+}
+
+// defaultImages lists the pinned images as --image flags would name them.
+func defaultImages() string {
+	images := stack.DefaultImages()
+	var list []string
+	for _, kind := range slices.Sorted(maps.Keys(images)) {
+		list = append(list, kind+"="+images[kind])
+	}
+	return strings.Join(list, ", ")
 }
 
 // parseImages reads --image KIND=IMAGE flags (and --nginx-image) into
