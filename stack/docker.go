@@ -333,17 +333,20 @@ func (b *dockerBackend) pull(ctx context.Context, ref string) error {
 	var stalled atomic.Bool
 	watchdog := time.AfterFunc(pullStall, func() { stalled.Store(true); cancel() })
 	defer watchdog.Stop()
+	failed := func(err error) error {
+		if stalled.Load() {
+			return fmt.Errorf("no progress for %v", pullStall)
+		}
+		return err
+	}
 	resp, err := b.cli.ImagePull(pctx, ref, client.ImagePullOptions{})
 	if err != nil {
-		return err
+		return failed(err)
 	}
 	defer resp.Close()
 	for msg, err := range resp.JSONMessages(pctx) {
 		if err != nil {
-			if stalled.Load() {
-				return fmt.Errorf("no progress for %v", pullStall)
-			}
-			return err
+			return failed(err)
 		}
 		if msg.Error != nil {
 			return msg.Error
