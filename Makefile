@@ -9,7 +9,7 @@ OUT       ?= runs/$(RUN_ID)
 # BENCH_FLAGS='seed-configs --scale 2'.
 BENCH_FLAGS ?=
 
-.PHONY: all build test fmt-check vet unit bench bench-loopback perf clean
+.PHONY: all build test fmt-check vet provision unit bench bench-loopback perf clean
 
 all: build
 
@@ -26,10 +26,20 @@ vet:
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-test: fmt-check vet unit
+# provision: the host proxies the tests run (nginx, haproxy, apache2,
+# caddy), installed when missing — as root, with apt-get or go install, each
+# command printed first; otherwise doctor prints the command to run. Tests
+# whose proxy is still missing skip (fail where WSBENCH_REQUIRE_* says so),
+# so its status is not make's.
+provision: build
+	-$(BIN) doctor proxies --runtime local --install
+
+test: fmt-check vet provision unit
 
 # bench: every built-in scenario — echo backends, the reference proxy and
-# nginx in containers — side by side, written to $(OUT).
+# nginx in containers — side by side, written to $(OUT). The run finds each
+# proxy itself: its official image if present or pullable, else the host's
+# binary, else (as root) installs it, and says which (see wsbench doctor).
 bench: build
 	$(BIN) run --out $(OUT) $(BENCH_FLAGS)
 

@@ -96,8 +96,11 @@ func (apache) Program() stack.Program {
 			break
 		}
 	}
+	// No official image: httpd:2.4 keeps its modules under
+	// /usr/local/apache2/modules, not Debian's apacheModules that the
+	// rendered httpd.conf loads.
 	return stack.Program{Kind: KindApache, Binary: "/usr/sbin/apache2", Version: []string{"-v"},
-		Conf: ApacheConf, Modules: mods,
+		Package: "apache2", Conf: ApacheConf, Modules: mods,
 		Args:  func(conf string) []string { return []string{"-DFOREGROUND", "-f", conf} },
 		Check: func(conf string) []string { return []string{"-t", "-f", conf} }}
 }

@@ -23,9 +23,10 @@ const KindCaddy = "caddy"
 // CaddyConf is where the service reads its Caddyfile.
 const CaddyConf = "/etc/caddy/Caddyfile"
 
-// CaddyInstall is how to get the binary the caddy kind runs: a static Go
-// binary, so its scratch image holds nothing else.
-const CaddyInstall = "CGO_ENABLED=0 GOBIN=/usr/local/bin go install github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9"
+// CaddyModule is what the caddy kind's binary is built from when the host
+// has none: `go install` of it with CGO_ENABLED=0 makes a static binary,
+// so its scratch image holds nothing else.
+const CaddyModule = "github.com/caddyserver/caddy/v2/cmd/caddy@v2.11.9"
 
 // caddyVersion names the proxy in "not supported by" messages.
 const caddyVersion = "caddy v2.11"
@@ -60,7 +61,7 @@ func (c caddy) Check(t Target) []error {
 // from its build information (`caddy build-info`).
 func (caddy) Program() stack.Program {
 	return stack.Program{Kind: KindCaddy, Binary: "/usr/local/bin/caddy", Version: []string{"build-info"},
-		VersionOf: caddyBuildVersion, Install: CaddyInstall, Conf: CaddyConf,
+		VersionOf: caddyBuildVersion, Image: "caddy:2.11.9", GoInstall: CaddyModule, Conf: CaddyConf,
 		Args:  func(conf string) []string { return []string{"run", "--config", conf, "--adapter", "caddyfile"} },
 		Check: func(conf string) []string { return []string{"validate", "--config", conf, "--adapter", "caddyfile"} }}
 }

@@ -65,10 +65,12 @@ func (h haproxy) Check(t Target) []error {
 	return errs
 }
 
-// Program is how the stack obtains and starts haproxy: the host's binary,
-// in the foreground (-db), logging to stderr.
+// Program is how the stack obtains and starts haproxy: the official 2.6
+// image, else the host's binary (Debian's package), in the foreground
+// (-db), logging to stderr.
 func (haproxy) Program() stack.Program {
 	return stack.Program{Kind: KindHaproxy, Binary: "/usr/sbin/haproxy", Version: []string{"-v"},
+		Image: "haproxy:2.6", Package: "haproxy",
 		Conf: HaproxyConf, Dirs: []string{"/run", "/var/lib/haproxy"},
 		Args:  func(conf string) []string { return []string{"-db", "-f", conf} },
 		Check: func(conf string) []string { return []string{"-c", "-f", conf} }}

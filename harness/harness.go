@@ -84,7 +84,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		h.live.printf("== %s (%d/%d): %s\n", sc.Name, i+1, len(o.Scenarios), firstLine(sc.Description))
 		so, err := h.scenario(ctx, sc.Scaled(o.Scale), i)
-		if errors.Is(err, stack.ErrNoDocker) {
+		if fatal(err) {
 			return nil, err
 		}
 		out.Scenarios = append(out.Scenarios, so)
@@ -127,7 +127,7 @@ func (h *harness) scenario(ctx context.Context, sc *scenarios.Scenario, idx int)
 		// `wsbench cleanup --run` finds every one after a killed run.
 		spec.StackID = fmt.Sprintf("%s-%d-%d", h.o.Spec.RunID, idx+1, g+1)
 		if err := h.group(ctx, spec, sc, targets, so); err != nil {
-			if errors.Is(err, stack.ErrNoDocker) {
+			if fatal(err) {
 				return so, err
 			}
 			so.Err = err.Error()
@@ -219,8 +219,14 @@ func (h *harness) noteImages(ctx context.Context, st *stack.Stack) {
 		if err != nil {
 			continue
 		}
-		h.out.Images = append(h.out.Images, ImageInfo{Kind: img.Kind, Ref: img.Ref, ID: img.ID, Version: img.Version})
+		h.out.Images = append(h.out.Images, ImageInfo{Kind: img.Kind, Ref: img.Ref, ID: img.ID, Version: img.Version, Source: img.Source})
 	}
+}
+
+// fatal reports whether err stops the whole run: no scenario can run
+// without Docker, or without a wsbench binary its containers can run.
+func fatal(err error) bool {
+	return errors.Is(err, stack.ErrNoDocker) || errors.Is(err, stack.ErrNoWsbench)
 }
 
 func or(s, def string) string {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -208,5 +209,21 @@ func TestInterruptedRunLeavesNothing(t *testing.T) {
 	}
 	if l := leftovers(t, spec.RunID); l != "" {
 		t.Fatalf("left behind after Ctrl-C: %s", l)
+	}
+}
+
+// A wsbench binary containers cannot run (here a shell script) stops the
+// whole run with stack.ErrNoWsbench, as no Docker does: `wsbench run`
+// exits 2 on it instead of failing every scenario.
+func TestRunUnusableBinary(t *testing.T) {
+	needDocker(t)
+	script := filepath.Join(t.TempDir(), "wsbench")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), Options{Scenarios: load(t, "testdata/small.yaml"), Dir: t.TempDir(),
+		Spec: stack.Spec{Binary: script}, Log: testLog{t}})
+	if !errors.Is(err, stack.ErrNoWsbench) || !strings.Contains(err.Error(), "is not a Linux executable") {
+		t.Fatalf("Run with a shell script as wsbench = %v; want stack.ErrNoWsbench saying why", err)
 	}
 }

@@ -16,7 +16,8 @@ import (
 // WebSocket through the proxy, its idle timeout, TLS, forwarded headers
 // and balancing do what the scenario expects; a knob the proxy has no
 // equivalent for makes that target's one row say so; the rendered
-// configuration is kept and the version that ran recorded.
+// configuration is kept and the version that ran, and where it came
+// from, recorded.
 type proxyKind struct {
 	kind, program, require string
 	skipped                map[string]string // target → the prefix of its row's Skipped
@@ -91,13 +92,17 @@ func checkProxyKind(t *testing.T, out *Outcome, pk proxyKind) {
 	if err != nil || !strings.Contains(string(conf), pk.confHas) {
 		t.Errorf("saved %s: %v\n%s", pk.conf, err, conf)
 	}
-	version := ""
+	version, source := "", ""
 	for _, img := range out.Images {
 		if img.Kind == kind {
-			version = img.Version
+			version, source = img.Version, img.Source
 		}
 	}
 	if !pk.version(version) {
 		t.Errorf("run images %+v: want %s's version recorded", out.Images, kind)
+	}
+	// Where it came from: a pinned image, or the host's binary.
+	if !strings.HasPrefix(source, stack.SourceImage+" ") && !strings.HasPrefix(source, stack.SourceHost+" /") {
+		t.Errorf("%s source %q: want the image or the host's binary recorded", kind, source)
 	}
 }

@@ -182,7 +182,7 @@ func (t *topology) noteOwnImage(name string) {
 	if !ok || (h.Image.Kind != stack.KindOwnImage && h.Image.Kind != stack.KindOwnBinary) {
 		return
 	}
-	info := ImageInfo{Kind: h.Image.Kind, Ref: h.Image.Ref, ID: h.Image.ID, Version: h.Image.Version}
+	info := ImageInfo{Kind: h.Image.Kind, Ref: h.Image.Ref, ID: h.Image.ID, Version: h.Image.Version, Source: h.Image.Source}
 	if !slices.Contains(t.h.out.Images, info) {
 		t.h.out.Images = append(t.h.out.Images, info)
 	}

@@ -386,7 +386,7 @@ func factsTable(o *results.Overview) reportTable {
 	}
 	add("stack", strings.Join(repNonEmpty(o.Runtime, o.Network), ", "))
 	for _, im := range o.Images {
-		add("image "+im.Kind, strings.Join(repNonEmpty(im.Ref, im.Version, repShortID(im.ID)), " · "))
+		add("image "+im.Kind, strings.Join(repNonEmpty(im.Ref, im.Version, repShortID(im.ID), im.Source), " · "))
 	}
 	if s := firstSummary(o); s != nil {
 		add("tool", strings.Join(repNonEmpty(s.Tool.Name, s.Tool.Version, s.Tool.Commit, s.Tool.GoVersion), " "))

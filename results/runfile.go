@@ -42,12 +42,15 @@ type RunManifest struct {
 	Scenarios   []*RunScenario `json:"scenarios"`
 }
 
-// RunImage records what ran: an image's id and nginx's version.
+// RunImage records what ran: an image's id, the proxy's version and source.
 type RunImage struct {
 	Kind    string `json:"kind"`
 	Ref     string `json:"ref"`
 	ID      string `json:"id"`
 	Version string `json:"version,omitempty"`
+	// Source is where a proxy came from: "image nginx:1.22", "host
+	// /usr/sbin/nginx", "installed /usr/sbin/nginx: apt-get install …".
+	Source string `json:"source,omitempty"`
 }
 
 // RunScenario is one scenario's rows: one per workload and target.

@@ -36,18 +36,33 @@
 //
 // # Images
 //
-// Nothing is pulled: the engine may have no registry. The wsbench image is
-// FROM scratch with a static build of the current source (CGO_ENABLED=0,
-// -trimpath), the nginx image FROM scratch with the host's nginx, the
-// libraries ldd lists, mime.types, passwd/group entries and writable
-// /tmp, /var/lib/nginx, /var/log/nginx — unless Spec.NginxImage names an
-// image that is present or can be pulled. Other proxies run from the
-// host's binary are a registered Program (package driver registers
-// haproxy's): an image FROM scratch with the binary, its libraries and the
-// files and directories it names, started with its Args. All are tagged
-// wsbench-local/<kind>:<hash of the build context>, so a second run with
-// the same binary finds them and builds nothing. Image records the ids and
-// `nginx -v`. nginx runs as `nginx -e stderr -g 'daemon off;' -c
+// A proxy (nginx, or a Program a driver registers: haproxy, apache,
+// caddy) comes from, in this order, and Image.Source says which:
+//
+//  1. in the docker runtime, its image — Spec.Images' entry, else its
+//     pinned official one (nginx:1.22, haproxy:2.6, caddy:2.11.9; none
+//     fits apache's rendered httpd.conf) — when present, else pulled. A
+//     pull that fails (no registry) is tried once per process; one with
+//     no progress for 20 s is given up. The image's binary runs by name,
+//     from its PATH;
+//  2. the host's binary (PATH, then Program.Binary), in the docker
+//     runtime in an image FROM scratch with the binary, the libraries ldd
+//     lists and the files and directories it names (nginx's: mime.types,
+//     passwd/group entries, writable /tmp, /var/lib/nginx, /var/log/nginx);
+//  3. as root, and unless Spec.Install is InstallNever, the binary
+//     installed: the Debian package with apt-get (the service the package
+//     starts is stopped), else the Go module with go install; each
+//     command is printed to Spec.Log before it runs. As another user the
+//     error says the command to run.
+//
+// Find looks all this up without pulling, building or installing (wsbench
+// doctor). The wsbench image is FROM scratch with a static build of the
+// current source (CGO_ENABLED=0, -trimpath); outside a source tree, with
+// this executable when it is wsbench (a dynamic one with its libraries).
+// Built images are tagged wsbench-local/<kind>:<hash of the build
+// context>, so a second run with the same binary finds them and builds
+// nothing. Image records the ids and the proxy's version (`nginx -v`).
+// nginx runs as `nginx -e stderr -g 'daemon off;' -c
 // /etc/nginx/nginx.conf`: the configuration must not set daemon, and
 // should put pid and every *_temp_path under /tmp (Stack.Path of it in
 // the local runtime).

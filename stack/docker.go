@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
@@ -68,6 +69,22 @@ func DockerAvailable(ctx context.Context) error {
 		return err
 	}
 	return cli.Close()
+}
+
+// DockerVersion says which engine answers and where, e.g. "Docker
+// 20.10.24 (API 1.41) at unix:///var/run/docker.sock", or returns an error
+// wrapping ErrNoDocker.
+func DockerVersion(ctx context.Context) (string, error) {
+	cli, err := dockerClient(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer cli.Close()
+	v, err := cli.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNoDocker, err)
+	}
+	return fmt.Sprintf("Docker %s (API %s) at %s", v.Version, v.APIVersion, cli.DaemonHost()), nil
 }
 
 // dockerClient connects to the engine the way the docker CLI does
@@ -146,12 +163,10 @@ func (b *dockerBackend) image(ctx context.Context, kind string) (Image, error) {
 	}
 	var img Image
 	var err error
-	if p, ok := program(kind); ok {
-		img, err = b.programImage(ctx, p)
-	} else if kind == ImageWsbench {
-		img, err = b.wsbenchImage(ctx)
+	if p, ok := proxyProgram(kind); ok {
+		img, err = b.proxyImage(ctx, p)
 	} else {
-		img, err = b.nginxImage(ctx)
+		img, err = b.wsbenchImage(ctx)
 	}
 	if err != nil {
 		return Image{}, err
@@ -172,11 +187,11 @@ func (b *dockerBackend) wsbenchImage(ctx context.Context) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	data, err := os.ReadFile(bin)
+	fs, env, err := wsbenchImageRootfs(ctx, bin)
 	if err != nil {
-		return Image{}, fmt.Errorf("stack: wsbench binary: %w", err)
+		return Image{}, err
 	}
-	tarball, sum, err := wsbenchRootfs(data).buildContext(`ENTRYPOINT ["/wsbench"]` + "\n")
+	tarball, sum, err := fs.buildContext(env + `ENTRYPOINT ["/wsbench"]` + "\n")
 	if err != nil {
 		return Image{}, err
 	}
@@ -212,38 +227,22 @@ func (b *dockerBackend) ensureImage(ctx context.Context, kind, sum string, tarba
 	return Image{Kind: kind, Ref: ref, ID: ins.ID, Built: true, Version: version}, nil
 }
 
-// nginxImage uses Spec.NginxImage when it is present or can be pulled,
-// else builds a scratch image from the host's nginx.
-func (b *dockerBackend) nginxImage(ctx context.Context) (Image, error) {
-	if ref := b.spec.NginxImage; ref != "" {
-		img, err := b.userNginx(ctx, ref)
+// proxyImage is p's image: the one Spec.Images names (by default its
+// pinned official image) when present or pullable, else one built FROM
+// scratch from the host's binary, which is installed first when it is
+// missing and Spec.Install allows.
+func (b *dockerBackend) proxyImage(ctx context.Context, p Program) (Image, error) {
+	if ref := b.spec.imageRef(p); ref != "" {
+		img, err := b.officialImage(ctx, p, ref)
 		if err == nil {
+			announce(b.spec.Log, p.Kind, img.Source, img.Version)
 			return img, nil
 		}
-		fmt.Fprintf(b.spec.Log, "stack: nginx image %s unusable (%v); building one from the host's nginx\n", ref, err)
+		if _, dup := announced.LoadOrStore("unusable\x00"+ref, true); !dup {
+			fmt.Fprintf(b.spec.Log, "stack: %s: image %s unusable (%v); using the host's %s\n", p.Kind, ref, err, filepath.Base(p.Binary))
+		}
 	}
-	bin, err := nginxBinary(b.spec.NginxPath)
-	if err != nil {
-		return Image{}, err
-	}
-	version, err := nginxVersion(ctx, bin)
-	if err != nil {
-		return Image{}, err
-	}
-	fs, err := hostNginxRootfs(ctx, bin)
-	if err != nil {
-		return Image{}, err
-	}
-	tarball, sum, err := fs.buildContext(libraryPathEnv(fs) + "ENTRYPOINT [\"/usr/sbin/nginx\"]\n")
-	if err != nil {
-		return Image{}, err
-	}
-	return b.ensureImage(ctx, ImageNginx, sum, tarball, version)
-}
-
-// programImage builds a scratch image from the host's binary of p.
-func (b *dockerBackend) programImage(ctx context.Context, p Program) (Image, error) {
-	bin, err := p.hostBinary()
+	bin, source, err := hostProxy(ctx, b.spec, p, hostInstaller)
 	if err != nil {
 		return Image{}, err
 	}
@@ -251,7 +250,7 @@ func (b *dockerBackend) programImage(ctx context.Context, p Program) (Image, err
 	if err != nil {
 		return Image{}, err
 	}
-	fs, err := p.rootfs(ctx, bin)
+	fs, err := proxyRootfs(ctx, p, bin)
 	if err != nil {
 		return Image{}, err
 	}
@@ -259,7 +258,13 @@ func (b *dockerBackend) programImage(ctx context.Context, p Program) (Image, err
 	if err != nil {
 		return Image{}, err
 	}
-	return b.ensureImage(ctx, p.Kind, sum, tarball, version)
+	img, err := b.ensureImage(ctx, p.Kind, sum, tarball, version)
+	if err != nil {
+		return Image{}, err
+	}
+	img.Source = source
+	announce(b.spec.Log, p.Kind, source, version)
+	return img, nil
 }
 
 // libraryPathEnv points the loader at every directory holding a copied
@@ -282,41 +287,81 @@ func libraryPathEnv(fs rootfs) string {
 	return "ENV LD_LIBRARY_PATH=" + strings.Join(list, ":") + "\n"
 }
 
-func (b *dockerBackend) userNginx(ctx context.Context, ref string) (Image, error) {
+// pullFailed holds, by image, why a pull failed: a run brings up a stack
+// per scenario, and tries each pull once.
+var pullFailed sync.Map
+
+// pullStall bounds the wait for a pull's next progress message: where no
+// registry answers a pull fails at once or stalls, while one that makes
+// progress may take minutes.
+const pullStall = 20 * time.Second
+
+// officialImage is image ref of p, pulled when not present, with the
+// version its binary reports.
+func (b *dockerBackend) officialImage(ctx context.Context, p Program, ref string) (Image, error) {
+	source := SourceImage + " " + ref
 	ins, err := b.cli.ImageInspect(ctx, ref)
 	if err != nil {
-		fmt.Fprintf(b.spec.Log, "stack: pulling %s\n", ref)
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		resp, perr := b.cli.ImagePull(pctx, ref, client.ImagePullOptions{})
-		if perr != nil {
-			return Image{}, fmt.Errorf("not present and pull failed: %w", perr)
+		if perr, failed := pullFailed.Load(ref); failed {
+			return Image{}, perr.(error)
 		}
-		werr := resp.Wait(pctx)
-		resp.Close()
-		if werr != nil {
-			return Image{}, fmt.Errorf("not present and pull failed: %w", werr)
+		fmt.Fprintf(b.spec.Log, "stack: %s: pulling %s\n", p.Kind, ref)
+		if err := b.pull(ctx, ref); err != nil {
+			err = fmt.Errorf("not present, and pulling it failed: %w", err)
+			if ctx.Err() == nil {
+				pullFailed.Store(ref, err)
+			}
+			return Image{}, err
 		}
 		if ins, err = b.cli.ImageInspect(ctx, ref); err != nil {
 			return Image{}, err
 		}
+		source += " (pulled)"
 	}
-	img := Image{Kind: ImageNginx, Ref: ref, ID: ins.ID}
-	// `nginx -v` in a throwaway container names the version that will run.
-	out, code, err := b.oneShot(ctx, ref, []string{"nginx"}, []string{"-v"})
+	// The version in a throwaway container names what will run.
+	out, code, err := b.oneShot(ctx, ref, "probe-"+p.Kind, []string{filepath.Base(p.Binary)}, p.Version)
 	if err != nil || code != 0 {
-		return Image{}, fmt.Errorf("nginx -v in %s: exit %d, %v: %s", ref, code, err, tail(out, 2))
+		return Image{}, fmt.Errorf("%s %s in %s: exit %d, %v: %s", filepath.Base(p.Binary), strings.Join(p.Version, " "), ref, code, err, tail(out, 2))
 	}
-	img.Version = strings.TrimSpace(string(out))
-	return img, nil
+	return Image{Kind: p.Kind, Ref: ref, ID: ins.ID, Version: p.versionIn(string(out)), Source: source}, nil
+}
+
+// pull pulls ref, giving up when no progress message came for pullStall.
+func (b *dockerBackend) pull(ctx context.Context, ref string) error {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stalled atomic.Bool
+	watchdog := time.AfterFunc(pullStall, func() { stalled.Store(true); cancel() })
+	defer watchdog.Stop()
+	failed := func(err error) error {
+		if stalled.Load() {
+			return fmt.Errorf("no progress for %v", pullStall)
+		}
+		return err
+	}
+	resp, err := b.cli.ImagePull(pctx, ref, client.ImagePullOptions{})
+	if err != nil {
+		return failed(err)
+	}
+	defer resp.Close()
+	for msg, err := range resp.JSONMessages(pctx) {
+		if err != nil {
+			return failed(err)
+		}
+		if msg.Error != nil {
+			return msg.Error
+		}
+		watchdog.Reset(pullStall)
+	}
+	return nil
 }
 
 // oneShot runs a short-lived container to completion and returns its output.
-func (b *dockerBackend) oneShot(ctx context.Context, ref string, entrypoint, cmd []string) ([]byte, int, error) {
-	ctr, err := b.run(ctx, ref, "probe-nginx", []testcontainers.ContainerCustomizer{testcontainers.WithLogger(b.log),
-		testcontainers.WithName(b.containerName("probe-nginx")),
+func (b *dockerBackend) oneShot(ctx context.Context, ref, name string, entrypoint, cmd []string) ([]byte, int, error) {
+	ctr, err := b.run(ctx, ref, name, []testcontainers.ContainerCustomizer{testcontainers.WithLogger(b.log),
+		testcontainers.WithName(b.containerName(name)),
 		testcontainers.WithEntrypoint(entrypoint...), testcontainers.WithCmd(cmd...),
-		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelStack: b.spec.StackID, LabelService: "probe-nginx", LabelRole: "probe"})})
+		testcontainers.WithLabels(map[string]string{LabelRun: b.spec.RunID, LabelStack: b.spec.StackID, LabelService: name, LabelRole: "probe"})})
 	if ctr != nil {
 		defer b.remove(context.WithoutCancel(ctx), ctr.GetContainerID())
 	}
@@ -389,7 +434,10 @@ func filesOption(files map[string][]byte) testcontainers.ContainerCustomizer {
 func (b *dockerBackend) start(ctx context.Context, svc *Service, h *Handle) error {
 	opts := b.containerOptions(svc.Name, h.Role)
 	if p, ok := program(svc.Image); ok {
-		opts = append(opts, testcontainers.WithCmd(append(p.Args(p.Conf), svc.Args...)...))
+		// By name, in the image's PATH: an official image keeps its
+		// binary elsewhere than a scratch one (/usr/local/sbin/haproxy).
+		opts = append(opts, testcontainers.WithEntrypoint(filepath.Base(p.Binary)),
+			testcontainers.WithCmd(append(p.Args(p.Conf), svc.Args...)...))
 	} else if svc.Image == ImageNginx {
 		opts = append(opts, testcontainers.WithEntrypoint("nginx"),
 			testcontainers.WithCmd(append([]string{"-e", "stderr", "-g", "daemon off;", "-c", NginxConf}, svc.Args...)...))

@@ -3,6 +3,8 @@ package stack
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/wsbench/wsbench/internal/syncbuf"
 	"github.com/wsbench/wsbench/internal/testenv"
 )
 
@@ -277,7 +280,7 @@ func TestDockerNginxImage(t *testing.T) {
 				}
 				t.Cleanup(func() { exec.Command("docker", "rmi", tc.image).Run() })
 			}
-			s, err := Up(ctx, Spec{Binary: fakeBinary(t), NginxImage: tc.image, Log: testLog{t}})
+			s, err := Up(ctx, Spec{Binary: fakeBinary(t), Images: map[string]string{ImageNginx: tc.image}, Log: testLog{t}})
 			t.Cleanup(func() { _ = s.Down(ctx) })
 			if err != nil {
 				t.Fatal(err)
@@ -291,12 +294,12 @@ func TestDockerNginxImage(t *testing.T) {
 			}
 			switch tc.name {
 			case "missing":
-				if !strings.HasPrefix(img.Ref, imageRepo+"/nginx:") {
-					t.Errorf("fallback image = %q; want %s/nginx:<hash>", img.Ref, imageRepo)
+				if !strings.HasPrefix(img.Ref, imageRepo+"/nginx:") || !strings.HasPrefix(img.Source, SourceHost+" /") {
+					t.Errorf("fallback image = %q from %q; want %s/nginx:<hash> from the host's nginx", img.Ref, img.Source, imageRepo)
 				}
 				built = img
 			case "present":
-				if img.Ref != tc.image || img.ID != built.ID {
+				if img.Ref != tc.image || img.ID != built.ID || img.Source != SourceImage+" "+tc.image {
 					t.Errorf("user image = %+v; want %s with id %s", img, tc.image, built.ID)
 				}
 			}
@@ -505,5 +508,84 @@ func TestDockerCleanupRun(t *testing.T) {
 	}
 	if got := leftovers(t, other.RunID()); !strings.Contains(got, "wsbench-"+otherID+"-echo") {
 		t.Errorf("Cleanup(%s) removed another run's stack: docker lists %q for %s", runID, got, otherID)
+	}
+}
+
+// TestDockerPinnedImageFallsThrough: with no Spec.Images, nginx comes from
+// its pinned official image when present or pullable, else from the
+// host. Where no registry answers (as where wsbench is developed) the pull
+// fails, the host's nginx is used, and the next stack does not pull again.
+func TestDockerPinnedImageFallsThrough(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	for i := range 2 {
+		var log syncbuf.Buffer
+		s, err := Up(ctx, Spec{Binary: fakeBinary(t), Log: io.MultiWriter(&log, testLog{t})})
+		if err != nil {
+			s.Down(ctx)
+			t.Fatal(err)
+		}
+		start := time.Now()
+		img, err := s.Image(ctx, ImageNginx)
+		s.Down(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("stack %d: nginx from %q in %v", i+1, img.Source, time.Since(start))
+		switch {
+		case strings.HasPrefix(img.Source, SourceImage+" "+nginxProgram.Image):
+			// A registry answered: the official image runs.
+			if img.Ref != nginxProgram.Image || !strings.HasPrefix(img.Version, "nginx version: nginx/1.22") {
+				t.Errorf("official image = %+v", img)
+			}
+		case strings.HasPrefix(img.Source, SourceHost+" /"):
+			if _, failed := pullFailed.Load(nginxProgram.Image); !failed {
+				t.Errorf("the host's nginx was used, yet no failed pull of %s is recorded", nginxProgram.Image)
+			}
+			if i == 1 && strings.Contains(log.String(), "pulling") {
+				t.Errorf("the second stack pulled again:\n%s", log.String())
+			}
+		default:
+			t.Errorf("nginx source %q: want %s %s… or %s /…", img.Source, SourceImage, nginxProgram.Image, SourceHost)
+		}
+	}
+}
+
+// TestDockerDynamicBinary: a dynamically linked wsbench (what a plain `go
+// build` with cgo makes) runs in its image with the libraries ldd lists:
+// it serves, and a worker reaches it by its network alias.
+func TestDockerDynamicBinary(t *testing.T) {
+	needDocker(t)
+	bin := filepath.Join(t.TempDir(), "wsbench")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./internal/fakewsbench")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		testenv.Need(t, fmt.Errorf("a cgo build (it needs a C compiler): %v: %s", err, out))
+	}
+	if static, err := linuxELF(bin); static || err != nil {
+		t.Fatalf("the cgo build is static %v, %v; want a dynamic one", static, err)
+	}
+	ctx := context.Background()
+	s, err := Up(ctx, Spec{Binary: bin, Log: testLog{t}})
+	t.Cleanup(func() { _ = s.Down(ctx) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.Start(ctx, Service{Name: "echo", Port: 9000, Args: []string{"serve", "--listen", s.Bind("echo", 9000), "--id", "echo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wsEcho(t, h.HostAddr()); got != "echo" {
+		t.Errorf("backend header = %q, want echo", got)
+	}
+	res, err := s.RunLoadgen(ctx, Loadgen{OutDir: t.TempDir(),
+		Args: func(int) []string {
+			return []string{"loadgen", "--url", "ws://" + s.Addr("echo", 9000) + "/", "--messages", "5"}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr := readFakeResult(t, res[0].Dir); fr.Messages != 5 || fr.Backend != "echo" {
+		t.Errorf("worker result = %+v; want 5 messages from echo", fr)
 	}
 }

@@ -60,18 +60,17 @@ func (b *localBackend) image(ctx context.Context, kind string) (Image, error) {
 	if img, ok := b.imgs[kind]; ok {
 		return img, nil
 	}
-	var bin, version string
+	var bin, version, source string
 	var err error
-	if p, ok := program(kind); ok {
-		if bin, err = p.hostBinary(); err == nil {
+	if p, ok := proxyProgram(kind); ok {
+		if bin, source, err = hostProxy(ctx, b.spec, p, hostInstaller); err == nil {
 			version, err = p.version(ctx, bin)
 		}
-	} else if kind == ImageWsbench {
-		bin, err = wsbenchBinary(ctx, b.spec, filepath.Join(b.dir, "bin"))
-	} else {
-		if bin, err = nginxBinary(b.spec.NginxPath); err == nil {
-			version, err = nginxVersion(ctx, bin)
+		if err == nil {
+			announce(b.spec.Log, kind, source, version)
 		}
+	} else {
+		bin, err = wsbenchBinary(ctx, b.spec, filepath.Join(b.dir, "bin"))
 	}
 	if err != nil {
 		return Image{}, err
@@ -80,7 +79,7 @@ func (b *localBackend) image(ctx context.Context, kind string) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("stack: hash %s: %w", bin, err)
 	}
-	img := Image{Kind: kind, Ref: bin, ID: "sha256:" + sum, Built: b.spec.Binary == "" && kind == ImageWsbench, Version: version}
+	img := Image{Kind: kind, Ref: bin, ID: "sha256:" + sum, Built: kind == ImageWsbench && filepath.Dir(bin) == filepath.Join(b.dir, "bin"), Version: version, Source: source}
 	b.imgs[kind] = img
 	return img, nil
 }

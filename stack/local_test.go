@@ -20,7 +20,7 @@ import (
 // WSBENCH_REQUIRE_NGINX=1 (CI) says it must run.
 func needNginx(t *testing.T) {
 	t.Helper()
-	if _, err := nginxBinary(""); err != nil {
+	if _, err := nginxProgram.findHost(""); err != nil {
 		testenv.Need(t, fmt.Errorf("the local runtime test needs nginx: %w", err), "WSBENCH_REQUIRE_NGINX")
 	}
 }

@@ -69,8 +69,8 @@ func (b *dockerBackend) check(ctx context.Context, svc *Service, img Image) ([]b
 	args, conf := checkArgs(svc, func(p string) string { return p }, "")
 	name := svc.Name + "-check"
 	opts := append(b.containerOptions(name, "check"), testcontainers.WithCmd(args...))
-	if svc.Image == ImageNginx {
-		opts = append(opts, testcontainers.WithEntrypoint("nginx"))
+	if p, ok := proxyProgram(svc.Image); ok {
+		opts = append(opts, testcontainers.WithEntrypoint(filepath.Base(p.Binary)))
 	}
 	if len(svc.Files) > 0 {
 		opts = append(opts, filesOption(svc.Files))

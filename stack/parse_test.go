@@ -443,15 +443,17 @@ func TestAddresses(t *testing.T) {
 	}
 }
 
-func TestIsStaticELF(t *testing.T) {
-	if !isStaticELF(fakeBinary(t)) {
-		t.Errorf("CGO_ENABLED=0 build reported dynamic")
+func TestLinuxELF(t *testing.T) {
+	if static, err := linuxELF(fakeBinary(t)); !static || err != nil {
+		t.Errorf("CGO_ENABLED=0 build: static %v, %v; want static", static, err)
 	}
-	if _, err := os.Stat("/bin/ls"); err == nil && isStaticELF("/bin/ls") {
-		t.Errorf("/bin/ls reported static")
+	if _, err := os.Stat("/bin/ls"); err == nil {
+		if static, err := linuxELF("/bin/ls"); static || err != nil {
+			t.Errorf("/bin/ls: static %v, %v; want dynamic", static, err)
+		}
 	}
-	if isStaticELF("/etc/passwd") {
-		t.Errorf("a text file reported as a static ELF")
+	if _, err := linuxELF("/etc/passwd"); err == nil || !strings.Contains(err.Error(), "not a Linux executable") {
+		t.Errorf("a text file: %v; want not a Linux executable", err)
 	}
 }
 

@@ -2,7 +2,6 @@ package stack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -24,9 +23,15 @@ type Program struct {
 	Version []string // flags that make it print its version, e.g. ["-v"]
 	// VersionOf picks the version from that output; nil = its first line.
 	VersionOf func(out string) string
-	// Install says how to get the binary, for the error when it is
-	// missing; "" = "apt-get install <Kind>".
-	Install string
+	// Image is the official image the docker runtime tries first, present
+	// or pulled ("haproxy:2.6"): its binary, base(Binary), in its PATH
+	// runs the same Args. "" = none fits what the driver renders.
+	Image string
+	// Package is the Debian package that installs Binary ("haproxy");
+	// GoInstall, the module@version `go install` builds it from instead.
+	// They are how a missing binary is installed (see Spec.Install) or
+	// how the error says to install it.
+	Package, GoInstall string
 	// Conf is where Service.Files must hold the configuration, as the
 	// service sees it in a container.
 	Conf string
@@ -80,32 +85,42 @@ func imageKinds() string {
 	return strings.Join(kinds, ", ")
 }
 
-// hostBinary finds p's binary: in PATH, then at p.Binary.
-func (p Program) hostBinary() (string, error) {
+// findHost finds p's binary on the host: given (a path) when set, else
+// in PATH, then at p.Binary.
+func (p Program) findHost(given string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("stack: %s: %w", p.Kind, err)
+		}
+		return given, nil
+	}
 	if path, err := exec.LookPath(filepath.Base(p.Binary)); err == nil {
 		return path, nil
 	}
 	if _, err := os.Stat(p.Binary); err == nil {
 		return p.Binary, nil
 	}
-	install := p.Install
-	if install == "" {
-		install = "apt-get install " + p.Kind
-	}
-	return "", errors.New("stack: " + p.Kind + " not found in PATH nor at " + p.Binary + "; install it (" + install + ")")
+	return "", fmt.Errorf("stack: %s not found in PATH nor at %s", p.Kind, p.Binary)
 }
 
-// version runs the binary with p.Version and returns the first line.
+// version runs the binary with p.Version and returns what versionIn
+// picks from its output.
 func (p Program) version(ctx context.Context, bin string) (string, error) {
 	b, err := exec.CommandContext(ctx, bin, p.Version...).CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("stack: %s %s: %w: %s", bin, strings.Join(p.Version, " "), err, tail(b, 2))
 	}
+	return p.versionIn(string(b)), nil
+}
+
+// versionIn picks the version from the output of p.Version: VersionOf's
+// choice, else the first line.
+func (p Program) versionIn(out string) string {
 	if p.VersionOf != nil {
-		return p.VersionOf(string(b)), nil
+		return p.VersionOf(out)
 	}
-	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	return line, nil
+	line, _, _ := strings.Cut(strings.TrimSpace(out), "\n")
+	return line
 }
 
 // rootfs is p's scratch image: the binary at p.Binary, its libraries, its

@@ -27,7 +27,7 @@ const (
 // Images a Service can run.
 const (
 	ImageWsbench = "wsbench" // the wsbench binary built from the current source
-	ImageNginx   = "nginx"   // Spec.NginxImage, or one built from the host's nginx
+	ImageNginx   = "nginx"   // nginx:1.22 (Spec.Images), or one built from the host's nginx
 )
 
 // Labels put on every container and network the stack creates, so that
@@ -59,13 +59,21 @@ type Spec struct {
 	// CPUSet pins a role's containers or processes to CPUs, e.g.
 	// {"nginx": "1", "loadgen": "0"}; syntax as in taskset -c / docker --cpuset-cpus.
 	CPUSet map[string]string
-	// NginxImage is a user's nginx image (e.g. "nginx:stable"), used when it
-	// exists locally or can be pulled; otherwise an image is built from the
-	// host's nginx. Ignored by the local runtime.
-	NginxImage string
+	// Images names, by proxy kind, the image the docker runtime tries
+	// first, used when present locally or pullable, e.g.
+	// {"nginx": "nginx:stable"}. A kind not in it tries its pinned
+	// official image (nginx:1.22, Program.Image); an empty value tries
+	// none. Then comes the host's binary (an image built FROM scratch
+	// from it), then installing it (Install). Ignored by the local
+	// runtime, which runs host binaries.
+	Images map[string]string
+	// Install is InstallAuto ("" too) or InstallNever: whether a proxy
+	// missing from the host is installed (apt-get, go install) as root.
+	Install string
 	// ModuleDir is the root of the wsbench module to build; "" = found by
-	// walking up from the working directory. Binary, when set, is used as
-	// is instead (it must be a static linux binary for the docker runtime).
+	// walking up from the working directory, else this executable when it
+	// is wsbench. Binary, when set, is used as is instead (a linux binary
+	// for the docker runtime; a dynamic one gets the libraries ldd lists).
 	ModuleDir string
 	Binary    string
 	// NginxPath is the host nginx (image source and local runtime);
@@ -195,6 +203,13 @@ func (s *Spec) normalize() error {
 		if _, err := ParseCPUSet(set); err != nil {
 			return fmt.Errorf("stack: cpuset of role %q: %w", role, err)
 		}
+	}
+	switch s.Install {
+	case "":
+		s.Install = InstallAuto
+	case InstallAuto, InstallNever:
+	default:
+		return fmt.Errorf("stack: install %q: want %q or %q", s.Install, InstallAuto, InstallNever)
 	}
 	if s.FileLimit == 0 {
 		s.FileLimit = DefaultFileLimit

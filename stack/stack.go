@@ -70,11 +70,14 @@ func (h *Handle) HostAddr() string { return h.hostAddr }
 // Image describes what a service runs: an image built or found by the
 // stack, or in the local runtime the binary itself.
 type Image struct {
-	Kind    string // ImageWsbench or ImageNginx
+	Kind    string // ImageWsbench, ImageNginx or a Program's kind
 	Ref     string // image tag, or the binary's path
 	ID      string // image id, or sha256 of the binary
 	Built   bool   // built by this stack (false: found in the cache or given)
 	Version string // "nginx version: nginx/1.22.1" for nginx; "" for wsbench
+	// Source says where a proxy came from: SourceImage, SourceHost or
+	// SourceInstalled, then the image or path ("host /usr/sbin/nginx").
+	Source string
 }
 
 // backend is what a runtime provides.

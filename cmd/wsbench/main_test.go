@@ -51,6 +51,11 @@ func TestBadFlagsNameTheFlag(t *testing.T) {
 		{args: []string{"echo", "--max-message", "huge"}, want: "--max-message"},
 		{args: []string{"echo", "--tls-cert", "c.pem"}, want: "--tls-key"},
 		{args: []string{"version", "extra"}, want: "no arguments"},
+		{args: []string{"run", "--image", "squid=squid:6"}, want: "--image"},
+		{args: []string{"run", "--image", "nginx"}, want: "--image"},
+		{args: []string{"run", "--install", "maybe"}, want: "--install"},
+		{args: []string{"doctor", "--runtime", "vm"}, want: "--runtime"},
+		{args: []string{"doctor", "--install=sometimes"}, want: "--install"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/wsbench/wsbench/internal/wrap"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,11 +54,11 @@ Results: runs/<run-id>/run.json and <scenario>/<target>/<workload>/.`,
 }
 
 type runFlagValues struct {
-	out, runtime, network, nginxImage string
-	scale                             float64
-	cpusets                           []string
-	workers, count                    int
-	list, quiet                       bool
+	out, runtime, network, nginxImage, install string
+	scale                                      float64
+	cpusets, images                            []string
+	workers, count                             int
+	list, quiet                                bool
 }
 
 func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
@@ -66,7 +67,9 @@ func runFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error {
 	fs.Float64Var(&v.scale, "scale", 1, "multiply every workload's duration (e.g. 4 for steadier numbers; above 0, at most 1000)")
 	fs.StringVar(&v.runtime, "runtime", stack.RuntimeDocker, "docker (containers, the default) | local (processes on 127.0.0.x)")
 	fs.StringVar(&v.network, "network", "bridge", "docker: bridge (one network per scenario) | host (everything on loopback)")
-	fs.StringVar(&v.nginxImage, "nginx-image", "", "use this nginx `IMAGE` if present or pullable (default: build one from the host's nginx)")
+	fs.StringArrayVar(&v.images, "image", nil, "docker: try `KIND=IMAGE` first for a proxy, if present or pullable (default "+defaultImages()+"); KIND= or none: the host's binary (repeatable)")
+	fs.StringVar(&v.nginxImage, "nginx-image", "", "the same as --image nginx=`IMAGE`")
+	fs.StringVar(&v.install, "install", stack.InstallAuto, "auto (a proxy missing from the host is installed when root, each command printed first) | never")
 	fs.StringArrayVar(&v.cpusets, "cpuset", nil, "pin a role's processes: ROLE=CPUS, roles echo, refproxy, nginx, loadgen (repeatable)")
 	fs.IntVar(&v.workers, "loadgen-workers", 1, "load-generator processes per workload, 1 to 64 (a scenario's own setting wins)")
 	fs.IntVar(&v.count, "count", 1, "repeat every workload on every target N times, 1 to 100, interleaved (for wsbench compare's statistics)")
@@ -123,6 +126,13 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 		}
 		cpus[role] = set
 	}
+	images, err := parseImages(v.images, v.nginxImage)
+	if err != nil {
+		return o, err
+	}
+	if v.install != stack.InstallAuto && v.install != stack.InstallNever {
+		return o, usagef("--install %q: want auto or never", v.install)
+	}
 	scs, err := resolveScenarios(args)
 	if err != nil {
 		return o, err
@@ -137,8 +147,41 @@ func (v *runFlagValues) options(args []string) (harness.Options, error) {
 	}
 	return harness.Options{
 		Scenarios: scs, Dir: out, Scale: v.scale, Workers: v.workers, Count: v.count,
-		Spec: stack.Spec{RunID: id, Runtime: v.runtime, Network: network, CPUSet: cpus, NginxImage: v.nginxImage},
+		Spec: stack.Spec{RunID: id, Runtime: v.runtime, Network: network, CPUSet: cpus, Images: images, Install: v.install},
 	}, nil
+}
+
+// defaultImages lists the pinned images as --image flags would name them.
+func defaultImages() string {
+	images := stack.DefaultImages()
+	var list []string
+	for _, kind := range slices.Sorted(maps.Keys(images)) {
+		list = append(list, kind+"="+images[kind])
+	}
+	return strings.Join(list, ", ")
+}
+
+// parseImages reads --image KIND=IMAGE flags (and --nginx-image) into
+// Spec.Images; "none" maps every proxy kind to no image.
+func parseImages(flags []string, nginx string) (map[string]string, error) {
+	images := map[string]string{}
+	for _, f := range flags {
+		if f == "none" {
+			for _, k := range stack.ProxyKinds() {
+				images[k] = ""
+			}
+			continue
+		}
+		kind, ref, ok := strings.Cut(f, "=")
+		if !ok || !slices.Contains(stack.ProxyKinds(), kind) {
+			return nil, usagef("--image %q: want KIND=IMAGE (or KIND= for the host's binary, or none) with KIND one of %s", f, strings.Join(stack.ProxyKinds(), ", "))
+		}
+		images[kind] = ref
+	}
+	if nginx != "" {
+		images[stack.ImageNginx] = nginx
+	}
+	return images, nil
 }
 
 func resolveScenarios(args []string) ([]*scenarios.Scenario, error) {
@@ -219,6 +262,9 @@ func runScenarios(ctx context.Context, o harness.Options, e *env) error {
 	out, err := harness.Run(ctx, o)
 	if errors.Is(err, stack.ErrNoDocker) {
 		return exitError{code: exitUsage, err: fmt.Errorf("%w\nStart Docker, or run the same topology as local processes: wsbench run --runtime local", err)}
+	}
+	if errors.Is(err, stack.ErrNoWsbench) {
+		return exitError{code: exitUsage, err: err}
 	}
 	if _, ok := errors.AsType[*harness.ConfigError](err); ok {
 		return exitError{code: exitUsage, err: err}
