@@ -99,12 +99,12 @@ func loadOptions() Options {
 
 func scenarioOptions() Options {
 	return Options{
-		Name:      "nightly",
-		Namespace: "bench",
-		Image:     "registry.example.com/team/wsbench@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		Workers:   16,
-		Port:      7171,
-		Scenario: &Scenario{Name: "my-proxy.yaml", Data: []byte("name: my-proxy\n# a comment, kept\nworkloads:\n  - name: rtt\n    load: {workload: rtt, conns: 16k, rate: 50k, duration: 2m}\n")},
+		Name:            "nightly",
+		Namespace:       "bench",
+		Image:           "registry.example.com/team/wsbench@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		Workers:         16,
+		Port:            7171,
+		Scenario:        &Scenario{Name: "my-proxy.yaml", Data: []byte("name: my-proxy\n# a comment, kept\nworkloads:\n  - name: rtt\n    load: {workload: rtt, conns: 16k, rate: 50k, duration: 2m}\n")},
 		Requests:        Resources{"cpu": "1500m", "memory": "768Mi", "ephemeral-storage": "1Gi"},
 		Limits:          Resources{"cpu": "2", "memory": "1Gi"},
 		Spread:          SpreadRequired,
@@ -384,7 +384,10 @@ func TestValidate(t *testing.T) {
 			o.Load = loadgen.Options{}
 			o.Scenario = &Scenario{Name: "s.yaml", Data: make([]byte, MaxScenarioSize+1)}
 		}, "scenario", "a ConfigMap's limit"},
-		{"scenario not text", func(o *Options) { o.Load = loadgen.Options{}; o.Scenario = &Scenario{Name: "s.yaml", Data: []byte{0xff}} }, "scenario", "UTF-8"},
+		{"scenario not text", func(o *Options) {
+			o.Load = loadgen.Options{}
+			o.Scenario = &Scenario{Name: "s.yaml", Data: []byte{0xff}}
+		}, "scenario", "UTF-8"},
 		{"resource name", func(o *Options) { o.Requests = Resources{"cpus": "2"} }, "requests", "want a resource among cpu"},
 		{"quantity", func(o *Options) { o.Limits = Resources{"memory": "1GB"} }, "limits", "want a quantity"},
 		{"request above limit", func(o *Options) { o.Requests = Resources{"memory": "2Gi"} }, "requests", "at most the limit memory=1Gi"},
