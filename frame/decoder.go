@@ -18,6 +18,10 @@ const keepFragCap = 64 << 10
 type Message struct {
 	Op      ws.OpCode
 	Payload []byte
+	// Compressed says the message came with RSV1 set (Decoder.Deflate):
+	// Payload is its DEFLATE data, for an Inflater. A compressed text
+	// message is not checked for UTF-8 here; check what it inflates to.
+	Compressed bool
 }
 
 // Decoder reassembles messages from frames and enforces RFC 6455's rules.
@@ -28,9 +32,14 @@ type Decoder struct {
 	Server bool
 	// MaxMessage limits a message's total payload; 0 means DefaultMaxMessage.
 	MaxMessage int64
+	// Deflate accepts RSV1 on the first frame of a data message, which
+	// marks the message compressed (RFC 7692 permessage-deflate, once the
+	// handshake agreed it). Without it RSV1 is a protocol error.
+	Deflate bool
 
 	fragOp  ws.OpCode // opcode of the open fragmented message, 0 if none
 	frag    []byte    // its payload so far; reused across messages
+	fragZ   bool      // the open fragmented message is compressed
 	done    bool      // frag was returned as a message and is to be cleared
 	pending int       // size of the frame Decode last found incomplete
 }
@@ -41,7 +50,9 @@ type Decoder struct {
 func (d *Decoder) Pending() int { return d.pending }
 
 // Reset drops any partially reassembled message.
-func (d *Decoder) Reset() { d.fragOp, d.frag, d.done, d.pending = 0, d.frag[:0], false, 0 }
+func (d *Decoder) Reset() {
+	d.fragOp, d.fragZ, d.frag, d.done, d.pending = 0, false, d.frag[:0], false, 0
+}
 
 func (d *Decoder) limit() int64 {
 	if d.MaxMessage > 0 {
@@ -91,6 +102,10 @@ func (d *Decoder) check(h ws.Header) error {
 		return ErrUnmaskedClientFrame
 	case h.Masked != d.Server:
 		return ErrMaskedServerFrame
+	case h.Rsv == rsv1 && d.Deflate:
+		if !h.OpCode.IsData() || h.OpCode == ws.OpContinuation {
+			return ErrCompressedBit
+		}
 	case h.Rsv != 0:
 		return ErrReservedBits
 	case h.OpCode.IsReserved():
@@ -124,9 +139,9 @@ func (d *Decoder) assemble(h ws.Header, payload []byte) (Message, error) {
 	case h.OpCode.IsControl():
 		return Message{Op: h.OpCode, Payload: payload}, nil
 	case h.OpCode != ws.OpContinuation && h.Fin:
-		return complete(h.OpCode, payload)
+		return complete(h.OpCode, payload, h.Rsv == rsv1)
 	case h.OpCode != ws.OpContinuation:
-		d.fragOp = h.OpCode
+		d.fragOp, d.fragZ = h.OpCode, h.Rsv == rsv1
 		d.frag = append(d.frag[:0], payload...)
 		return Message{}, nil
 	}
@@ -136,14 +151,17 @@ func (d *Decoder) assemble(h ws.Header, payload []byte) (Message, error) {
 	}
 	op := d.fragOp
 	d.fragOp, d.done = 0, true
-	return complete(op, d.frag)
+	return complete(op, d.frag, d.fragZ)
 }
 
-func complete(op ws.OpCode, payload []byte) (Message, error) {
-	if op == ws.OpText && !utf8.Valid(payload) {
+// rsv1 is the Rsv of a header with only RSV1 set, as ParseHeader reads it.
+const rsv1 = 4
+
+func complete(op ws.OpCode, payload []byte, compressed bool) (Message, error) {
+	if op == ws.OpText && !compressed && !utf8.Valid(payload) {
 		return Message{}, ErrTextUTF8
 	}
-	return Message{Op: op, Payload: payload}, nil
+	return Message{Op: op, Payload: payload, Compressed: compressed}, nil
 }
 
 func checkClose(p []byte) error {
