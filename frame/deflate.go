@@ -5,7 +5,9 @@ import (
 	"compress/flate"
 	"io"
 	"slices"
+	"strings"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsflate"
 )
@@ -35,6 +37,15 @@ const windowSize = wsflate.MaxLZ77WindowSize
 // Compressed is the Rsv of the first frame of a compressed message (RSV1),
 // for AppendHeader.
 var Compressed = ws.Rsv(true, false, false)
+
+// ExtensionText renders extension options as gobwas/ws writes them into
+// Sec-WebSocket-Extensions ("permessage-deflate;client_no_context_takeover"),
+// for results and hello messages to quote.
+func ExtensionText(opts ...httphead.Option) string {
+	var b strings.Builder
+	_, _ = httphead.WriteOptions(&b, opts) // a strings.Builder does not fail
+	return b.String()
+}
 
 // Deflater compresses the messages one endpoint sends. Its buffers are
 // reused from message to message; a compress/flate writer holds about 1 MB.
