@@ -194,6 +194,21 @@ func (s *Summary) AddTotals(in *Summary) {
 	s.Bytes.Sent += in.Bytes.Sent
 	s.Bytes.Received += in.Bytes.Received
 	addCounts(&s.Failures, in.Failures)
+	s.Negotiation = addNegotiation(s.Negotiation, in.Negotiation)
+}
+
+func addNegotiation(dst, n *Negotiation) *Negotiation {
+	if n == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = &Negotiation{}
+	}
+	addCounts(&dst.Protocols, n.Protocols)
+	addCounts(&dst.Extensions, n.Extensions)
+	dst.ProtocolsSeen += n.ProtocolsSeen
+	dst.DeflateSeen += n.DeflateSeen
+	return dst
 }
 
 func addConnections(dst *Connections, c Connections) {
