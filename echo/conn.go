@@ -272,7 +272,8 @@ func (c *conn) handle(o []byte, msg frame.Message) ([]byte, bool) {
 	l := len(msg.Payload)
 	switch msg.Op {
 	case ws.OpText, ws.OpBinary:
-		if msg.Compressed {
+		compressed := c.dec.Compressed()
+		if compressed {
 			p, err := c.inflate(msg)
 			if err != nil {
 				return c.fail(o, err), true
@@ -284,7 +285,7 @@ func (c *conn) handle(o []byte, msg frame.Message) ([]byte, bool) {
 		if c.opts.workload != WorkloadEcho {
 			return o, false
 		}
-		if msg.Compressed { // the echo goes back the way the message came
+		if compressed { // the echo goes back the way the message came
 			return c.appendCompressed(o, msg), false
 		}
 		o = c.reserve(o, frame.HeaderLen(int64(l), false)+l)

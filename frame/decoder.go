@@ -18,10 +18,6 @@ const keepFragCap = 64 << 10
 type Message struct {
 	Op      ws.OpCode
 	Payload []byte
-	// Compressed says the message came with RSV1 set (Decoder.Deflate):
-	// Payload is its DEFLATE data, for an Inflater. A compressed text
-	// message is not checked for UTF-8 here; check what it inflates to.
-	Compressed bool
 }
 
 // Decoder reassembles messages from frames and enforces RFC 6455's rules.
@@ -37,17 +33,25 @@ type Decoder struct {
 	// handshake agreed it). Without it RSV1 is a protocol error.
 	Deflate bool
 
-	fragOp  ws.OpCode // opcode of the open fragmented message, 0 if none
-	frag    []byte    // its payload so far; reused across messages
-	fragZ   bool      // the open fragmented message is compressed
-	done    bool      // frag was returned as a message and is to be cleared
-	pending int       // size of the frame Decode last found incomplete
+	fragOp     ws.OpCode // opcode of the open fragmented message, 0 if none
+	frag       []byte    // its payload so far; reused across messages
+	fragZ      bool      // the open fragmented message is compressed
+	compressed bool      // the last data message returned was (Compressed)
+	done       bool      // frag was returned as a message and is to be cleared
+	pending    int       // size of the frame Decode last found incomplete
 }
 
 // Pending reports how many bytes the frame at the start of the last buffer
 // given to Decode needs in all (header and payload), once its header was
 // readable; a caller grows its read buffer to at least this.
 func (d *Decoder) Pending() int { return d.pending }
+
+// Compressed reports whether the message Decode last returned came with
+// RSV1 set (Deflate): its Payload is DEFLATE data, for an Inflater, and a
+// compressed text message is not checked for UTF-8 (check what it
+// inflates to). A control frame never is. (A field of Message would say
+// the same, but makes every Decode measurably slower.)
+func (d *Decoder) Compressed() bool { return d.compressed }
 
 // Reset drops any partially reassembled message.
 func (d *Decoder) Reset() {
@@ -102,12 +106,8 @@ func (d *Decoder) check(h ws.Header) error {
 		return ErrUnmaskedClientFrame
 	case h.Masked != d.Server:
 		return ErrMaskedServerFrame
-	case h.Rsv == rsv1 && d.Deflate:
-		if !h.OpCode.IsData() || h.OpCode == ws.OpContinuation {
-			return ErrCompressedBit
-		}
 	case h.Rsv != 0:
-		return ErrReservedBits
+		return d.checkRsv(h)
 	case h.OpCode.IsReserved():
 		return ErrReservedOpCode
 	}
@@ -132,14 +132,32 @@ func (d *Decoder) check(h ws.Header) error {
 	return nil
 }
 
+// checkRsv allows RSV1 on the first frame of a data message, once
+// permessage-deflate was agreed (Deflate); every other RSV bit is an error.
+func (d *Decoder) checkRsv(h ws.Header) error {
+	switch {
+	case h.Rsv != rsv1 || !d.Deflate:
+		return ErrReservedBits
+	case h.OpCode != ws.OpText && h.OpCode != ws.OpBinary:
+		return ErrCompressedBit
+	}
+	return nil
+}
+
 func (d *Decoder) assemble(h ws.Header, payload []byte) (Message, error) {
 	switch {
 	case h.OpCode == ws.OpClose:
+		d.compressed = false
 		return Message{Op: ws.OpClose, Payload: payload}, checkClose(payload)
 	case h.OpCode.IsControl():
+		d.compressed = false
+		return Message{Op: h.OpCode, Payload: payload}, nil
+	case h.OpCode != ws.OpContinuation && h.Fin && h.Rsv != 0: // compressed (check allowed only RSV1)
+		d.compressed = true
 		return Message{Op: h.OpCode, Payload: payload}, nil
 	case h.OpCode != ws.OpContinuation && h.Fin:
-		return complete(h.OpCode, payload, h.Rsv == rsv1)
+		d.compressed = false
+		return complete(h.OpCode, payload)
 	case h.OpCode != ws.OpContinuation:
 		d.fragOp, d.fragZ = h.OpCode, h.Rsv == rsv1
 		d.frag = append(d.frag[:0], payload...)
@@ -151,17 +169,24 @@ func (d *Decoder) assemble(h ws.Header, payload []byte) (Message, error) {
 	}
 	op := d.fragOp
 	d.fragOp, d.done = 0, true
-	return complete(op, d.frag, d.fragZ)
+	if d.fragZ {
+		d.compressed = true
+		return Message{Op: op, Payload: d.frag}, nil
+	}
+	d.compressed = false
+	return complete(op, d.frag)
 }
 
 // rsv1 is the Rsv of a header with only RSV1 set, as ParseHeader reads it.
 const rsv1 = 4
 
-func complete(op ws.OpCode, payload []byte, compressed bool) (Message, error) {
-	if op == ws.OpText && !compressed && !utf8.Valid(payload) {
+// complete is an uncompressed message, its text checked for UTF-8 (a
+// compressed one is checked once inflated). Small enough to be inlined.
+func complete(op ws.OpCode, payload []byte) (Message, error) {
+	if op == ws.OpText && !utf8.Valid(payload) {
 		return Message{}, ErrTextUTF8
 	}
-	return Message{Op: op, Payload: payload, Compressed: compressed}, nil
+	return Message{Op: op, Payload: payload}, nil
 }
 
 func checkClose(p []byte) error {

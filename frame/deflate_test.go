@@ -121,7 +121,8 @@ func TestInflateErrors(t *testing.T) {
 	}
 }
 
-// With Deflate, RSV1 marks the first frame of a compressed message,
+// With Deflate, RSV1 marks the first frame of a compressed message
+// (Compressed says so after its Decode),
 // fragmented or not; on a control frame or a continuation it is a protocol
 // error, and without Deflate any RSV bit still is.
 func TestDecodeCompressedBit(t *testing.T) {
@@ -133,21 +134,33 @@ func TestDecodeCompressedBit(t *testing.T) {
 	}
 	stream := bytes.Join([][]byte{
 		compressed(true, ws.OpText, z),
+		clientFrame(true, ws.OpPing, nil), // a control frame is never compressed
 		compressed(false, ws.OpText, z[:3]),
 		clientFrame(true, ws.OpContinuation, z[3:]),
 		clientFrame(true, ws.OpText, []byte("plain")),
 	}, nil)
 	d := Decoder{Server: true, Deflate: true}
-	got, err := decodeAll(&d, stream)
-	if err != nil || len(got) != 3 {
-		t.Fatalf("decoded %d messages, %v; want 3", len(got), err)
+	var got []Message
+	var gotZ []bool
+	for b := stream; len(b) > 0; {
+		msg, n, err := d.Decode(b)
+		if err != nil || n == 0 {
+			t.Fatalf("after %d messages: n %d, %v", len(got), n, err)
+		}
+		b = b[n:]
+		if msg.Op != 0 {
+			got, gotZ = append(got, Message{Op: msg.Op, Payload: append([]byte(nil), msg.Payload...)}), append(gotZ, d.Compressed())
+		}
+	}
+	if len(got) != 4 {
+		t.Fatalf("decoded %d messages, want 4", len(got))
 	}
 	f := NewInflater(false, 0)
-	for i, want := range []bool{true, true, false} {
-		if got[i].Compressed != want {
-			t.Errorf("message %d: Compressed %v, want %v", i, got[i].Compressed, want)
+	for i, want := range []bool{true, false, true, false} {
+		if got := gotZ[i]; got != want {
+			t.Errorf("message %d: Compressed %v, want %v", i, got, want)
 		}
-		if want {
+		if want && got[i].Op == ws.OpText {
 			if p, err := f.Inflate(got[i].Payload); err != nil || string(p) != "héllo héllo" {
 				t.Errorf("message %d inflated to %q, %v", i, p, err)
 			}

@@ -22,7 +22,7 @@
 // of replies can leave in one write(2).
 //
 // Once a handshake agreed permessage-deflate (RFC 7692), Decoder.Deflate
-// accepts the compressed bit and Message.Compressed reports it; a Deflater
+// accepts the compressed bit and Decoder.Compressed reports it; a Deflater
 // and an Inflater per direction compress and inflate message payloads,
 // with or without context takeover.
 package frame

@@ -194,10 +194,12 @@ func (s *Summary) AddTotals(in *Summary) {
 	s.Bytes.Sent += in.Bytes.Sent
 	s.Bytes.Received += in.Bytes.Received
 	addCounts(&s.Failures, in.Failures)
-	s.Negotiation = addNegotiation(s.Negotiation, in.Negotiation)
+	s.Negotiation = AddNegotiation(s.Negotiation, in.Negotiation)
 }
 
-func addNegotiation(dst, n *Negotiation) *Negotiation {
+// AddNegotiation adds n's counts to dst's and returns dst, a new one when
+// dst is nil; a nil n adds nothing.
+func AddNegotiation(dst, n *Negotiation) *Negotiation {
 	if n == nil {
 		return dst
 	}

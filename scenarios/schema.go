@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/wsbench/wsbench/loadgen"
 	"github.com/wsbench/wsbench/units"
 )
 
@@ -93,7 +94,8 @@ type Load struct {
 	Conns        units.Count    `yaml:"conns"`         //
 	ConnectRate  units.Rate     `yaml:"connect_rate"`  //
 	Rate         units.Rate     `yaml:"rate"`          // rtt
-	Size         units.Size     `yaml:"size"`          //
+	Size         loadgen.Sizes  `yaml:"size"`          // 64, 16..4096 or 64:9,16KiB:1
+	Opcode       string         `yaml:"opcode"`        // binary | text
 	Window       int            `yaml:"window"`        // throughput
 	PushRate     units.Rate     `yaml:"push_rate"`     // push
 	Duration     units.Duration `yaml:"duration"`      // scaled by --scale
@@ -104,6 +106,9 @@ type Load struct {
 	Reconnect    bool           `yaml:"reconnect"`     // reopen connections that drop
 	Churn        units.Rate     `yaml:"churn"`         // hold: connections closed and reopened per second
 	Headers      []string       `yaml:"headers"`       // "Name: value"
+	Subprotocol  []string       `yaml:"subprotocol"`   // offered in Sec-WebSocket-Protocol, most wanted first
+	Compression  bool           `yaml:"compression"`   // offer permessage-deflate
+	Takeover     string         `yaml:"compression_context_takeover"` // on (default) | off
 	SourceIPs    string         `yaml:"source_ips"`    // host network / local runtime only
 	Workers      int            `yaml:"workers"`       // load-generator processes (default 1)
 	Timeout      units.Duration `yaml:"handshake_timeout"`
