@@ -28,7 +28,9 @@ func deflateOffer(noContextTakeover bool) httphead.Option {
 }
 
 // offerText is the offer as the parameters of a result write it.
-func offerText(noContextTakeover bool) string { return frame.ExtensionText(deflateOffer(noContextTakeover)) }
+func offerText(noContextTakeover bool) string {
+	return frame.ExtensionText(deflateOffer(noContextTakeover))
+}
 
 // errDeflateResponse is a 101 whose permessage-deflate parameters the
 // client cannot honour: RFC 7692 section 7.1 has the client fail the

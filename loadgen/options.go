@@ -40,19 +40,19 @@ const (
 // Options configures one load-generator run. The zero value of a field
 // means its default (see With defaults), except where noted.
 type Options struct {
-	URL         string        // ws:// or wss:// target
-	Workload    Workload      // zero: rtt
-	Conns       int           // connections to open
-	ConnectRate float64       // connections opened per second; 0 = all at once
-	Rate        float64       // rtt: messages per second over all connections
-	Size        Sizes         // message sizes in bytes (payload): one, or a distribution
+	URL         string   // ws:// or wss:// target
+	Workload    Workload // zero: rtt
+	Conns       int      // connections to open
+	ConnectRate float64  // connections opened per second; 0 = all at once
+	Rate        float64  // rtt: messages per second over all connections
+	Size        Sizes    // message sizes in bytes (payload): one, or a distribution
 	// Opcode is what data messages are sent as: "binary" (default) or
 	// "text". Text payloads are valid UTF-8: the numbers every rtt and
 	// throughput message carries are written 7 bits to a byte.
-	Opcode string
-	Window      int           // throughput: messages in flight per connection
-	PushRate    float64       // push: messages per second the server sends on each connection
-	Duration    time.Duration // length of the measured load phase, after all connections are attempted
+	Opcode   string
+	Window   int           // throughput: messages in flight per connection
+	PushRate float64       // push: messages per second the server sends on each connection
+	Duration time.Duration // length of the measured load phase, after all connections are attempted
 	// Warmup (rtt, throughput, push) runs the load at full rate for this
 	// long before Duration starts, recording nothing: cold caches, page
 	// faults, first GC cycles and lazy allocations stay out of the
@@ -85,7 +85,7 @@ type Options struct {
 	// without the window of the ones before (flag
 	// --compression-context-takeover off).
 	NoContextTakeover bool
-	Insecure  bool         // wss: accept any certificate
+	Insecure          bool // wss: accept any certificate
 	// Engine selects the I/O engine: "auto" (epoll on Linux for ws://),
 	// "epoll", or "goroutine" (portable; also used for wss://).
 	Engine string

@@ -103,15 +103,15 @@ type recorder struct {
 	free chan *interval
 
 	// Per-connection facts, low-frequency, whole-run.
-	failures map[string]int64
-	outcomes map[string]int64
-	backends map[string]int64
-	hellos   [][]byte
+	failures    map[string]int64
+	outcomes    map[string]int64
+	backends    map[string]int64
+	hellos      [][]byte
 	negotiation results.Negotiation // of the connections opened (first attempts)
-	drops    []int64 // monotonic ns at which each dropped connection ended
-	open     int64
-	counts   results.Connections
-	busy     float64 // the engine's share of the measurement window spent working (Self.LoopBusy)
+	drops       []int64             // monotonic ns at which each dropped connection ended
+	open        int64
+	counts      results.Connections
+	busy        float64 // the engine's share of the measurement window spent working (Self.LoopBusy)
 }
 
 func newRecorder(id int, out chan<- *interval, free chan *interval) *recorder {

@@ -74,7 +74,7 @@ type plan struct {
 	kind      Workload
 	size      int   // every message's size; 0: drawn from sizes
 	sizes     Sizes // the distribution, when size is 0
-	text      bool // data messages are text (else binary): numbers are written 7 bits a byte
+	text      bool  // data messages are text (else binary): numbers are written 7 bits a byte
 	window    int
 	sched     rttSchedule
 	pingEvery int64
