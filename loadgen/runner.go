@@ -92,7 +92,9 @@ func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
 		pingEvery: int64(o.PingInterval), holdData: o.HoldSend == "data",
 		pad: filler(o.Size.Max()), baseUnix: r.clk.base.UnixNano(),
 	}
-	r.plan.size, _ = o.Size.Fixed() // 0 for a distribution: drawn per message
+	if n, one := o.Size.Fixed(); one {
+		r.plan.size = n // else 0: drawn per message
+	}
 	n := r.engineCount()
 	if o.Churn > 0 {
 		r.plan.churn = rttSchedule{n: n, rate: o.Churn}
