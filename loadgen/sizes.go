@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,6 +43,8 @@ const (
 // FixedSize is one size for every message.
 func FixedSize(n int) Sizes { return Sizes{lo: n, hi: n} }
 
+var errZeroSize = errors.New("a size of 0")
+
 // sizesSyntax ends every parse error: the three forms.
 const sizesSyntax = "want a size (64, 1KiB), a range 16..4096 or sizes with weights 64:9,16KiB:1"
 
@@ -54,11 +57,11 @@ func ParseSizes(s string) (Sizes, error) {
 	}
 	one := func(v string) (int, error) {
 		n, err := units.ParseSize(strings.TrimSpace(v))
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a size", strings.TrimSpace(v))
-		}
-		if n == 0 {
-			return 0, fmt.Errorf("a size of 0")
+		switch {
+		case err != nil:
+			return 0, err // it quotes v and says what is wrong with it
+		case n == 0:
+			return 0, errZeroSize
 		}
 		return int(n), nil
 	}
@@ -78,8 +81,11 @@ func ParseSizes(s string) (Sizes, error) {
 	}
 	if !strings.ContainsAny(t, ",:") {
 		n, err := one(t)
-		if err != nil {
+		switch {
+		case errors.Is(err, errZeroSize):
 			return fail("%v", err)
+		case err != nil: // units quoted all of s already
+			return Sizes{}, fmt.Errorf("%w; %s", err, sizesSyntax)
 		}
 		return FixedSize(n), nil
 	}

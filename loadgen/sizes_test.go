@@ -44,15 +44,16 @@ func TestParseSizes(t *testing.T) {
 // names the flag.
 func TestParseSizesErrors(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"", `"" is not a size`},
-		{"0", "a size of 0"},
-		{"big", `"big" is not a size`},
+		{"", `size "": `},
+		{"0", `size "0": a size of 0`},
+		{"big", `size "big": not a number`},
+		{"99999999999TiB", "too large, want at most 4EiB"},
 		{"16..8", "the range's low end 16B is above its high end 8B"},
-		{"16..", `"" is not a size`},
+		{"16..", `size "16..": size "": `},
 		{"64:0,128", `weight "0" of 64B: want a whole number from 1 to 1000000`},
 		{"64:x,128", `weight "x" of 64B`},
 		{"64:1,64:2", "64B listed twice"},
-		{"64,,128", `"" is not a size`},
+		{"64,,128", `size "64,,128": size "": `},
 		{strings.Repeat("1,", 64) + "2", "65 sizes, at most 64"},
 	}
 	for _, tt := range tests {

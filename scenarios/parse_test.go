@@ -306,7 +306,7 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("Resolve(file) = %v, %v", s, err)
 	}
 	_, err := Resolve("hold-timeout")
-	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario (seed-configs, handshake, throughput, hold-timeouts, balance, backend-failure, calibrate, soak, proxies) nor a file; did you mean hold-timeouts?") {
+	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario (seed-configs, handshake, throughput, hold-timeouts, balance, backend-failure, calibrate, soak, proxies, protocol) nor a file; did you mean hold-timeouts?") {
 		t.Errorf("Resolve(typo) = %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
