@@ -8,6 +8,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
@@ -51,6 +52,12 @@ type conn struct {
 	in, inB   uint64       // data messages and payload bytes read in this batch
 	out, outB uint64       // replies appended since the last write
 
+	// permessage-deflate, when the handshake agreed it: inflate what the
+	// client compressed, compress its echo. nil otherwise.
+	inflater *frame.Inflater
+	deflater *frame.Deflater
+	zbuf     []byte // a compressed reply before it is framed
+
 	mu         sync.Mutex // guards writes to nc and the fields below
 	closeSent  bool
 	closed     bool
@@ -76,6 +83,10 @@ func (c *conn) handshake() bool {
 		return false
 	}
 	c.opts = h.opts
+	if p := h.deflate; p != nil {
+		c.inflater = frame.NewInflater(!p.ClientNoContextTakeover, c.s.cfg.MaxMessage)
+		c.deflater = frame.NewDeflater(!p.ServerNoContextTakeover)
+	}
 	if ahead := h.readAhead(); len(ahead) > 0 {
 		c.rbuf = c.borrow(len(ahead))
 		c.w = copy(c.rbuf.b, ahead)
@@ -97,7 +108,7 @@ func (c *conn) handshake() bool {
 
 // serve runs the connection until it closes.
 func (c *conn) serve() {
-	c.dec = frame.Decoder{Server: true, MaxMessage: c.s.cfg.MaxMessage}
+	c.dec = frame.Decoder{Server: true, MaxMessage: c.s.cfg.MaxMessage, Deflate: c.inflater != nil}
 	if sc, ok := c.nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc, c.readFn = rc, c.rawRead
@@ -256,15 +267,26 @@ func (c *conn) process() (closing bool) {
 }
 
 // handle appends the reply to one message, if any, and reports whether the
-// message was a close.
+// message was a close (or a protocol error the connection closes on).
 func (c *conn) handle(o []byte, msg frame.Message) ([]byte, bool) {
 	l := len(msg.Payload)
 	switch msg.Op {
 	case ws.OpText, ws.OpBinary:
+		compressed := c.dec.Compressed()
+		if compressed {
+			p, err := c.inflate(msg)
+			if err != nil {
+				return c.fail(o, err), true
+			}
+			msg.Payload, l = p, len(p)
+		}
 		c.in++
 		c.inB += uint64(l)
 		if c.opts.workload != WorkloadEcho {
 			return o, false
+		}
+		if compressed { // the echo goes back the way the message came
+			return c.appendCompressed(o, msg), false
 		}
 		o = c.reserve(o, frame.HeaderLen(int64(l), false)+l)
 		o = frame.AppendFrame(o, msg.Op, msg.Payload, nil)
@@ -283,6 +305,31 @@ func (c *conn) handle(o []byte, msg frame.Message) ([]byte, bool) {
 		return frame.AppendClose(o, code, "", nil), true
 	}
 	return o, false
+}
+
+// inflate returns a compressed message's payload, checking a text
+// message's UTF-8 now that it can be read.
+func (c *conn) inflate(msg frame.Message) ([]byte, error) {
+	p, err := c.inflater.Inflate(msg.Payload)
+	if err == nil && msg.Op == ws.OpText && !utf8.Valid(p) {
+		err = frame.ErrTextUTF8
+	}
+	return p, err
+}
+
+// appendCompressed appends msg's echo compressed, with RSV1 set.
+func (c *conn) appendCompressed(o []byte, msg frame.Message) []byte {
+	c.zbuf = c.deflater.Append(c.zbuf[:0], msg.Payload)
+	if cap(c.zbuf) > 64<<10 { // one large message must not pin its buffer
+		defer func() { c.zbuf = nil }()
+	}
+	z := int64(len(c.zbuf))
+	o = c.reserve(o, frame.HeaderLen(z, false)+len(c.zbuf))
+	o = frame.AppendHeader(o, ws.Header{Fin: true, Rsv: frame.Compressed, OpCode: msg.Op, Length: z})
+	o = append(o, c.zbuf...)
+	c.out++
+	c.outB += uint64(len(msg.Payload))
+	return o
 }
 
 // fail appends the close frame a protocol violation calls for.

@@ -64,6 +64,17 @@
 // frames, in the same packet) are kept: the upgrader's buffered reader would
 // otherwise drop them.
 //
+// Subprotocols: of those the client offers (Sec-WebSocket-Protocol), the
+// first that is in Config.Subprotocols (default wire.Subprotocol) is
+// selected. permessage-deflate (RFC 7692) is accepted when offered (unless
+// Config.NoCompression), with the client's client_no_context_takeover and
+// server_no_context_takeover; an offer limiting server_max_window_bits
+// below 15 is declined. A compressed message is echoed compressed, an
+// uncompressed one as it came; /push messages are never compressed. The
+// 101 says what the request offered, in wire.ProtocolsSeenHeader and
+// wire.ExtensionsSeenHeader, so a client can tell whether a proxy passed
+// its offer on; the hello has the same and what was agreed.
+//
 // Pings are answered with pongs carrying the same payload; a close is
 // answered with the same status code (an empty close with an empty close),
 // then the server half-closes TCP and waits briefly for the client's FIN.

@@ -12,9 +12,13 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/wsbench/wsbench/internal/httpsyntax"
-
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsflate"
+
+	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/httpsyntax"
+	"github.com/wsbench/wsbench/wire"
 )
 
 // Hello is the JSON of the ?hello=1 first message.
@@ -24,6 +28,14 @@ type Hello struct {
 	Path    string            `json:"path"`   // request URI
 	Host    string            `json:"host"`
 	Headers map[string]string `json:"headers"` // every non-handshake request header received (Origin, X-Forwarded-For, X-Real-IP, X-Forwarded-Proto, …), canonical keys
+	// What the handshake offered, as received (every Sec-WebSocket-Protocol
+	// and Sec-WebSocket-Extensions value, joined with ", "), and what the
+	// backend agreed: the subprotocol it selected, the extension it
+	// accepted with its parameters.
+	OfferedProtocols  string `json:"offered_protocols,omitempty"`
+	OfferedExtensions string `json:"offered_extensions,omitempty"`
+	Protocol          string `json:"protocol,omitempty"`
+	Extensions        string `json:"extensions,omitempty"`
 }
 
 // maxRequestHead bounds the request head: request line, header lines and
@@ -80,6 +92,10 @@ type handshake struct {
 	host    string
 	opts    options
 	headers map[string]string // for the hello message
+
+	offeredProtocols, offeredExtensions string              // as received, for the hello and the seen headers
+	protocol                            string              // the subprotocol selected
+	deflate                             *wsflate.Parameters // permessage-deflate as accepted; nil = not agreed
 }
 
 // Read gives the upgrader the bytes readHead captured. The upgrader cuts
@@ -109,6 +125,8 @@ func (s *Server) upgrade(nc net.Conn) (*handshake, error) {
 		OnHost:          h.onHost,
 		OnHeader:        h.onHeader,
 		OnBeforeUpgrade: h.onBeforeUpgrade,
+		Protocol:        func(p []byte) bool { return slices.Contains(s.protocols, string(p)) },
+		Negotiate:       h.negotiate,
 	}
 	err := h.readHead()
 	if err == nil {
@@ -116,12 +134,14 @@ func (s *Server) upgrade(nc net.Conn) (*handshake, error) {
 			err = he
 		}
 	}
+	var hs ws.Handshake
 	if err == nil {
-		_, err = u.Upgrade(h)
+		hs, err = u.Upgrade(h)
 	}
 	if err != nil {
 		return nil, &HandshakeError{Status: h.answer(err), Err: err}
 	}
+	h.protocol = hs.Protocol
 	return h, nil
 }
 
@@ -267,14 +287,52 @@ func (h *handshake) onHeader(key, value []byte) error {
 
 // onBeforeUpgrade checks what gobwas does not: the upgrader only checks that
 // Sec-WebSocket-Key is 24 bytes long, RFC 6455 4.2.1 wants it to be the
-// base64 of 16 bytes.
+// base64 of 16 bytes. It adds the headers that say what was offered
+// (wire.ProtocolsSeenHeader, wire.ExtensionsSeenHeader) to the 101.
 func (h *handshake) onBeforeUpgrade() (ws.HandshakeHeader, error) {
 	key := headerValue(h.captured, "Sec-WebSocket-Key")
 	var raw [18]byte // DecodedLen(24)
 	if n, err := base64.StdEncoding.Decode(raw[:], key); err != nil || n != 16 {
 		return nil, reject(http.StatusBadRequest, fmt.Sprintf("echo: Sec-WebSocket-Key %q is not the base64 of 16 bytes", key))
 	}
-	return nil, nil
+	head := h.captured[:h.end]
+	h.offeredProtocols = headerValues(head, "Sec-WebSocket-Protocol")
+	h.offeredExtensions = headerValues(head, "Sec-WebSocket-Extensions")
+	var seen strings.Builder
+	if h.offeredProtocols != "" {
+		seen.WriteString(wire.ProtocolsSeenHeader + ": " + h.offeredProtocols + "\r\n")
+	}
+	if h.offeredExtensions != "" {
+		seen.WriteString(wire.ExtensionsSeenHeader + ": " + h.offeredExtensions + "\r\n")
+	}
+	if seen.Len() == 0 {
+		return nil, nil
+	}
+	return ws.HandshakeHeaderString(seen.String()), nil
+}
+
+// negotiate answers one offer of Sec-WebSocket-Extensions: the first
+// acceptable permessage-deflate offer is accepted with the client's
+// context-takeover parameters (RFC 7692 section 7.1); others are declined.
+// An offer that limits the server's window below 32 KiB is declined too:
+// compress/flate only writes with that window.
+func (h *handshake) negotiate(opt httphead.Option) (httphead.Option, error) {
+	var none httphead.Option
+	if h.s.cfg.NoCompression || h.deflate != nil || !bytes.Equal(opt.Name, wsflate.ExtensionNameBytes) {
+		return none, nil
+	}
+	var offer wsflate.Parameters
+	if err := offer.Parse(opt); err != nil {
+		return none, nil // a malformed offer is declined, as one the server does not know
+	}
+	if offer.ServerMaxWindowBits.Defined() && offer.ServerMaxWindowBits != 15 {
+		return none, nil
+	}
+	h.deflate = &wsflate.Parameters{
+		ServerNoContextTakeover: offer.ServerNoContextTakeover,
+		ClientNoContextTakeover: offer.ClientNoContextTakeover,
+	}
+	return h.deflate.Option(), nil
 }
 
 func reject(status int, reason string) error {
@@ -321,13 +379,20 @@ func (h *handshake) writeError(status int, header, body string) {
 
 // hello renders the ?hello=1 message.
 func (h *handshake) hello() []byte {
-	b, err := json.Marshal(Hello{
-		Backend: h.s.id,
-		Remote:  addrString(h.nc.RemoteAddr()),
-		Path:    h.uri,
-		Host:    h.host,
-		Headers: h.headers,
-	})
+	hello := Hello{
+		Backend:           h.s.id,
+		Remote:            addrString(h.nc.RemoteAddr()),
+		Path:              h.uri,
+		Host:              h.host,
+		Headers:           h.headers,
+		OfferedProtocols:  h.offeredProtocols,
+		OfferedExtensions: h.offeredExtensions,
+		Protocol:          h.protocol,
+	}
+	if h.deflate != nil {
+		hello.Extensions = frame.ExtensionText(h.deflate.Option())
+	}
+	b, err := json.Marshal(hello)
 	if err != nil { // strings and a map of strings always marshal
 		panic("echo: marshal hello: " + err.Error())
 	}
@@ -386,6 +451,27 @@ func (s *headScan) next(b []byte) int {
 func requestEnd(b []byte) int {
 	var s headScan
 	return s.next(b)
+}
+
+// headerValues returns the trimmed values of every header named name
+// (case-insensitive) in the request head b, joined with ", ".
+func headerValues(b []byte, name string) string {
+	var vals []string
+	_, off, ok := nextLine(b, 0)
+	for ok {
+		var line []byte
+		line, off, ok = nextLine(b, off)
+		if !ok || len(line) == 0 {
+			break
+		}
+		k, v, found := bytes.Cut(line, []byte(":"))
+		if found && strings.EqualFold(string(bytes.TrimSpace(k)), name) {
+			if v = bytes.TrimSpace(v); len(v) > 0 {
+				vals = append(vals, string(v))
+			}
+		}
+	}
+	return strings.Join(vals, ", ")
 }
 
 // headerValue returns the trimmed value of the first header named name

@@ -35,6 +35,13 @@ type Config struct {
 	Drain            time.Duration // 0 → DefaultDrain
 	HandshakeTimeout time.Duration // 0 → 10s; slow/partial handshakes are cut off
 	Logger           *slog.Logger  // nil → discard
+	// Subprotocols are the subprotocols the backend speaks: of those a
+	// client offers (Sec-WebSocket-Protocol) it selects the first that is
+	// among them, or none. nil → wire.Subprotocol; empty → none at all.
+	Subprotocols []string
+	// NoCompression declines permessage-deflate; by default an offer of it
+	// is accepted with the client's context-takeover parameters.
+	NoCompression bool
 }
 
 // Stats are a Server's counters since New.
@@ -59,11 +66,12 @@ type counters struct {
 
 // Server is an RFC 6455 backend serving the echo, push and sink workloads.
 type Server struct {
-	cfg     Config
-	id      string
-	header  ws.HandshakeHeaderString // "X-Wsbench-Backend: <id>\r\n"
-	log     *slog.Logger
-	origins map[string]bool
+	cfg       Config
+	id        string
+	protocols []string
+	header    ws.HandshakeHeaderString // "X-Wsbench-Backend: <id>\r\n"
+	log       *slog.Logger
+	origins   map[string]bool
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -109,6 +117,10 @@ func New(cfg Config) *Server {
 		s.id = "echo"
 	}
 	s.header = ws.HandshakeHeaderString(wire.BackendHeader + ": " + s.id + "\r\n")
+	s.protocols = cfg.Subprotocols
+	if s.protocols == nil {
+		s.protocols = []string{wire.Subprotocol}
+	}
 	for _, o := range cfg.AllowedOrigins {
 		s.origins[asciiLower(o)] = true
 	}

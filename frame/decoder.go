@@ -28,11 +28,17 @@ type Decoder struct {
 	Server bool
 	// MaxMessage limits a message's total payload; 0 means DefaultMaxMessage.
 	MaxMessage int64
+	// Deflate accepts RSV1 on the first frame of a data message, which
+	// marks the message compressed (RFC 7692 permessage-deflate, once the
+	// handshake agreed it). Without it RSV1 is a protocol error.
+	Deflate bool
 
-	fragOp  ws.OpCode // opcode of the open fragmented message, 0 if none
-	frag    []byte    // its payload so far; reused across messages
-	done    bool      // frag was returned as a message and is to be cleared
-	pending int       // size of the frame Decode last found incomplete
+	fragOp     ws.OpCode // opcode of the open fragmented message, 0 if none
+	frag       []byte    // its payload so far; reused across messages
+	fragZ      bool      // the open fragmented message is compressed
+	compressed bool      // the last data message returned was (Compressed)
+	done       bool      // frag was returned as a message and is to be cleared
+	pending    int       // size of the frame Decode last found incomplete
 }
 
 // Pending reports how many bytes the frame at the start of the last buffer
@@ -40,8 +46,17 @@ type Decoder struct {
 // readable; a caller grows its read buffer to at least this.
 func (d *Decoder) Pending() int { return d.pending }
 
+// Compressed reports whether the message Decode last returned came with
+// RSV1 set (Deflate): its Payload is DEFLATE data, for an Inflater, and a
+// compressed text message is not checked for UTF-8 (check what it
+// inflates to). A control frame never is. (A field of Message would say
+// the same, but makes every Decode measurably slower.)
+func (d *Decoder) Compressed() bool { return d.compressed }
+
 // Reset drops any partially reassembled message.
-func (d *Decoder) Reset() { d.fragOp, d.frag, d.done, d.pending = 0, d.frag[:0], false, 0 }
+func (d *Decoder) Reset() {
+	d.fragOp, d.fragZ, d.frag, d.done, d.pending = 0, false, d.frag[:0], false, 0
+}
 
 func (d *Decoder) limit() int64 {
 	if d.MaxMessage > 0 {
@@ -92,7 +107,7 @@ func (d *Decoder) check(h ws.Header) error {
 	case h.Masked != d.Server:
 		return ErrMaskedServerFrame
 	case h.Rsv != 0:
-		return ErrReservedBits
+		return d.checkRsv(h)
 	case h.OpCode.IsReserved():
 		return ErrReservedOpCode
 	}
@@ -117,16 +132,34 @@ func (d *Decoder) check(h ws.Header) error {
 	return nil
 }
 
+// checkRsv allows RSV1 on the first frame of a data message, once
+// permessage-deflate was agreed (Deflate); every other RSV bit is an error.
+func (d *Decoder) checkRsv(h ws.Header) error {
+	switch {
+	case h.Rsv != rsv1 || !d.Deflate:
+		return ErrReservedBits
+	case h.OpCode != ws.OpText && h.OpCode != ws.OpBinary:
+		return ErrCompressedBit
+	}
+	return nil
+}
+
 func (d *Decoder) assemble(h ws.Header, payload []byte) (Message, error) {
 	switch {
 	case h.OpCode == ws.OpClose:
+		d.compressed = false
 		return Message{Op: ws.OpClose, Payload: payload}, checkClose(payload)
 	case h.OpCode.IsControl():
+		d.compressed = false
+		return Message{Op: h.OpCode, Payload: payload}, nil
+	case h.OpCode != ws.OpContinuation && h.Fin && h.Rsv != 0: // compressed (check allowed only RSV1)
+		d.compressed = true
 		return Message{Op: h.OpCode, Payload: payload}, nil
 	case h.OpCode != ws.OpContinuation && h.Fin:
+		d.compressed = false
 		return complete(h.OpCode, payload)
 	case h.OpCode != ws.OpContinuation:
-		d.fragOp = h.OpCode
+		d.fragOp, d.fragZ = h.OpCode, h.Rsv == rsv1
 		d.frag = append(d.frag[:0], payload...)
 		return Message{}, nil
 	}
@@ -136,9 +169,19 @@ func (d *Decoder) assemble(h ws.Header, payload []byte) (Message, error) {
 	}
 	op := d.fragOp
 	d.fragOp, d.done = 0, true
+	if d.fragZ {
+		d.compressed = true
+		return Message{Op: op, Payload: d.frag}, nil
+	}
+	d.compressed = false
 	return complete(op, d.frag)
 }
 
+// rsv1 is the Rsv of a header with only RSV1 set, as ParseHeader reads it.
+const rsv1 = 4
+
+// complete is an uncompressed message, its text checked for UTF-8 (a
+// compressed one is checked once inflated). Small enough to be inlined.
 func complete(op ws.OpCode, payload []byte) (Message, error) {
 	if op == ws.OpText && !utf8.Valid(payload) {
 		return Message{}, ErrTextUTF8

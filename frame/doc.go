@@ -20,4 +20,9 @@
 //
 // Frames are written with AppendFrame into a caller-owned slice, so a batch
 // of replies can leave in one write(2).
+//
+// Once a handshake agreed permessage-deflate (RFC 7692), Decoder.Deflate
+// accepts the compressed bit and Decoder.Compressed reports it; a Deflater
+// and an Inflater per direction compress and inflate message payloads,
+// with or without context takeover.
 package frame

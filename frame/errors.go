@@ -27,4 +27,8 @@ var (
 	ErrCloseReasonUTF8     = &Error{ws.StatusInvalidFramePayloadData, "close reason is not valid UTF-8"}
 	ErrTextUTF8            = &Error{ws.StatusInvalidFramePayloadData, "text message is not valid UTF-8"}
 	ErrMessageTooBig       = &Error{ws.StatusMessageTooBig, "message larger than the limit"}
+	// RFC 7692 section 6: RSV1 only on the first frame of a data message,
+	// and compressed data that does not inflate, fail the connection.
+	ErrCompressedBit = &Error{ws.StatusProtocolError, "RSV1 (compressed) on a control frame or a continuation"}
+	ErrBadDeflate    = &Error{ws.StatusProtocolError, "compressed message does not inflate"}
 )

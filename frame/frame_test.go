@@ -87,12 +87,12 @@ func TestDecodeMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Message{
-		{ws.OpText, []byte("héllo")},
-		{ws.OpPing, []byte("p")},
-		{ws.OpBinary, []byte("abcdef")},
-		{ws.OpBinary, big},
-		{ws.OpText, []byte("hé!")},
-		{ws.OpClose, append([]byte{0x03, 0xe8}, "bye"...)},
+		{Op: ws.OpText, Payload: []byte("héllo")},
+		{Op: ws.OpPing, Payload: []byte("p")},
+		{Op: ws.OpBinary, Payload: []byte("abcdef")},
+		{Op: ws.OpBinary, Payload: big},
+		{Op: ws.OpText, Payload: []byte("hé!")},
+		{Op: ws.OpClose, Payload: append([]byte{0x03, 0xe8}, "bye"...)},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d messages, want %d", len(got), len(want))

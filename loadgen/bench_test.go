@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
+
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/frame"
 )
 
 // BenchmarkRTTReply is the rtt hot path without I/O: a reply is decoded
@@ -34,6 +37,36 @@ func BenchmarkRTTReply(b *testing.B) {
 		d.inflight = 1
 		s.out = s.out[:0]
 		d.data(s, reply, now)
+	}
+}
+
+// BenchmarkRTTFrame is BenchmarkRTTReply from the wire: the reply's frame
+// is decoded and handed to the driver as the engines do (core.consume),
+// so what the receive path adds per frame (opcode, compression) is in it.
+func BenchmarkRTTFrame(b *testing.B) {
+	const size = DefaultSize
+	out := make(chan *interval, 1)
+	rec := newRecorder(0, out, make(chan *interval, 1))
+	rec.next = 1 << 62
+	p := &plan{kind: WorkloadRTT, size: size, sched: rttSchedule{n: 1, rate: 1e9}, pad: make([]byte, size)}
+	d := newDriver(p, rec, 1)
+	d.loading, d.t0, d.end, d.rate = true, 0, 1<<62, 1e9
+	c := &core{d: d, rec: rec}
+	s := &session{}
+	payload := make([]byte, size)
+	wire := make([]byte, 0, 2*size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now := int64(i+1) * 1000
+		binary.BigEndian.PutUint64(payload[0:8], uint64(i))
+		binary.BigEndian.PutUint64(payload[8:16], uint64(now-900))
+		binary.BigEndian.PutUint64(payload[16:24], uint64(now-800))
+		wire = frame.AppendFrame(wire[:0], ws.OpBinary, payload, nil)
+		s.inflight = 1
+		d.inflight = 1
+		s.out = s.out[:0]
+		c.consume(s, wire, now)
 	}
 }
 

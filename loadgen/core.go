@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 
@@ -160,6 +161,7 @@ func (c *core) recordDial(d dialed) bool {
 		c.rec.record(mConnect, d.connectNS)
 		c.rec.record(mHandshake, d.shakeNS)
 		c.rec.opened(d.backend)
+		c.rec.agreed(d.agreed)
 		return true
 	}
 	if d.cause != causeDNS { // an attempt whose lookup failed never dialed
@@ -170,6 +172,10 @@ func (c *core) recordDial(d dialed) bool {
 
 func (c *core) adopted(s *session, d dialed, now int64) {
 	s.openedAt, s.slot = now, -1
+	if a := d.agreed; a.deflate {
+		s.z = &deflateState{sendTakeover: a.sendTakeover, recvTakeover: a.recvTakeover}
+		s.dec.Deflate = true
+	}
 	if d.reconnect {
 		s.slot, s.k = d.slot, d.k
 	}
@@ -232,11 +238,16 @@ func (c *core) consume(s *session, data []byte, now int64) {
 			break
 		}
 		b = b[n:]
-		if msg.Op == ws.OpClose {
+		switch {
+		case msg.Op == ws.OpClose:
 			c.peerClosed(s, msg.Payload, now)
 			return
-		}
-		if msg.Op != 0 {
+		case msg.Op == 0: // a fragment; the message is not complete yet
+		case s.z != nil && s.dec.Compressed():
+			if !c.inflated(s, msg, now) {
+				return
+			}
+		default:
 			c.d.message(s, msg, now)
 			c.schedule(s)
 		}
@@ -244,6 +255,24 @@ func (c *core) consume(s *session, data []byte, now int64) {
 	if !s.closed {
 		keep(s, b)
 	}
+}
+
+// inflated handles a compressed message: inflated (a text message's
+// UTF-8 checked now that it can be read), then as any other. It reports
+// false when the message failed the connection.
+func (c *core) inflated(s *session, msg frame.Message, now int64) bool {
+	p, err := s.z.inflater().Inflate(msg.Payload)
+	if err == nil && msg.Op == ws.OpText && !utf8.Valid(p) {
+		err = frame.ErrTextUTF8
+	}
+	if err != nil {
+		c.protocolError(s, err, now)
+		return false
+	}
+	msg.Payload = p
+	c.d.message(s, msg, now)
+	c.schedule(s)
+	return true
 }
 
 // keep stores the undecoded tail of the last read. A buffer that grew

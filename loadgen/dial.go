@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"golang.org/x/sys/unix"
 
@@ -39,7 +40,8 @@ type dialed struct {
 	looked  bool
 	dnsNS   int64
 	backend string
-	cause   string // failure cause; "" on success
+	agreed  agreement // subprotocol and compression
+	cause   string    // failure cause; "" on success
 	// A reconnection takes over a dropped connection's place in the rate
 	// schedule: its slot and next message index.
 	reconnect bool
@@ -60,6 +62,10 @@ type dialer struct {
 	tls     *tls.Config
 	sources []netip.Addr
 	rcvbuf  int // SO_RCVBUF before connect; 0 = the kernel's
+	// The offer: subprotocols in Sec-WebSocket-Protocol, permessage-deflate
+	// (nil: none) in Sec-WebSocket-Extensions.
+	protocols  []string
+	extensions []httphead.Option
 
 	host   string       // the URL's host name or address
 	lookup lookupFunc   // nil when host is an IP address
@@ -95,6 +101,11 @@ func newDialer(ctx context.Context, o Options) (*dialer, error) {
 		tls:     &tls.Config{InsecureSkipVerify: o.Insecure}, //nolint:gosec // opt-in, for self-signed test certificates
 		sources: o.SourceIPs,
 		rcvbuf:  noReadRcvBuf(o.NoRead),
+
+		protocols: o.Subprotocols,
+	}
+	if o.Compression {
+		d.extensions = []httphead.Option{deflateOffer(o.NoContextTakeover)}
 	}
 	u, err := url.Parse(d.url)
 	if err != nil {
@@ -178,14 +189,18 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 	if len(d.sources) > 0 {
 		nd.LocalAddr = &net.TCPAddr{IP: d.sources[idx%len(d.sources)].AsSlice()}
 	}
-	wd := d.wsDialer(&res)
+	var seen seenHeaders
+	wd := d.wsDialer(&res, &seen)
 	wd.NetDial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.connect(ctx, &nd, network, addr, addrs, idx)
 		res.connectNS = int64(time.Since(start))
 		return c, err
 	}
-	conn, br, _, err := wd.Dial(ctx, d.url)
+	conn, br, hs, err := wd.Dial(ctx, d.url)
 	res.shakeNS = int64(time.Since(start))
+	if err == nil {
+		res.agreed, err = agree(d.protocols, hs, seen.protocols, seen.extensions)
+	}
 	if err != nil {
 		res.cause = classify(err)
 		if conn != nil {
@@ -197,16 +212,27 @@ func (d *dialer) dial(ctx context.Context, idx int) dialed {
 	return res
 }
 
-// wsDialer is the client side of the handshake: the request's headers,
-// and what the 101 tells (the backend, into res).
-func (d *dialer) wsDialer(res *dialed) ws.Dialer {
+// seenHeaders are the echo backend's headers saying what it was offered.
+type seenHeaders struct{ protocols, extensions string }
+
+// wsDialer is the client side of the handshake: the request's headers and
+// offers, and what the 101 tells (the backend into res, what the backend
+// saw offered into seen).
+func (d *dialer) wsDialer(res *dialed, seen *seenHeaders) ws.Dialer {
 	return ws.Dialer{
-		Timeout:   d.timeout,
-		Header:    ws.HandshakeHeaderHTTP(d.header),
-		TLSConfig: d.tls,
+		Timeout:    d.timeout,
+		Header:     ws.HandshakeHeaderHTTP(d.header),
+		TLSConfig:  d.tls,
+		Protocols:  d.protocols,
+		Extensions: d.extensions,
 		OnHeader: func(key, value []byte) error {
-			if strings.EqualFold(string(key), wire.BackendHeader) {
+			switch {
+			case strings.EqualFold(string(key), wire.BackendHeader):
 				res.backend = string(value)
+			case strings.EqualFold(string(key), wire.ProtocolsSeenHeader):
+				seen.protocols = string(value)
+			case strings.EqualFold(string(key), wire.ExtensionsSeenHeader):
+				seen.extensions = string(value)
 			}
 			return nil
 		},
@@ -313,6 +339,10 @@ func classify(err error) string {
 		return "bad_accept"
 	case errors.Is(err, ws.ErrHandshakeBadUpgrade), errors.Is(err, ws.ErrHandshakeBadConnection):
 		return "bad_upgrade"
+	case errors.Is(err, ws.ErrHandshakeBadSubProtocol):
+		return "bad_subprotocol"
+	case errors.Is(err, ws.ErrHandshakeBadExtensions), errors.Is(err, errDeflateResponse):
+		return "bad_extensions"
 	case errors.Is(err, ws.ErrMalformedResponse), errors.Is(err, ws.ErrHandshakeBadProtocol):
 		return "bad_response"
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -345,6 +375,10 @@ func CauseHint(cause string) string {
 		return "connection refused: is the target listening on that address?"
 	case causeDNS:
 		return "the target host name did not resolve"
+	case "bad_subprotocol":
+		return "the server selected a subprotocol that was not offered (RFC 6455 4.1): see --subprotocol"
+	case "bad_extensions":
+		return "the server agreed an extension, or permessage-deflate parameters, that were not offered (RFC 7692 7.1)"
 	}
 	return ""
 }

@@ -25,6 +25,17 @@
 // how each one ended, ramp raises the rtt rate step by step until the
 // response-time p99 of a step exceeds an SLO.
 //
+// # Messages and handshakes
+//
+// Options.Size is a distribution (Sizes: one size, a uniform range, or
+// sizes with weights), drawn per message; Options.Opcode sends text
+// instead of binary (numbers written 7 bits a byte, so payloads are valid
+// UTF-8). Options.Subprotocols and Options.Compression are offered in the
+// handshake; what each connection's 101 agreed, and what the echo backend
+// reports it saw offered, is counted in Summary.Negotiation. Where
+// permessage-deflate is agreed every data message goes compressed; the
+// default path (one size, binary, no compression) is unchanged by it.
+//
 // # As a library
 //
 // Fill Options (a zero field is its default), call Run, read the result:

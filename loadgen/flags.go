@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -41,8 +42,10 @@ var optionFlags = []optionFlag{
 		func(o *Options) flagValue { return (*rateFlag)(&o.ConnectRate) }},
 	{"rate", "rtt: messages per second over all connections (open model)",
 		func(o *Options) flagValue { return (*rateFlag)(&o.Rate) }},
-	{"size", "message size, at most 16MiB (rtt/throughput: at least 24B; push: at least 16B)",
-		func(o *Options) flagValue { return (*sizeFlag)(&o.Size) }},
+	{"size", "message sizes, `SIZES`: one size (64, 1KiB), a uniform range (16..4096) or sizes with weights (64:9,16KiB:1); at most 16MiB (rtt/throughput: at least 24B; push: one size, at least 16B)",
+		func(o *Options) flagValue { return (*sizesFlag)(&o.Size) }},
+	{"opcode", "data messages are binary | text (text payloads are valid UTF-8)",
+		func(o *Options) flagValue { return (*stringFlag)(&o.Opcode) }},
 	{"window", "throughput: messages in flight per connection",
 		func(o *Options) flagValue { return (*intFlag)(&o.Window) }},
 	{"push-rate", "push: messages per second the server sends on each connection",
@@ -78,7 +81,13 @@ var optionFlags = []optionFlag{
 	{"resolve-each", "look the target's host name up before every connection (timed as dns) instead of once before the connect phase",
 		func(o *Options) flagValue { return (*boolFlag)(&o.ResolveEach) }},
 	{"header", "extra handshake header \"Name: value\" (repeatable), e.g. Origin",
-		func(o *Options) flagValue { return (*headersFlag)(&o.Headers) }},
+		func(o *Options) flagValue { return (*listFlag)(&o.Headers) }},
+	{"subprotocol", "offer this subprotocol in Sec-WebSocket-Protocol (repeatable, most wanted first); the one selected is counted, one not offered fails the handshake",
+		func(o *Options) flagValue { return (*listFlag)(&o.Subprotocols) }},
+	{"compression", "offer permessage-deflate (RFC 7692); where agreed, every message is sent compressed",
+		func(o *Options) flagValue { return (*boolFlag)(&o.Compression) }},
+	{"compression-context-takeover", "off offers client_no_context_takeover and server_no_context_takeover: each message compressed on its own",
+		func(o *Options) flagValue { return (*takeoverFlag)(&o.NoContextTakeover) }},
 	{"insecure", "wss: accept any server certificate (self-signed test setups)",
 		func(o *Options) flagValue { return (*boolFlag)(&o.Insecure) }},
 	{"timer-slack", "rtt: let sends due this close together leave in one wake-up (less CPU; the wait is measured, see lag); 0 = exact",
@@ -122,13 +131,14 @@ type (
 	stringFlag    string
 	workloadFlag  Workload
 	countFlag     int
-	sizeFlag      int
+	sizesFlag     Sizes
 	intFlag       int
 	rateFlag      float64
 	floatFlag     float64
 	durationFlag  time.Duration
 	boolFlag      bool
-	headersFlag   []string
+	listFlag      []string
+	takeoverFlag  bool
 	sourceIPsFlag []netip.Addr
 	slackFlag     time.Duration
 	startAtFlag   time.Time
@@ -166,18 +176,14 @@ func (f *countFlag) args(n string) []string {
 	return pair(n, strconv.Itoa(int(*f)))
 }
 
-func (f *sizeFlag) String() string { return units.Size(*f).String() }
-func (f *sizeFlag) Set(s string) error {
-	v, err := units.ParseSize(s)
-	*f = sizeFlag(v)
-	return err
-}
-func (*sizeFlag) Type() string { return "size" }
-func (f *sizeFlag) args(n string) []string {
-	if *f == 0 {
+func (f *sizesFlag) String() string     { return Sizes(*f).String() }
+func (f *sizesFlag) Set(s string) error { return (*Sizes)(f).Set(s) }
+func (*sizesFlag) Type() string         { return "sizes" }
+func (f *sizesFlag) args(n string) []string {
+	if Sizes(*f).IsZero() {
 		return nil
 	}
-	return pair(n, strconv.Itoa(int(*f)))
+	return pair(n, f.String())
 }
 
 func (f *intFlag) String() string { return strconv.Itoa(int(*f)) }
@@ -251,16 +257,49 @@ func (f *boolFlag) args(n string) []string {
 	return []string{n}
 }
 
-// headersFlag is repeatable: each use adds a header.
-func (f *headersFlag) String() string     { return strings.Join(*f, ", ") }
-func (f *headersFlag) Set(s string) error { *f = append(*f, s); return nil }
-func (*headersFlag) Type() string         { return "stringArray" }
-func (f *headersFlag) args(n string) []string {
+// listFlag is repeatable: each use adds an item (a header, a subprotocol).
+func (f *listFlag) String() string     { return strings.Join(*f, ", ") }
+func (f *listFlag) Set(s string) error { *f = append(*f, s); return nil }
+func (*listFlag) Type() string         { return "stringArray" }
+func (f *listFlag) args(n string) []string {
 	var a []string
 	for _, h := range *f {
 		a = append(a, n, h)
 	}
 	return a
+}
+
+// takeoverFlag is --compression-context-takeover on|off, held as
+// Options.NoContextTakeover (whose zero is the default, on).
+func (f *takeoverFlag) String() string {
+	if *f {
+		return "off"
+	}
+	return "on"
+}
+func (f *takeoverFlag) Set(s string) error {
+	off, err := ParseContextTakeover(s)
+	*f = takeoverFlag(off)
+	return err
+}
+
+// ParseContextTakeover reads --compression-context-takeover: on (true)
+// or off (false); off reports true, as Options.NoContextTakeover holds it.
+func ParseContextTakeover(s string) (off bool, err error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "on", "true":
+		return false, nil
+	case "off", "false":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q: want on or off", s)
+}
+func (*takeoverFlag) Type() string { return "on|off" }
+func (f *takeoverFlag) args(n string) []string {
+	if !*f {
+		return nil
+	}
+	return pair(n, "off")
 }
 
 func (f *sourceIPsFlag) String() string {

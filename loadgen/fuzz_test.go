@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gobwas/httphead"
+
 	"github.com/wsbench/wsbench/wire"
 )
 
@@ -51,14 +53,20 @@ func FuzzHandshakeResponse(f *testing.F) {
 	f.Add([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n"))
 	f.Add([]byte("HTTP/1.1 101\r\n\r\n"))
 	f.Add([]byte("garbage"))
+	f.Add([]byte(strings.Replace(good101, "\r\n\r\n", "\r\nSec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\r\n", 1)))
 	f.Add([]byte{})
 	u, _ := url.Parse("ws://127.0.0.1:9000/echo")
 	f.Fuzz(func(t *testing.T, resp []byte) {
-		d := &dialer{header: http.Header{"Origin": {"https://x"}}}
+		d := &dialer{header: http.Header{"Origin": {"https://x"}}, protocols: []string{"chat"},
+			extensions: []httphead.Option{deflateOffer(false)}}
 		var res dialed
-		wd := d.wsDialer(&res)
+		var seen seenHeaders
+		wd := d.wsDialer(&res, &seen)
 		srv := &scriptedServer{resp: resp}
-		br, _, err := wd.Upgrade(srv, u)
+		br, hs, err := wd.Upgrade(srv, u)
+		if err == nil {
+			res.agreed, err = agree(d.protocols, hs, seen.protocols, seen.extensions)
+		}
 		if err != nil {
 			if cause := classify(err); cause == "" {
 				t.Fatalf("handshake failed (%v) without a cause", err)
@@ -81,7 +89,7 @@ func FuzzHandshakeResponse(f *testing.F) {
 func TestHandshakeResponse(t *testing.T) {
 	u, _ := url.Parse("ws://127.0.0.1:9000/echo")
 	var res dialed
-	wd := (&dialer{}).wsDialer(&res)
+	wd := (&dialer{}).wsDialer(&res, &seenHeaders{})
 	br, _, err := wd.Upgrade(&scriptedServer{resp: []byte(good101 + "\x82\x02hi")}, u)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +101,7 @@ func TestHandshakeResponse(t *testing.T) {
 		{"HTTP/1.1 502 Bad Gateway\r\n\r\n", "http_502"},
 		{strings.Replace(good101, "{accept}", "nope", 1), "bad_accept"},
 	} {
-		_, _, err := (&dialer{}).wsDialer(&dialed{}).Upgrade(&scriptedServer{resp: []byte(tt.resp)}, u)
+		_, _, err := (&dialer{}).wsDialer(&dialed{}, &seenHeaders{}).Upgrade(&scriptedServer{resp: []byte(tt.resp)}, u)
 		if got := classify(err); got != tt.cause {
 			t.Errorf("%q: cause %q (%v), want %s", tt.resp, got, err, tt.cause)
 		}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wsbench/wsbench/frame"
+	"github.com/wsbench/wsbench/internal/httpsyntax"
 	"github.com/wsbench/wsbench/units"
 	"github.com/wsbench/wsbench/wire"
 )
@@ -38,15 +40,19 @@ const (
 // Options configures one load-generator run. The zero value of a field
 // means its default (see With defaults), except where noted.
 type Options struct {
-	URL         string        // ws:// or wss:// target
-	Workload    Workload      // zero: rtt
-	Conns       int           // connections to open
-	ConnectRate float64       // connections opened per second; 0 = all at once
-	Rate        float64       // rtt: messages per second over all connections
-	Size        int           // message size in bytes (payload)
-	Window      int           // throughput: messages in flight per connection
-	PushRate    float64       // push: messages per second the server sends on each connection
-	Duration    time.Duration // length of the measured load phase, after all connections are attempted
+	URL         string   // ws:// or wss:// target
+	Workload    Workload // zero: rtt
+	Conns       int      // connections to open
+	ConnectRate float64  // connections opened per second; 0 = all at once
+	Rate        float64  // rtt: messages per second over all connections
+	Size        Sizes    // message sizes in bytes (payload): one, or a distribution
+	// Opcode is what data messages are sent as: "binary" (default) or
+	// "text". Text payloads are valid UTF-8: the numbers every rtt and
+	// throughput message carries are written 7 bits to a byte.
+	Opcode   string
+	Window   int           // throughput: messages in flight per connection
+	PushRate float64       // push: messages per second the server sends on each connection
+	Duration time.Duration // length of the measured load phase, after all connections are attempted
 	// Warmup (rtt, throughput, push) runs the load at full rate for this
 	// long before Duration starts, recording nothing: cold caches, page
 	// faults, first GC cycles and lazy allocations stay out of the
@@ -65,7 +71,21 @@ type Options struct {
 	Drain     time.Duration
 	SourceIPs []netip.Addr // local addresses to bind, round-robin
 	Headers   []string     // extra handshake headers, "Name: value"
-	Insecure  bool         // wss: accept any certificate
+	// Subprotocols are offered in Sec-WebSocket-Protocol, most wanted
+	// first. What the server selects is counted (Summary.Negotiation); a
+	// subprotocol it selects that was not offered fails the handshake
+	// (RFC 6455 section 4.1) with cause bad_subprotocol.
+	Subprotocols []string
+	// Compression offers permessage-deflate (RFC 7692); where the server
+	// agrees, every data message is sent compressed and what comes back
+	// compressed is inflated (and counted at its inflated size).
+	Compression bool
+	// NoContextTakeover offers compression with client_no_context_takeover
+	// and server_no_context_takeover: every message compressed on its own,
+	// without the window of the ones before (flag
+	// --compression-context-takeover off).
+	NoContextTakeover bool
+	Insecure          bool // wss: accept any certificate
 	// Engine selects the I/O engine: "auto" (epoll on Linux for ws://),
 	// "epoll", or "goroutine" (portable; also used for wss://).
 	Engine string
@@ -116,7 +136,10 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	o.Conns = cmp.Or(o.Conns, DefaultConns)
 	o.Rate = cmp.Or(o.Rate, DefaultRate)
-	o.Size = cmp.Or(o.Size, DefaultSize)
+	if o.Size.IsZero() {
+		o.Size = FixedSize(DefaultSize)
+	}
+	o.Opcode = cmp.Or(o.Opcode, "binary")
 	o.Window = cmp.Or(o.Window, DefaultWindow)
 	o.PushRate = cmp.Or(o.PushRate, DefaultPushRate)
 	o.Duration = cmp.Or(o.Duration, DefaultDuration)
@@ -200,7 +223,7 @@ func (o Options) ranges(workload Workload) []optionRange {
 		minSize, why = wire.PushHeaderSize, "bytes (the push header)"
 	}
 	sizeWant := fmt.Sprintf("the %s workload needs at least %d %s", workload, minSize, why)
-	if o.Size > MaxSize {
+	if o.Size.Max() > MaxSize {
 		sizeWant = fmt.Sprintf("too large, want at most %s (the largest message the load generator reads back)", units.Size(MaxSize))
 	}
 	rate := func(r float64) string { return units.Rate(r).String() }
@@ -212,7 +235,7 @@ func (o Options) ranges(workload Workload) []optionRange {
 			fmt.Sprintf("want 0 (all at once) to %s connections/s", rate(MaxRate))},
 		{"rate", rate(o.Rate), o.Rate > 0 && o.Rate <= MaxRate,
 			fmt.Sprintf("want above 0 and at most %s messages/s", rate(MaxRate))},
-		{"size", units.Size(o.Size).String(), o.Size >= minSize && o.Size <= MaxSize, sizeWant},
+		{"size", sizeText(o.Size), o.Size.Min() >= minSize && o.Size.Max() <= MaxSize, sizeWant},
 		{"window", strconv.Itoa(o.Window), o.Window >= 1 && o.Window <= MaxWindow,
 			fmt.Sprintf("want 1 to %d messages in flight per connection", MaxWindow)},
 		{"push-rate", rate(o.PushRate), o.PushRate > 0 && o.PushRate <= wire.MaxPushRate,
@@ -230,6 +253,15 @@ func (o Options) ranges(workload Workload) []optionRange {
 		{"slo", dur(o.SLO), o.SLO > 0, "want more than 0"},
 		{"max-steps", strconv.Itoa(o.MaxSteps), o.MaxSteps >= 1 && o.MaxSteps <= 100, "want 1 to 100"},
 	}
+}
+
+// sizeText is a size as an error quotes it: one size with its unit, a
+// distribution as written.
+func sizeText(s Sizes) string {
+	if n, ok := s.Fixed(); ok {
+		return units.Size(n).String()
+	}
+	return s.String()
 }
 
 // validate checks the options that are not ranges, with defaults filled.
@@ -283,6 +315,29 @@ func (o Options) validate() error {
 			return bad("header", strconv.Quote(h), `want "Name: value"`)
 		}
 	}
+	if _, one := o.Size.Fixed(); !one && o.Workload == WorkloadPush {
+		return bad("size", o.Size.String(), "the push workload takes one size (the echo backend sends every push message that size)")
+	}
+	switch o.Opcode {
+	case "binary":
+	case "text":
+		if o.Workload == WorkloadPush {
+			return bad("opcode", "text", "the push workload sends no data messages (the server does)")
+		}
+	default:
+		return bad("opcode", strconv.Quote(o.Opcode), "want binary or text")
+	}
+	if o.NoContextTakeover && !o.Compression {
+		return bad("compression-context-takeover", "off", "needs --compression (the offer it changes)")
+	}
+	for i, p := range o.Subprotocols {
+		if !httpsyntax.IsToken(p) {
+			return bad("subprotocol", strconv.Quote(p), "want a token (RFC 6455 4.1: letters, digits and !#$%%&'*+-.^_`|~), e.g. chat.v2")
+		}
+		if slices.Contains(o.Subprotocols[:i], p) {
+			return bad("subprotocol", strconv.Quote(p), "offered twice")
+		}
+	}
 	return nil
 }
 
@@ -310,8 +365,8 @@ func (o Options) target() string {
 		if q.Get("rate") == "" {
 			q.Set("rate", strconv.FormatFloat(o.PushRate, 'f', -1, 64))
 		}
-		if q.Get("size") == "" {
-			q.Set("size", strconv.Itoa(o.Size))
+		if n, one := o.Size.Fixed(); one && q.Get("size") == "" {
+			q.Set("size", strconv.Itoa(n))
 		}
 		u.RawQuery = q.Encode()
 	}
@@ -326,7 +381,7 @@ func (o Options) Params() map[string]string {
 		"workload":          o.Workload.String(),
 		"conns":             strconv.Itoa(o.Conns),
 		"connect_rate":      strconv.FormatFloat(o.ConnectRate, 'f', -1, 64),
-		"size":              strconv.Itoa(o.Size),
+		"size":              o.Size.String(),
 		"duration":          o.Duration.String(),
 		"handshake_timeout": o.HandshakeTimeout.String(),
 		"drain":             o.Drain.String(),
@@ -373,6 +428,15 @@ func (o Options) Params() map[string]string {
 	}
 	if o.Churn > 0 {
 		p["churn"] = strconv.FormatFloat(o.Churn, 'f', -1, 64)
+	}
+	if o.Opcode != "binary" {
+		p["opcode"] = o.Opcode
+	}
+	if len(o.Subprotocols) > 0 {
+		p["subprotocols"] = strings.Join(o.Subprotocols, ", ")
+	}
+	if o.Compression {
+		p["compression"] = offerText(o.NoContextTakeover)
 	}
 	return p
 }

@@ -103,14 +103,15 @@ type recorder struct {
 	free chan *interval
 
 	// Per-connection facts, low-frequency, whole-run.
-	failures map[string]int64
-	outcomes map[string]int64
-	backends map[string]int64
-	hellos   [][]byte
-	drops    []int64 // monotonic ns at which each dropped connection ended
-	open     int64
-	counts   results.Connections
-	busy     float64 // the engine's share of the measurement window spent working (Self.LoopBusy)
+	failures    map[string]int64
+	outcomes    map[string]int64
+	backends    map[string]int64
+	hellos      [][]byte
+	negotiation results.Negotiation // of the connections opened (first attempts)
+	drops       []int64             // monotonic ns at which each dropped connection ended
+	open        int64
+	counts      results.Connections
+	busy        float64 // the engine's share of the measurement window spent working (Self.LoopBusy)
 }
 
 func newRecorder(id int, out chan<- *interval, free chan *interval) *recorder {
@@ -185,6 +186,29 @@ func (r *recorder) opened(backend string) {
 	r.counts.Opened++
 	if backend != "" {
 		r.backends[backend]++
+	}
+}
+
+// agreed counts what an opened connection's handshake agreed.
+func (r *recorder) agreed(a agreement) {
+	n := &r.negotiation
+	if a.protocol != "" {
+		if n.Protocols == nil {
+			n.Protocols = map[string]int64{}
+		}
+		n.Protocols[a.protocol]++
+	}
+	if a.extension != "" {
+		if n.Extensions == nil {
+			n.Extensions = map[string]int64{}
+		}
+		n.Extensions[a.extension]++
+	}
+	if a.sawProtocols {
+		n.ProtocolsSeen++
+	}
+	if a.sawDeflate {
+		n.DeflateSeen++
 	}
 }
 

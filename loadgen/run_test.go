@@ -217,7 +217,7 @@ func TestThroughputAndPush(t *testing.T) {
 			}
 		})
 		t.Run(eng+"/push", func(t *testing.T) {
-			run := mustRun(t, Options{URL: "ws://" + addr, Workload: WorkloadPush, Conns: 5, PushRate: 50, Size: 100, Duration: 2 * time.Second, Engine: eng})
+			run := mustRun(t, Options{URL: "ws://" + addr, Workload: WorkloadPush, Conns: 5, PushRate: 50, Size: FixedSize(100), Duration: 2 * time.Second, Engine: eng})
 			s := run.Summary
 			ow := s.Histograms[results.MetricOneWay]
 			// 5 connections × 50/s × 2 s = 500 messages.

@@ -87,10 +87,13 @@ func newRunner(o Options, pr Progress, d *dialer) (*runner, error) {
 	r := &runner{o: o, clk: realClock(), dialer: d}
 	r.start = r.clk.base
 	r.plan = &plan{
-		kind: o.Workload, size: o.Size, window: o.Window,
+		kind: o.Workload, sizes: o.Size, text: o.Opcode == "text", window: o.Window,
 		sched:     rttSchedule{n: max(o.Conns, 1), rate: o.Rate},
 		pingEvery: int64(o.PingInterval), holdData: o.HoldSend == "data",
-		pad: make([]byte, o.Size), baseUnix: r.clk.base.UnixNano(),
+		pad: filler(o.Size.Max()), baseUnix: r.clk.base.UnixNano(),
+	}
+	if n, one := o.Size.Fixed(); one {
+		r.plan.size = n // else 0: drawn per message
 	}
 	n := r.engineCount()
 	if o.Churn > 0 {
@@ -354,6 +357,7 @@ func (r *runner) result() *results.Run {
 	s.Connections.Attempted = int64(r.tried)
 	outcomes := map[string]int64{}
 	backends := map[string]int64{}
+	var negotiation results.Negotiation
 	var drops []int64
 	busy := 0.0
 	for _, e := range r.engines {
@@ -363,6 +367,7 @@ func (r *runner) result() *results.Run {
 		mergeCounts(s.Failures, rec.failures)
 		mergeCounts(outcomes, rec.outcomes)
 		mergeCounts(backends, rec.backends)
+		negotiation = *results.AddNegotiation(&negotiation, &rec.negotiation)
 		drops = append(drops, rec.drops...)
 		for _, h := range rec.hellos {
 			s.Hellos = appendHello(s.Hellos, h)
@@ -376,6 +381,9 @@ func (r *runner) result() *results.Run {
 	}
 	if len(backends) > 0 {
 		s.Backends = backends
+	}
+	if len(r.o.Subprotocols) > 0 || r.o.Compression {
+		s.Negotiation = &negotiation
 	}
 	run := &results.Run{Summary: s, Histograms: map[string]*hdrHist{}, Intervals: map[string][]*hdrPacked{}, Series: r.agg.series}
 	for m, h := range r.agg.total {

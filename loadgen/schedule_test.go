@@ -98,7 +98,7 @@ func TestValidateNamesTheOption(t *testing.T) {
 		{name: "no url", o: Options{}, want: "url"},
 		{name: "http url", o: Options{URL: "http://x/"}, want: "scheme"},
 		{name: "workload", o: Options{URL: "ws://x/", Workload: numWorkloads}, want: "workload"},
-		{name: "small rtt size", o: Options{URL: "ws://x/", Size: 8}, want: "size 8"},
+		{name: "small rtt size", o: Options{URL: "ws://x/", Size: FixedSize(8)}, want: "size 8"},
 		{name: "hold-send", o: Options{URL: "ws://x/", HoldSend: "carrier pigeon"}, want: "hold-send"},
 		{name: "header", o: Options{URL: "ws://x/", Headers: []string{"NoColon"}}, want: "header"},
 		{name: "engine", o: Options{URL: "ws://x/", Engine: "turbo"}, want: "engine"},
@@ -111,7 +111,7 @@ func TestValidateNamesTheOption(t *testing.T) {
 			}
 		})
 	}
-	if err := (Options{URL: "ws://127.0.0.1:1/echo", Workload: WorkloadPush, Size: 16}).Validate(); err != nil {
+	if err := (Options{URL: "ws://127.0.0.1:1/echo", Workload: WorkloadPush, Size: FixedSize(16)}).Validate(); err != nil {
 		t.Fatalf("valid push options rejected: %v", err)
 	}
 }

@@ -29,8 +29,9 @@ type session struct {
 	openedAt int64     // monotonic ns
 	due      sysio.Due // next timer: At monotonic ns, 0 = none; its place in the timer heap
 	dec      frame.Decoder
-	in       []byte // bytes of an incomplete frame carried to the next read
-	out      []byte // bytes waiting to be written
+	in       []byte        // bytes of an incomplete frame carried to the next read
+	out      []byte        // bytes waiting to be written
+	z        *deflateState // permessage-deflate, when agreed; nil otherwise
 }
 
 // maxHellos bounds the distinct hello messages kept for the summary.
@@ -41,7 +42,10 @@ const maxHellos = 8
 type driver struct {
 	p   *plan
 	rec *recorder
-	rng uint64 // xorshift state for masking keys
+	rng uint64 // xorshift state for masking keys and message sizes
+
+	// Compressed sends: the message before and after compression.
+	scratch, zbuf []byte
 
 	loading  bool    // between t0 and end
 	t0, end  int64   // load phase, monotonic ns
@@ -68,12 +72,14 @@ func (d *driver) rampTo(s *session) {
 // plan is a run's workload, shared read-only by every driver.
 type plan struct {
 	kind      Workload
-	size      int
+	size      int   // every message's size; 0: drawn from sizes
+	sizes     Sizes // the distribution, when size is 0
+	text      bool  // data messages are text (else binary): numbers are written 7 bits a byte
 	window    int
 	sched     rttSchedule
 	pingEvery int64
 	holdData  bool
-	pad       []byte // zeros to fill messages up to size
+	pad       []byte // text to fill messages up to their size (see filler)
 	baseUnix  int64  // the run clock's base as Unix ns: push send times are wall-clock
 
 	// churn deals churn events to the engines: slot i is engine i
@@ -85,12 +91,17 @@ func newDriver(p *plan, rec *recorder, seed uint64) *driver {
 	return &driver{p: p, rec: rec, rng: seed | 1}
 }
 
-func (d *driver) mask() [4]byte {
+// rand is the next number of the driver's xorshift64 sequence.
+func (d *driver) rand() uint64 {
 	d.rng ^= d.rng << 13
 	d.rng ^= d.rng >> 7
 	d.rng ^= d.rng << 17
+	return d.rng
+}
+
+func (d *driver) mask() [4]byte {
 	var m [4]byte
-	binary.LittleEndian.PutUint32(m[:], uint32(d.rng))
+	binary.LittleEndian.PutUint32(m[:], uint32(d.rand()))
 	return m
 }
 
@@ -155,22 +166,31 @@ func (d *driver) sendDue(s *session, now int64) {
 	d.sendMessage(s, intended, now)
 }
 
-// sendMessage appends one masked binary message carrying its sequence
-// number, intended and actual send times.
+// sendMessage appends one masked data message carrying its sequence
+// number, intended and actual send times, its size drawn from the plan's.
+// The default (one size, binary, uncompressed) is written here; a text or
+// compressed message by sendEncoded, so the default stays as short.
 func (d *driver) sendMessage(s *session, intended, actual int64) {
 	size := d.p.size
-	m := d.mask()
-	s.out = frame.AppendHeader(s.out, ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: m, Length: int64(size)})
-	start := len(s.out)
-	if size >= MinRTTSize {
-		s.out = binary.BigEndian.AppendUint64(s.out, s.seq)
-		s.out = binary.BigEndian.AppendUint64(s.out, uint64(intended))
-		s.out = binary.BigEndian.AppendUint64(s.out, uint64(actual))
-		s.out = append(s.out, d.p.pad[:size-MinRTTSize]...)
-	} else {
-		s.out = append(s.out, d.p.pad[:size]...)
+	if size == 0 {
+		size = d.drawSize()
 	}
-	ws.Cipher(s.out[start:], m, 0)
+	if s.z != nil || d.p.text {
+		d.sendEncoded(s, size, intended, actual)
+	} else {
+		m := d.mask()
+		s.out = frame.AppendHeader(s.out, ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: m, Length: int64(size)})
+		start := len(s.out)
+		if size >= MinRTTSize {
+			s.out = binary.BigEndian.AppendUint64(s.out, s.seq)
+			s.out = binary.BigEndian.AppendUint64(s.out, uint64(intended))
+			s.out = binary.BigEndian.AppendUint64(s.out, uint64(actual))
+			s.out = append(s.out, d.p.pad[:size-MinRTTSize]...)
+		} else {
+			s.out = append(s.out, d.p.pad[:size]...)
+		}
+		ws.Cipher(s.out[start:], m, 0)
+	}
 	s.seq++
 	s.inflight++
 	d.inflight++
@@ -178,6 +198,93 @@ func (d *driver) sendMessage(s *session, intended, actual int64) {
 		d.rec.cur.sent++
 		d.rec.cur.bsent += int64(size)
 	}
+}
+
+// drawSize draws a message size from the plan's distribution. Not inlined:
+// inlined, it made sendMessage slower for the one size most runs send.
+//
+//go:noinline
+func (d *driver) drawSize() int { return d.p.sizes.pick(d.rand()) }
+
+// sendEncoded appends a text message, or one compressed (permessage-deflate).
+func (d *driver) sendEncoded(s *session, size int, intended, actual int64) {
+	m, op := d.mask(), ws.OpBinary
+	if d.p.text {
+		op = ws.OpText
+	}
+	if s.z == nil {
+		s.out = frame.AppendHeader(s.out, ws.Header{Fin: true, OpCode: op, Masked: true, Mask: m, Length: int64(size)})
+		start := len(s.out)
+		s.out = d.appendPayload(s.out, s.seq, size, intended, actual)
+		ws.Cipher(s.out[start:], m, 0)
+		return
+	}
+	d.scratch = d.appendPayload(d.scratch[:0], s.seq, size, intended, actual)
+	d.zbuf = s.z.deflater().Append(d.zbuf[:0], d.scratch)
+	s.out = frame.AppendHeader(s.out, ws.Header{Fin: true, Rsv: frame.Compressed, OpCode: op, Masked: true, Mask: m, Length: int64(len(d.zbuf))})
+	start := len(s.out)
+	s.out = append(s.out, d.zbuf...)
+	ws.Cipher(s.out[start:], m, 0)
+}
+
+// appendPayload appends a message of size bytes: the sequence number, the
+// intended and the actual send time (when it has room for them), then
+// filler. A text message writes the numbers 7 bits a byte, so every byte
+// is ASCII and the payload valid UTF-8.
+func (d *driver) appendPayload(b []byte, seq uint64, size int, intended, actual int64) []byte {
+	if size < MinRTTSize {
+		return append(b, d.p.pad[:size]...)
+	}
+	if d.p.text {
+		b = append7(append7(append7(b, seq), uint64(intended)), uint64(actual))
+	} else {
+		b = binary.BigEndian.AppendUint64(b, seq)
+		b = binary.BigEndian.AppendUint64(b, uint64(intended))
+		b = binary.BigEndian.AppendUint64(b, uint64(actual))
+	}
+	return append(b, d.p.pad[:size-MinRTTSize]...)
+}
+
+// stamp reads the i-th number (0 sequence, 1 intended, 2 actual send
+// time) of a message the driver sent, echoed back; p holds at least
+// MinRTTSize bytes.
+func (d *driver) stamp(p []byte, i int) int64 {
+	f := p[8*i : 8*i+8]
+	if d.p.text {
+		return int64(read7(f))
+	}
+	return int64(binary.BigEndian.Uint64(f))
+}
+
+// append7 writes the low 56 bits of v in 8 bytes of 7 bits each, most
+// significant first: sequence numbers and nanoseconds since the run's
+// base (2^56 ns is over two years) fit.
+func append7(b []byte, v uint64) []byte {
+	return append(b, byte(v>>49)&0x7f, byte(v>>42)&0x7f, byte(v>>35)&0x7f, byte(v>>28)&0x7f,
+		byte(v>>21)&0x7f, byte(v>>14)&0x7f, byte(v>>7)&0x7f, byte(v)&0x7f)
+}
+
+func read7(f []byte) uint64 {
+	var v uint64
+	for _, c := range f[:8] {
+		v = v<<7 | uint64(c&0x7f)
+	}
+	return v
+}
+
+// filler is n bytes of pseudo-text to pad messages with: printable ASCII
+// (valid in a text message), as repetitive as chat or JSON traffic and so
+// compressing about as well, the same in every run.
+func filler(n int) []byte {
+	words := []string{"the ", "message ", "websocket ", `{"id":`, "42, ", `"ok":true}`, "proxy ", "frame ", "wsbench ", "load "}
+	b := make([]byte, 0, n+16)
+	for x := uint64(0x9e3779b97f4a7c15); len(b) < n; {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b = append(b, words[x%uint64(len(words))]...)
+	}
+	return b[:n]
 }
 
 // message handles one complete message or control frame: it answers a
@@ -232,7 +339,7 @@ func (d *driver) data(s *session, p []byte, now int64) {
 		d.rttReply(s, p, now, measured)
 	case WorkloadThroughput:
 		if measured && len(p) >= MinRTTSize {
-			d.rec.record(mService, now-int64(binary.BigEndian.Uint64(p[16:24])))
+			d.rec.record(mService, now-d.stamp(p, 2))
 		}
 		if !d.draining && now < d.end {
 			d.sendMessage(s, now, now)
@@ -254,11 +361,11 @@ func (d *driver) sentAt(p []byte, now int64) int64 {
 	switch d.p.kind {
 	case WorkloadRTT, WorkloadRamp:
 		if len(p) >= MinRTTSize {
-			return int64(binary.BigEndian.Uint64(p[8:16]))
+			return d.stamp(p, 1)
 		}
 	case WorkloadThroughput:
 		if len(p) >= MinRTTSize {
-			return int64(binary.BigEndian.Uint64(p[16:24]))
+			return d.stamp(p, 2)
 		}
 	case WorkloadPush:
 		if sent, _, ok := wire.ParsePushHeader(p); ok {
@@ -274,8 +381,7 @@ func (d *driver) rttReply(s *session, p []byte, now int64, measured bool) {
 		return
 	}
 	if measured {
-		intended := int64(binary.BigEndian.Uint64(p[8:16]))
-		actual := int64(binary.BigEndian.Uint64(p[16:24]))
+		intended, actual := d.stamp(p, 1), d.stamp(p, 2)
 		d.rec.record(mRTT, now-intended)
 		d.rec.record(mService, now-actual)
 		d.rec.record(mLag, actual-intended)

@@ -27,7 +27,7 @@ func TestWarmupIsNotRecorded(t *testing.T) {
 		received bool // counts received messages (push sends nothing)
 	}{
 		{name: "rtt", o: Options{URL: "ws://" + addr + "/echo", Workload: WorkloadRTT, Conns: 4, Rate: 400}, want: 400, primary: results.MetricRTT},
-		{name: "push", o: Options{URL: "ws://" + addr, Workload: WorkloadPush, Conns: 4, PushRate: 100, Size: 64}, want: 400, primary: results.MetricOneWay},
+		{name: "push", o: Options{URL: "ws://" + addr, Workload: WorkloadPush, Conns: 4, PushRate: 100, Size: FixedSize(64)}, want: 400, primary: results.MetricOneWay},
 	}
 	for _, eng := range engines() {
 		for _, tt := range tests {

@@ -79,3 +79,41 @@ func TestHistogramStatistic(t *testing.T) {
 		t.Fatalf("empty: %q", why)
 	}
 }
+
+// The negotiation ratios are shares of the connections opened, and not
+// applicable where the load offered nothing.
+func TestNegotiationRatios(t *testing.T) {
+	offered := &results.Summary{
+		Params:      map[string]string{"subprotocols": "chat", "compression": "permessage-deflate"},
+		Connections: results.Connections{Opened: 10},
+		Negotiation: &results.Negotiation{
+			Protocols:     map[string]int64{"chat": 6, "chat.v1": 2},
+			Extensions:    map[string]int64{"permessage-deflate": 3, "permessage-deflate;client_no_context_takeover": 4, "x-other": 3},
+			ProtocolsSeen: 9, DeflateSeen: 10,
+		},
+	}
+	for _, tc := range []struct {
+		metric string
+		s      *results.Summary
+		want   float64
+		why    string
+	}{
+		{"subprotocol.backend_saw_ratio", offered, 0.9, ""},
+		{"subprotocol.agreed_ratio", offered, 0.8, ""},
+		{"compression.backend_saw_ratio", offered, 1, ""},
+		{"compression.agreed_ratio", offered, 0.7, ""},
+		{"subprotocol.agreed_ratio", &results.Summary{Connections: results.Connections{Opened: 10}}, 0, "not offered: the load has no subprotocol:"},
+		{"compression.agreed_ratio", &results.Summary{Params: map[string]string{"compression": "permessage-deflate"}, Negotiation: &results.Negotiation{}}, 0, "no connection opened"},
+		{"loadgen.cpu_us_per_msg", &results.Summary{Self: &results.Self{CPUPerMsgUS: 26.5}}, 26.5, ""},
+		{"loadgen.cpu_us_per_msg", &results.Summary{}, 0, "no load-generator CPU per message"},
+	} {
+		m, err := Lookup(tc.metric)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, why := m.Value(Facts{Summary: tc.s})
+		if v != tc.want || !strings.HasPrefix(why, tc.why) {
+			t.Errorf("%s = %v (%q), want %v (%q)", tc.metric, v, why, tc.want, tc.why)
+		}
+	}
+}

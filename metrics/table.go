@@ -149,6 +149,39 @@ func init() {
 			}
 			return float64(f.Proxy.MemoryGrowth) / float64(f.Summary.Connections.Opened), ""
 		}})
+	// The handshake's negotiation (load subprotocol:, compression:), each as
+	// a share of the connections opened: the backend saw the offer (it
+	// reached it through the proxy), and the client got an answer (the
+	// 101 agreed). A proxy that drops the header shows in the first; one
+	// that answers in the backend's stead, in the second alone.
+	def(negotiated("subprotocol.backend_saw_ratio", "subprotocols",
+		"connections whose backend saw every subprotocol offered (load subprotocol:) / connections opened",
+		func(n *results.Negotiation) int64 { return n.ProtocolsSeen }))
+	def(negotiated("subprotocol.agreed_ratio", "subprotocols",
+		"connections whose 101 selected one of the subprotocols offered / connections opened",
+		func(n *results.Negotiation) int64 { return sum(n.Protocols) }))
+	def(negotiated("compression.backend_saw_ratio", "compression",
+		"connections whose backend saw permessage-deflate offered (load compression: true) / connections opened",
+		func(n *results.Negotiation) int64 { return n.DeflateSeen }))
+	def(negotiated("compression.agreed_ratio", "compression",
+		"connections whose 101 agreed permessage-deflate / connections opened",
+		func(n *results.Negotiation) int64 {
+			var c int64
+			for x, k := range n.Extensions {
+				if name, _, _ := strings.Cut(x, ";"); strings.TrimSpace(name) == "permessage-deflate" {
+					c += k
+				}
+			}
+			return c
+		}))
+	def(Metric{Name: "loadgen.cpu_us_per_msg", Unit: Micros, Per: "msg",
+		Description: "the load generator's own CPU time (user + system) / data messages sent or received, whichever is more: what the client end pays, e.g. for compression",
+		Value: func(f Facts) (float64, string) {
+			if f.Summary.Self == nil || f.Summary.Self.CPUPerMsgUS <= 0 {
+				return 0, "no load-generator CPU per message measured (no data message?)"
+			}
+			return f.Summary.Self.CPUPerMsgUS, ""
+		}})
 	def(Metric{Name: "soak.growth_ratio", Unit: Ratio,
 		Description: "largest growth of any resource series (proxy and load generator: resident memory, open descriptors, goroutines): median of the last quarter of the held seconds over the median of the second quarter; 1 = flat",
 		Value:       soakGrowthRatio})
@@ -163,6 +196,31 @@ func orRTT(w string) string {
 		return "rtt"
 	}
 	return w
+}
+
+// negotiated is a share of the connections opened, from the handshakes'
+// negotiation; param is the result parameter that says it was offered
+// (the load key is its name without a plural s).
+func negotiated(name, param, desc string, get func(*results.Negotiation) int64) Metric {
+	return Metric{Name: name, Unit: Ratio, Better: HigherIsBetter, Description: desc,
+		Value: func(f Facts) (float64, string) {
+			s := f.Summary
+			switch {
+			case s.Params[param] == "" || s.Negotiation == nil:
+				return 0, "not offered: the load has no " + strings.TrimSuffix(param, "s") + ":"
+			case s.Connections.Opened == 0:
+				return 0, "no connection opened"
+			}
+			return float64(get(s.Negotiation)) / float64(s.Connections.Opened), ""
+		}}
+}
+
+func sum(m map[string]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func count(name, desc string, get func(*results.Summary) int64) Metric {

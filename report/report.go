@@ -23,7 +23,8 @@ var metricOrder = []string{
 // Report writes a readable summary of one run: what was measured and how,
 // connection counts, failures by cause, messages and bytes each way, one
 // row per histogram (count, p50, p90, p99, p99.9, max, each with its unit),
-// hold outcomes and survival, backends, hello messages and notes. An
+// hold outcomes and survival, backends, what handshakes negotiated, hello
+// messages and notes. An
 // interrupted run is marked as partial at the top.
 func Report(w io.Writer, s *results.Summary) error {
 	bw := bufio.NewWriter(w)
@@ -33,6 +34,7 @@ func Report(w io.Writer, s *results.Summary) error {
 	reportLatency(bw, s)
 	reportHold(bw, s.Hold, s.Connections.Opened)
 	reportBackends(bw, s.Backends)
+	reportNegotiation(bw, s.Negotiation)
 	reportRamp(bw, s.Ramp)
 	reportSelf(bw, s.Self)
 	reportBound(bw, s)
@@ -229,6 +231,18 @@ func reportBackends(w io.Writer, b map[string]int64) {
 	}
 	mean := float64(total) / float64(len(b))
 	fmt.Fprintf(w, "\n%-12s %s; max/mean %.2f\n", "backends", strings.Join(parts, ", "), float64(most)/math.Max(mean, 1))
+}
+
+// reportNegotiation says what the handshakes agreed (subprotocols,
+// extensions) and how many backends saw the offer.
+func reportNegotiation(w io.Writer, n *results.Negotiation) {
+	if n == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%-12s subprotocol %s; extensions %s\n", "negotiated",
+		fmtByCount(n.Protocols, "none selected"), fmtByCount(n.Extensions, "none agreed"))
+	fmt.Fprintf(w, "%-12s backend saw every subprotocol offered on %s, permessage-deflate on %s\n", "",
+		units.Thousands(n.ProtocolsSeen), units.Thousands(n.DeflateSeen))
 }
 
 // fmtByCount lists a count map largest first, ties by name.

@@ -69,6 +69,28 @@ func TestReportContents(t *testing.T) {
 	}
 }
 
+// What the handshakes negotiated is shown when the run offered anything.
+func TestReportNegotiation(t *testing.T) {
+	s := reportSummary(t)
+	var plain bytes.Buffer
+	if err := Report(&plain, s); err != nil || strings.Contains(plain.String(), "negotiated") {
+		t.Fatalf("negotiation shown for a run that offered none: %v\n%s", err, plain.String())
+	}
+	s.Negotiation = &results.Negotiation{Protocols: map[string]int64{"wsbench.echo": 20}, Extensions: map[string]int64{"permessage-deflate": 18}, ProtocolsSeen: 20, DeflateSeen: 19}
+	var buf bytes.Buffer
+	if err := Report(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"negotiated   subprotocol wsbench.echo 20; extensions permessage-deflate 18",
+		"backend saw every subprotocol offered on 20, permessage-deflate on 19",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
+
 // A load generator closes the connections still open at the end itself;
 // that is not a drop.
 func TestReportHoldStillOpen(t *testing.T) {

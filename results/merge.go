@@ -194,6 +194,23 @@ func (s *Summary) AddTotals(in *Summary) {
 	s.Bytes.Sent += in.Bytes.Sent
 	s.Bytes.Received += in.Bytes.Received
 	addCounts(&s.Failures, in.Failures)
+	s.Negotiation = AddNegotiation(s.Negotiation, in.Negotiation)
+}
+
+// AddNegotiation adds n's counts to dst's and returns dst, a new one when
+// dst is nil; a nil n adds nothing.
+func AddNegotiation(dst, n *Negotiation) *Negotiation {
+	if n == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = &Negotiation{}
+	}
+	addCounts(&dst.Protocols, n.Protocols)
+	addCounts(&dst.Extensions, n.Extensions)
+	dst.ProtocolsSeen += n.ProtocolsSeen
+	dst.DeflateSeen += n.DeflateSeen
+	return dst
 }
 
 func addConnections(dst *Connections, c Connections) {

@@ -87,6 +87,8 @@ func TestMergeSumsCounters(t *testing.T) {
 	b.Summary.Interrupted = true
 	b.Summary.Failures = map[string]int64{"http_502": 5, "refused": 1}
 	b.Summary.Backends = map[string]int64{"echo-c": 7}
+	a.Summary.Negotiation = &Negotiation{Protocols: map[string]int64{"chat": 30}, ProtocolsSeen: 30}
+	b.Summary.Negotiation = &Negotiation{Protocols: map[string]int64{"chat": 18}, Extensions: map[string]int64{"permessage-deflate": 20}, ProtocolsSeen: 20, DeflateSeen: 19}
 	b.Summary.Host.Hostname = "bench-2"
 	b.Summary.Hold.Survival = []SurvivalPoint{{0, 3}, {1, 1}}
 	m, err := Merge(a, b)
@@ -115,6 +117,7 @@ func TestMergeSumsCounters(t *testing.T) {
 		{"outcomes", s.Hold.Outcomes, map[string]int64{"open": 4, "close_1001": 2}},
 		{"survival", s.Hold.Survival, []SurvivalPoint{{0, 6}, {1, 4}, {1.5, 3}}},
 		{"hellos", len(s.Hellos), 1},
+		{"negotiation", *s.Negotiation, Negotiation{Protocols: map[string]int64{"chat": 48}, Extensions: map[string]int64{"permessage-deflate": 20}, ProtocolsSeen: 50, DeflateSeen: 19}},
 		{"notes", s.Notes, []string{"sample run for tests", "merged from 2 load-generator runs", "load generated on hosts bench-1, bench-2; host facts are the first's"}},
 	}
 	for _, c := range checks {

@@ -78,6 +78,10 @@ type Summary struct {
 	// Hellos holds the distinct hello messages backends sent (echo's
 	// ?hello=1), which show the headers a proxy forwarded.
 	Hellos []json.RawMessage `json:"hellos,omitempty"`
+	// Negotiation is what the handshakes of the connections opened agreed
+	// and what their backends said they were offered; nil when the run
+	// offered neither a subprotocol nor compression.
+	Negotiation *Negotiation `json:"negotiation,omitempty"`
 	// Ramp is the outcome of a ramp workload: the offered load raised in
 	// steps until the SLO broke.
 	Ramp *Ramp `json:"ramp,omitempty"`
@@ -166,6 +170,24 @@ type Connections struct {
 	// churn schedule (loadgen --churn) and opened again: not drops. Failed
 	// reopening attempts are failures "churn_<cause>".
 	Churned int64 `json:"churned,omitempty"`
+}
+
+// Negotiation counts, over the connections opened (Connections.Opened),
+// what the server agreed in the 101 (Sec-WebSocket-Protocol,
+// Sec-WebSocket-Extensions) and what the echo backend reported it was
+// offered (X-Wsbench-Protocols-Seen, X-Wsbench-Extensions-Seen): the two
+// differ when a proxy drops an offer, or answers it itself.
+type Negotiation struct {
+	// Protocols counts connections by the subprotocol selected; those
+	// without one are not counted.
+	Protocols map[string]int64 `json:"protocols,omitempty"`
+	// Extensions counts connections by the extensions agreed, as the 101
+	// wrote them ("permessage-deflate;client_no_context_takeover").
+	Extensions map[string]int64 `json:"extensions,omitempty"`
+	// ProtocolsSeen counts connections whose backend saw every subprotocol
+	// offered; DeflateSeen those whose backend saw permessage-deflate.
+	ProtocolsSeen int64 `json:"protocols_seen"`
+	DeflateSeen   int64 `json:"deflate_seen"`
 }
 
 // Traffic counts data messages or their bytes each way.

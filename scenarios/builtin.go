@@ -24,8 +24,9 @@ var builtinOrder = []string{"seed-configs", "handshake", "throughput", "hold-tim
 // calibrate checks wsbench itself, not a proxy; soak is long by nature (its
 // 10-minute figure is --scale 10); and the default suite's budget has no
 // room left for either; proxies runs every proxy kind side by side, which
-// needs them all installed.
-var builtinOnRequest = []string{"calibrate", "soak", "proxies"}
+// needs them all installed, and so does protocol (subprotocol and
+// compression through each, and compression's cost).
+var builtinOnRequest = []string{"calibrate", "soak", "proxies", "protocol"}
 
 // builtinAll is every built-in, for lookups and messages.
 var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest...)
@@ -35,7 +36,7 @@ var builtinAll = append(append([]string(nil), builtinOrder...), builtinOnRequest
 func BuiltinNames() []string { return append([]string(nil), builtinOrder...) }
 
 // BuiltinOnRequest returns the built-ins `wsbench run` runs only when they
-// are named (calibrate, soak, proxies).
+// are named (calibrate, soak, proxies, protocol).
 func BuiltinOnRequest() []string { return append([]string(nil), builtinOnRequest...) }
 
 // Builtin returns the built-in scenario called name, parsed from the

@@ -86,7 +86,7 @@ func TestBuiltinFilesListed(t *testing.T) {
 			t.Errorf("builtin/%s.yaml is not in BuiltinNames", n)
 		}
 	}
-	want := "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure,calibrate,soak,proxies"
+	want := "seed-configs,handshake,throughput,hold-timeouts,balance,backend-failure,calibrate,soak,proxies,protocol"
 	if got := strings.Join(listed, ","); got != want {
 		t.Errorf("order %s, want %s", got, want)
 	}

@@ -167,7 +167,19 @@ func TestParseErrors(t *testing.T) {
 		{"explicit zero push rate", "      workload: hold", "      workload: push\n      push_rate: 0",
 			"scenarios: t.yaml:22: workloads[0].load.push_rate: 0: want above 0"},
 		{"explicit zero size", "      workload: hold", "      workload: rtt\n      size: 0",
-			"scenarios: t.yaml:22: workloads[0].load.size: 0B: the rtt workload needs at least 24 bytes"},
+			`scenarios: t.yaml:22: workloads[0].load.size: size "0": a size of 0`},
+		{"size range", "      workload: hold", "      workload: rtt\n      size: 8..64",
+			"scenarios: t.yaml:22: workloads[0].load.size: 8..64: the rtt workload needs at least 24 bytes"},
+		{"bad size list", "      workload: hold", "      workload: rtt\n      size: 64:9,16KiB:0",
+			`scenarios: t.yaml:22: workloads[0].load.size: size "64:9,16KiB:0": weight "0" of 16KiB`},
+		{"bad takeover", "      workload: hold", "      workload: rtt\n      compression: true\n      compression_context_takeover: maybe",
+			`scenarios: t.yaml:23: workloads[0].load.compression_context_takeover: "maybe": want on or off`},
+		{"takeover without compression", "      workload: hold", "      workload: rtt\n      compression_context_takeover: off",
+			"scenarios: t.yaml:22: workloads[0].load.compression_context_takeover: off: needs --compression"},
+		{"bad opcode", "      workload: hold", "      workload: rtt\n      opcode: utf8",
+			`scenarios: t.yaml:22: workloads[0].load.opcode: "utf8": want binary or text`},
+		{"bad subprotocol", "      workload: hold", "      workload: rtt\n      subprotocol: [chat, 'a b']",
+			`scenarios: t.yaml:22: workloads[0].load.subprotocol: "a b": want a token`},
 		{"small rtt size", "      workload: hold", "      workload: rtt\n      size: 8",
 			"scenarios: t.yaml:22: workloads[0].load.size: 8B: the rtt workload needs at least 24 bytes"},
 		{"size too large", "      conns: 20", "      conns: 20\n      size: 1TiB",
@@ -294,7 +306,7 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("Resolve(file) = %v, %v", s, err)
 	}
 	_, err := Resolve("hold-timeout")
-	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario (seed-configs, handshake, throughput, hold-timeouts, balance, backend-failure, calibrate, soak, proxies) nor a file; did you mean hold-timeouts?") {
+	if err == nil || !strings.Contains(err.Error(), "neither a built-in scenario (seed-configs, handshake, throughput, hold-timeouts, balance, backend-failure, calibrate, soak, proxies, protocol) nor a file; did you mean hold-timeouts?") {
 		t.Errorf("Resolve(typo) = %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")

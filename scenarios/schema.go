@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"github.com/wsbench/wsbench/loadgen"
 	"github.com/wsbench/wsbench/units"
 )
 
@@ -89,24 +90,28 @@ type Workload struct {
 // Load is the load generator's settings (see `wsbench loadgen --help`);
 // zero values take the loadgen defaults. Durations and sizes take units.
 type Load struct {
-	Workload     string         `yaml:"workload"`      // rtt | throughput | push | hold
-	Path         string         `yaml:"path"`          // request path and query, e.g. /echo?hello=1
-	Conns        units.Count    `yaml:"conns"`         //
-	ConnectRate  units.Rate     `yaml:"connect_rate"`  //
-	Rate         units.Rate     `yaml:"rate"`          // rtt
-	Size         units.Size     `yaml:"size"`          //
-	Window       int            `yaml:"window"`        // throughput
-	PushRate     units.Rate     `yaml:"push_rate"`     // push
-	Duration     units.Duration `yaml:"duration"`      // scaled by --scale
-	Warmup       units.Duration `yaml:"warmup"`        // rtt, throughput, push: load first, unrecorded; scaled by --scale
-	PingInterval units.Duration `yaml:"ping_interval"` // hold
-	HoldSend     string         `yaml:"hold_send"`     // hold: ping | data
-	NoRead       bool           `yaml:"no_read"`       // hold: never read (send-timeout case)
-	Reconnect    bool           `yaml:"reconnect"`     // reopen connections that drop
-	Churn        units.Rate     `yaml:"churn"`         // hold: connections closed and reopened per second
-	Headers      []string       `yaml:"headers"`       // "Name: value"
-	SourceIPs    string         `yaml:"source_ips"`    // host network / local runtime only
-	Workers      int            `yaml:"workers"`       // load-generator processes (default 1)
+	Workload     string         `yaml:"workload"`                     // rtt | throughput | push | hold
+	Path         string         `yaml:"path"`                         // request path and query, e.g. /echo?hello=1
+	Conns        units.Count    `yaml:"conns"`                        //
+	ConnectRate  units.Rate     `yaml:"connect_rate"`                 //
+	Rate         units.Rate     `yaml:"rate"`                         // rtt
+	Size         loadgen.Sizes  `yaml:"size"`                         // 64, 16..4096 or 64:9,16KiB:1
+	Opcode       string         `yaml:"opcode"`                       // binary | text
+	Window       int            `yaml:"window"`                       // throughput
+	PushRate     units.Rate     `yaml:"push_rate"`                    // push
+	Duration     units.Duration `yaml:"duration"`                     // scaled by --scale
+	Warmup       units.Duration `yaml:"warmup"`                       // rtt, throughput, push: load first, unrecorded; scaled by --scale
+	PingInterval units.Duration `yaml:"ping_interval"`                // hold
+	HoldSend     string         `yaml:"hold_send"`                    // hold: ping | data
+	NoRead       bool           `yaml:"no_read"`                      // hold: never read (send-timeout case)
+	Reconnect    bool           `yaml:"reconnect"`                    // reopen connections that drop
+	Churn        units.Rate     `yaml:"churn"`                        // hold: connections closed and reopened per second
+	Headers      []string       `yaml:"headers"`                      // "Name: value"
+	Subprotocol  []string       `yaml:"subprotocol"`                  // offered in Sec-WebSocket-Protocol, most wanted first
+	Compression  bool           `yaml:"compression"`                  // offer permessage-deflate
+	Takeover     string         `yaml:"compression_context_takeover"` // on (default) | off
+	SourceIPs    string         `yaml:"source_ips"`                   // host network / local runtime only
+	Workers      int            `yaml:"workers"`                      // load-generator processes (default 1)
 	Timeout      units.Duration `yaml:"handshake_timeout"`
 }
 

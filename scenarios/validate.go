@@ -306,6 +306,11 @@ func (v *validator) load(l *Load, p string) {
 			v.fail(p+".source_ips", "%v", err)
 		}
 	}
+	if l.Takeover != "" {
+		if _, err := loadgen.ParseContextTakeover(l.Takeover); err != nil {
+			v.fail(p+".compression_context_takeover", "%v", err)
+		}
+	}
 	v.workers(l, p)
 	o := l.Options("ws://target:8080" + l.Path)
 	// no_read needs the epoll engine, which the host running the

@@ -1,6 +1,9 @@
 package wire
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestPushHeaderRoundTrip(t *testing.T) {
 	p := make([]byte, PushHeaderSize+3)
@@ -34,4 +37,19 @@ func FuzzParsePushHeader(f *testing.F) {
 			t.Fatalf("round trip %x, want %x", q, p[:PushHeaderSize])
 		}
 	})
+}
+
+func TestList(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"a", []string{"a"}},
+		{" a ,b,, permessage-deflate; client_no_context_takeover ,", []string{"a", "b", "permessage-deflate; client_no_context_takeover"}},
+	} {
+		if got := List(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("List(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
 }

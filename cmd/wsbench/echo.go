@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsbench/wsbench/echo"
+	"github.com/wsbench/wsbench/internal/httpsyntax"
 	"github.com/wsbench/wsbench/internal/sysio"
 	"github.com/wsbench/wsbench/units"
 	"github.com/wsbench/wsbench/wire"
@@ -34,6 +35,8 @@ type echoOptions struct {
 	tlsCert        string
 	tlsKey         string
 	blackhole      bool
+	subprotocols   string
+	noCompression  bool
 }
 
 func init() {
@@ -59,6 +62,10 @@ func init() {
   #   ?stall=200ms&stall_every=1s  stop answering 200ms each second (all in phase)
   #   ?delay=2ms                   answer each batch 2ms late (a slow backend)
 
+  # Speak subprotocols chat.v2 and chat.v1 (a client offering both gets the one
+  # it lists first); compression (permessage-deflate) is accepted when offered:
+  wsbench echo --subprotocols chat.v2,chat.v1
+
   # wss:// with a certificate (e.g. one made for a test run):
   wsbench echo --listen :9443 --tls-cert cert.pem --tls-key key.pem
 
@@ -79,6 +86,8 @@ func init() {
 			fs.StringVar(&o.tlsCert, "tls-cert", "", "serve wss:// with this PEM certificate `FILE` (needs --tls-key)")
 			fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `FILE` for --tls-cert")
 			fs.BoolVar(&o.blackhole, "blackhole", false, "never complete a TCP connect on --listen (SYNs are dropped): a backend that is down")
+			fs.StringVar(&o.subprotocols, "subprotocols", wire.Subprotocol, "the subprotocols spoken, comma-separated: the first a client offers that is listed is selected (\"\": none)")
+			fs.BoolVar(&o.noCompression, "no-compression", false, "decline permessage-deflate (by default an offer is accepted with its context-takeover parameters)")
 			return func(ctx context.Context, args []string, e *env) error {
 				if len(args) > 0 {
 					return usagef("echo takes no arguments, got %q", args)
@@ -106,12 +115,20 @@ func runEcho(ctx context.Context, o echoOptions, e *env) error {
 	if o.id != "" && strings.ContainsFunc(o.id, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return usagef("--id %q: want printable ASCII without spaces (it is sent as a header value)", o.id)
 	}
+	protocols := wire.List(o.subprotocols)
+	for _, p := range protocols {
+		if !httpsyntax.IsToken(p) {
+			return usagef("--subprotocols %q: %q is not a token (RFC 6455 4.1: letters, digits and !#$%%&'*+-.^_`|~)", o.subprotocols, p)
+		}
+	}
 	srv := echo.New(echo.Config{
 		ID:             o.id,
 		MaxMessage:     int64(o.maxMessage),
 		PingInterval:   time.Duration(o.pingInterval),
 		AllowedOrigins: o.allowedOrigins,
 		Drain:          time.Duration(o.drain),
+		Subprotocols:   append([]string{}, protocols...), // empty, not nil: none
+		NoCompression:  o.noCompression,
 		Logger:         slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if o.blackhole {

@@ -75,7 +75,7 @@ func loadgenFlags(fs *pflag.FlagSet) func(context.Context, []string, *env) error
 	// The defaults are filled in so that --help shows them.
 	o := &loadgen.Options{
 		Conns: loadgen.DefaultConns, Rate: loadgen.DefaultRate, PushRate: loadgen.DefaultPushRate,
-		Size: loadgen.DefaultSize, Window: loadgen.DefaultWindow, Duration: loadgen.DefaultDuration,
+		Size: loadgen.FixedSize(loadgen.DefaultSize), Opcode: "binary", Window: loadgen.DefaultWindow, Duration: loadgen.DefaultDuration,
 		HandshakeTimeout: loadgen.DefaultHandshakeTimeout, Drain: loadgen.DefaultDrain, TimerSlack: loadgen.DefaultTimerSlack,
 		StepDuration: loadgen.DefaultStepDuration, SLO: loadgen.DefaultSLO, RampFactor: loadgen.DefaultRampFactor,
 		MaxSteps: loadgen.DefaultMaxSteps, HoldSend: "ping", Engine: "auto",

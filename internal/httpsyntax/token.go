@@ -8,6 +8,17 @@ package httpsyntax
 // 5.6.2), such as a header field name or a method.
 func IsTokenChar(c byte) bool { return c < 0x80 && tokenChar[c] }
 
+// IsToken reports whether s is a non-empty RFC 9110 token, as a
+// WebSocket subprotocol name must be (RFC 6455 section 4.1).
+func IsToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !IsTokenChar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
 var tokenChar = func() (t [128]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true

@@ -15,3 +15,11 @@ func TestIsTokenChar(t *testing.T) {
 		}
 	}
 }
+
+func TestIsToken(t *testing.T) {
+	for s, want := range map[string]bool{"wsbench.echo": true, "chat-v2": true, "": false, "a b": false, "a,b": false, "é": false} {
+		if got := IsToken(s); got != want {
+			t.Errorf("IsToken(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
